@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The verbs people type. `make test` is what CI runs.
+
+GO ?= go
+PKGS := ./...
+
+.PHONY: test lint run fmt build verify-kernel fuzz bench
+
+test: lint
+	$(GO) test -race -count=1 $(PKGS)
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+run:
+	$(GO) run ./cmd/lruviz
+
+build:
+	$(GO) build -o lruviz ./cmd/lruviz
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# The differential check against the running kernel (needs root and bpf()).
+verify-kernel:
+	$(GO) run ./cmd/lruviz verify-kernel --seeds 1000 --ops 300
+
+# Longer fuzzing than CI does; FUZZTIME=10m make fuzz
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./scenario -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test ./engine -run '^$$' -bench . -benchmem

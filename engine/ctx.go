@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package engine
+
+import (
+	"github.com/lruviz/lruviz/trace"
+)
+
+// opCtx is one operation in flight on a CPU: what the kernel would find in the current task and
+// the CPU's state. An interrupting operation gets its own opCtx on the same CPU.
+type opCtx struct {
+	m   *Map
+	cpu int
+	op  int
+
+	yield func() // resume other CPUs; nil when running straight through
+
+	held      int       // locks held
+	waiting   *spinlock // the lock this CPU spins on
+	resilient bool      // waiting is an rqspinlock, which may give up
+	timedOut  bool      // the scheduler made the rqspinlock give up
+
+	evicted int // elements this operation evicted from the hash table
+
+	intr     *Interrupt // an interrupt armed on this operation
+	intrSeen int        // times the interrupt's point was passed
+	onIntr   func(c *opCtx, in *Interrupt)
+}
+
+// traced reports whether events must be built: a tracer is attached, other CPUs interleave at
+// trace points, or an interrupt waits for one. With none of these, the engine builds nothing.
+func (c *opCtx) traced() bool {
+	return c.m.tr != nil || c.yield != nil || c.intr != nil
+}
+
+// emit numbers an event, hands it to the tracer, then lets an armed interrupt fire and other
+// CPUs run if this is a trace point.
+func (m *Map) emit(c *opCtx, ev trace.Event) {
+	m.record(c, &ev)
+	if !isTracePoint(ev.Kind) {
+		return
+	}
+	switch ev.Kind {
+	case trace.KindNode:
+		m.lastPoint = ev.Node
+	case trace.KindLock:
+		m.lastPoint = ev.Lock
+	}
+	if c.intr != nil && c.intrSeen < c.intr.Nth && matchesPoint(&ev, c.intr.At) {
+		c.intrSeen++
+		if c.intrSeen == c.intr.Nth && c.onIntr != nil {
+			c.onIntr(c, c.intr)
+		}
+	}
+	if c.yield != nil && ev.Kind != trace.KindOpEnd {
+		c.yield()
+	}
+}
+
+// record numbers an event and hands it to the tracer.
+func (m *Map) record(c *opCtx, ev *trace.Event) {
+	ev.Seq = m.seq
+	m.seq++
+	ev.CPU = c.cpu
+	ev.Op = c.op
+	if m.tr != nil {
+		m.tr.Event(*ev)
+	}
+}
+
+// isTracePoint reports whether other CPUs may run after an event of kind k. State deltas happen
+// under a lock or lock-free inside one step, so they are not points of their own.
+func isTracePoint(k trace.Kind) bool {
+	switch k {
+	case trace.KindOpBegin, trace.KindNode, trace.KindLock, trace.KindUnlock,
+		trace.KindLockWait, trace.KindLockFailed, trace.KindOpEnd:
+		return true
+	}
+	return false
+}
+
+// matchesPoint reports whether ev is the trace point named at: a node id, or a lock id (the
+// point right after the lock is taken).
+func matchesPoint(ev *trace.Event, at string) bool {
+	switch ev.Kind {
+	case trace.KindNode:
+		return ev.Node == at
+	case trace.KindLock:
+		return ev.Lock == at
+	}
+	return false
+}
+
+// node marks that c is at the flowchart node id.
+func (m *Map) node(c *opCtx, id string) {
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindNode, Node: id})
+	}
+}
+
+// nodeIdle marks a node whose step found nothing to do and so took no lock.
+func (m *Map) nodeIdle(c *opCtx, id string, idle bool) {
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindNode, Node: id, Idle: idle})
+	}
+}
+
+// gap says the code takes a path the chart does not draw.
+func (m *Map) gap(c *opCtx, reason string) {
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindGap, Reason: reason})
+	}
+}
+
+// stopInfo records why the machine stopped.
+type stopInfo struct {
+	cpu  int
+	op   int
+	lock string
+}
+
+// machineStopped unwinds every operation when the simulated machine stops.
+type machineStopped struct{ info *stopInfo }
+
+// abortCoroutine unwinds a CPU's coroutine that the scheduler is discarding.
+type abortCoroutine struct{}
+
+// selfDeadlock stops the machine: c needs l, which its own CPU holds in an operation that c
+// interrupted. A raw spinlock has no guard, so the real CPU would spin forever.
+func (m *Map) selfDeadlock(c *opCtx, l *spinlock, class string) {
+	if c.traced() {
+		m.record(c, &trace.Event{Kind: trace.KindLockWait, Lock: l.ID(), Class: class})
+	}
+	m.stopped = &stopInfo{cpu: c.cpu, op: c.op, lock: l.ID()}
+	panic(machineStopped{m.stopped})
+}

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+// Package engine simulates the Linux kernel's BPF LRU hash maps (BPF_MAP_TYPE_LRU_HASH and
+// BPF_MAP_TYPE_LRU_PERCPU_HASH) on N simulated CPUs.
+//
+// It mirrors kernel/bpf/bpf_lru_list.c and the LRU paths of kernel/bpf/hashtab.c function by
+// function: the common LRU (a global active/inactive/free list plus per-CPU local free and
+// pending lists, with refill, rotation, shrinking and stealing) and the per-CPU LRU selected by
+// BPF_F_NO_COMMON_LRU; the hash buckets with their locks and the v6.8 per-CPU re-entrancy
+// counters (or the v6.15+ resilient spinlock); the update flags and every errno. Each kernel
+// function has a Go twin with the kernel's name in Go style (bpf_lru_pop_free is popFree), so a
+// reader can hold the two side by side.
+//
+// What is abstracted away: memory (elements are slots of one array, lists are index-linked
+// rings with sentinels, as the kernel's list_head), RCU (lookups walk a bucket directly), IRQ
+// and preemption state (a simulated CPU runs one operation at a time unless an interrupt is
+// injected on purpose), and key/value sizes (both are u64).
+//
+// Kernel behaviour differs by version; a Profile (6.8, the flowchart's kernel, or 6.18) holds
+// the differences as data. Operations run straight through when called one at a time; Run
+// interleaves groups of operations on several CPUs at trace points, seeded or by an explicit
+// schedule, and lets an operation interrupt another on the same CPU.
+//
+// The engine does no I/O. With no tracer attached it allocates nothing per operation.
+package engine

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package engine
+
+import (
+	"strconv"
+	"syscall"
+
+	"github.com/lruviz/lruviz/trace"
+)
+
+type lockKind uint8
+
+const (
+	lockLocal  lockKind = iota // a CPU's bpf_lru_locallist lock (common LRU)
+	lockGlobal                 // the common LRU's bpf_lru_list lock
+	lockPercpu                 // a CPU's bpf_lru_list lock (per-CPU LRU)
+	lockBucket                 // a hash bucket's lock
+)
+
+// spinlock is a simulated raw spinlock (or, for buckets under v6.15+, an rqspinlock).
+type spinlock struct {
+	kind   lockKind
+	idx    int    // CPU or bucket
+	id     string // built on first use when tracing
+	holder *opCtx
+}
+
+// ID is the lock's stable id in traces: cpuN.local, lru.global, cpuN.lru, htab.bucket[I].
+func (l *spinlock) ID() string {
+	if l.id == "" {
+		switch l.kind {
+		case lockLocal:
+			l.id = "cpu" + strconv.Itoa(l.idx) + ".local"
+		case lockGlobal:
+			l.id = "lru.global"
+		case lockPercpu:
+			l.id = "cpu" + strconv.Itoa(l.idx) + ".lru"
+		case lockBucket:
+			l.id = "htab.bucket[" + strconv.Itoa(l.idx) + "]"
+		}
+	}
+	return l.id
+}
+
+// lock takes l on c's CPU, spinning (yielding to other CPUs) while another CPU holds it. A lock
+// that c's own CPU already holds, below an interrupt, can never be released: the machine stops.
+func (m *Map) lock(c *opCtx, l *spinlock, class string) {
+	if l.holder != nil {
+		m.spin(c, l, class, false)
+	}
+	l.holder = c
+	c.held++
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindLock, Lock: l.ID(), Class: class})
+	}
+}
+
+// spin waits for l to be released. With resilient set (an rqspinlock) it returns the errno the
+// lock gives up with instead of spinning forever; a raw spinlock never gives up.
+func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.Errno {
+	if l.holder.cpu == c.cpu {
+		if resilient {
+			return syscall.EDEADLK // AA: this CPU holds it already
+		}
+		m.selfDeadlock(c, l, class)
+	}
+	if resilient && m.abba(c, l) {
+		return syscall.EDEADLK
+	}
+	if c.yield == nil {
+		panic("engine: lock " + l.ID() + " held by another CPU outside a parallel group")
+	}
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindLockWait, Lock: l.ID(), Class: class})
+	}
+	c.waiting, c.resilient = l, resilient
+	for l.holder != nil {
+		c.yield()
+		if c.timedOut {
+			c.waiting, c.timedOut = nil, false
+			return syscall.ETIMEDOUT
+		}
+	}
+	c.waiting = nil
+	return 0
+}
+
+// abba reports whether the holder of l is (transitively) waiting for a lock held on c's CPU, the
+// cycle that rqspinlock's deadlock check finds.
+func (m *Map) abba(c *opCtx, l *spinlock) bool {
+	h := l.holder
+	for range 2 * MaxCPUs {
+		top := m.topOf(h.cpu)
+		if top == nil || top.waiting == nil || top.waiting.holder == nil {
+			return false
+		}
+		if top.waiting.holder.cpu == c.cpu {
+			return true
+		}
+		h = top.waiting.holder
+	}
+	return false
+}
+
+// topOf is the operation running now on cpu (an interrupt above the one it interrupted).
+func (m *Map) topOf(cpu int) *opCtx {
+	if m.sched == nil {
+		return nil
+	}
+	return m.sched.top[cpu]
+}
+
+// unlock releases l.
+func (m *Map) unlock(c *opCtx, l *spinlock, class string) {
+	if l.holder != c {
+		panic("engine: unlock of " + l.ID() + " by a non-holder")
+	}
+	l.holder = nil
+	c.held--
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindUnlock, Lock: l.ID(), Class: class})
+	}
+}
+
+// localClass is the chart's colour for taking CPU owner's local list lock from c.
+func localClass(c *opCtx, owner int) string {
+	if c.cpu == owner {
+		return trace.ClassLocal
+	}
+	return trace.ClassRemote
+}
+
+// htabLockBucket is htab_lock_bucket: under v6.8 the per-CPU map_locked counter refuses a
+// re-entrant section with -EBUSY before spinning; under v6.15+ the rqspinlock refuses a lock
+// this CPU holds (-EDEADLK) or one it would wait for forever (-ETIMEDOUT).
+func (m *Map) htabLockBucket(c *opCtx, b *bucket, hash uint32) syscall.Errno {
+	l := &b.lock
+	if m.prof.BucketLock == MapLockedCounter {
+		i := hash & min(hashtabMapLockMsk, m.nBuckets-1)
+		m.mapLocked[c.cpu][i]++
+		if m.mapLocked[c.cpu][i] != 1 {
+			m.mapLocked[c.cpu][i]--
+			m.lockFailed(c, l, syscall.EBUSY)
+			return syscall.EBUSY
+		}
+		m.lock(c, l, trace.ClassHashtab)
+		return 0
+	}
+	if l.holder != nil {
+		if e := m.spin(c, l, trace.ClassHashtab, true); e != 0 {
+			m.lockFailed(c, l, e)
+			return e
+		}
+	}
+	l.holder = c
+	c.held++
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindLock, Lock: l.ID(), Class: trace.ClassHashtab})
+	}
+	return 0
+}
+
+func (m *Map) lockFailed(c *opCtx, l *spinlock, e syscall.Errno) {
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindLockFailed, Lock: l.ID(), Class: trace.ClassHashtab, Result: ErrName(e)})
+	}
+}
+
+// htabUnlockBucket is htab_unlock_bucket.
+func (m *Map) htabUnlockBucket(c *opCtx, b *bucket, hash uint32) {
+	m.unlock(c, &b.lock, trace.ClassHashtab)
+	if m.prof.BucketLock == MapLockedCounter {
+		m.mapLocked[c.cpu][hash&min(hashtabMapLockMsk, m.nBuckets-1)]--
+	}
+}

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package engine
+
+import (
+	"github.com/lruviz/lruviz/trace"
+)
+
+// The functions of kernel/bpf/bpf_lru_list.c, one Go function each, same control flow.
+
+func isLocalType(t uint8) bool { return t >= typeLocalFree }
+
+// warn stands for the kernel's WARN_ON_ONCE: the kernel logs and returns; so do we, and the
+// invariant checker then reports the inconsistency.
+func (m *Map) warn(c *opCtx, what string) {
+	m.warnings++
+	m.gap(c, "WARN_ON_ONCE in "+what)
+}
+
+func (l *bpfLRUList) countInc(t uint8) {
+	if t < typeFree {
+		l.counts[t]++
+	}
+}
+
+func (l *bpfLRUList) countDec(t uint8) {
+	if t < typeFree {
+		l.counts[t]--
+	}
+}
+
+// setRotation moves next_inactive_rotation, telling the tracer.
+func (m *Map) setRotation(c *opCtx, l *bpfLRUList, to int32) {
+	l.nextInactiveRotation = to
+	if c.traced() {
+		e := int(to)
+		if to == l.lists[typeInactive] {
+			e = -1
+		}
+		m.emit(c, trace.Event{Kind: trace.KindRotation, List: m.listName(l.lists[typeInactive]), Elem: e})
+	}
+}
+
+// nodeMoveToFree is __bpf_lru_node_move_to_free: a node on a global list goes to the head of a
+// free list (global or a CPU's local one). Its reference bit is left as it is.
+func (m *Map) nodeMoveToFree(c *opCtx, l *bpfLRUList, n, freeList int32, tgtFreeType uint8) {
+	nd := &m.nodes[n]
+	if isLocalType(nd.typ) {
+		m.warn(c, "__bpf_lru_node_move_to_free")
+		return
+	}
+	// The rotation pointer must not point at a node leaving the inactive list.
+	if l.nextInactiveRotation == n {
+		m.setRotation(c, l, nd.prev)
+	}
+	l.countDec(nd.typ)
+	nd.typ = tgtFreeType
+	m.listMove(c, n, freeList)
+}
+
+// nodeMoveIn is __bpf_lru_node_move_in: a node from a local list joins a global list.
+func (m *Map) nodeMoveIn(c *opCtx, l *bpfLRUList, n int32, tgtType uint8) {
+	nd := &m.nodes[n]
+	if !isLocalType(nd.typ) || isLocalType(tgtType) {
+		m.warn(c, "__bpf_lru_node_move_in")
+		return
+	}
+	l.countInc(tgtType)
+	nd.typ = tgtType
+	nd.ref = 0
+	m.listMove(c, n, l.lists[tgtType])
+}
+
+// nodeMove is __bpf_lru_node_move: between global lists (or to the head of the same one). It
+// always clears the reference bit.
+func (m *Map) nodeMove(c *opCtx, l *bpfLRUList, n int32, tgtType uint8) {
+	nd := &m.nodes[n]
+	if isLocalType(nd.typ) || isLocalType(tgtType) {
+		m.warn(c, "__bpf_lru_node_move")
+		return
+	}
+	if nd.typ != tgtType {
+		l.countDec(nd.typ)
+		l.countInc(tgtType)
+		nd.typ = tgtType
+	}
+	nd.ref = 0
+	if l.nextInactiveRotation == n {
+		m.setRotation(c, l, nd.prev)
+	}
+	m.listMove(c, n, l.lists[tgtType])
+}
+
+// rotateActive is __bpf_lru_list_rotate_active: from the tail, referenced nodes get a second
+// chance at the head of the active list, the others are demoted to the inactive list.
+func (m *Map) rotateActive(c *opCtx, l *bpfLRUList) {
+	head := l.lists[typeActive]
+	first := m.nodes[head].next
+	i := 0
+	for n := m.nodes[head].prev; n != head; {
+		prev := m.nodes[n].prev
+		if m.nodes[n].ref != 0 {
+			m.nodeMove(c, l, n, typeActive)
+		} else {
+			m.nodeMove(c, l, n, typeInactive)
+		}
+		i++
+		if i == m.nrScans || n == first {
+			break
+		}
+		n = prev
+	}
+}
+
+// rotateInactive is __bpf_lru_list_rotate_inactive: a resumable circular scan of the inactive
+// list, from next_inactive_rotation toward newer nodes, promoting referenced ones to active.
+func (m *Map) rotateInactive(c *opCtx, l *bpfLRUList) {
+	head := l.lists[typeInactive]
+	if m.listEmpty(head) {
+		return
+	}
+	last := m.nodes[l.nextInactiveRotation].next
+	if last == head {
+		last = m.nodes[last].next
+	}
+	cur := l.nextInactiveRotation
+	next := head
+	i := 0
+	for i < m.nrScans {
+		if cur == head {
+			cur = m.nodes[cur].prev // skip the head without counting
+			continue
+		}
+		next = m.nodes[cur].prev
+		if m.nodes[cur].ref != 0 {
+			m.nodeMove(c, l, cur, typeActive)
+		}
+		if cur == last {
+			break
+		}
+		cur = next
+		i++
+	}
+	m.setRotation(c, l, next)
+}
+
+// shrinkInactive is __bpf_lru_list_shrink_inactive: from the tail of the inactive list,
+// referenced nodes go to active, unreferenced ones are evicted from the hash table into
+// freeList, until tgtNshrink are freed or nr_scans nodes were looked at.
+func (m *Map) shrinkInactive(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tgtFreeType uint8) int {
+	head := l.lists[typeInactive]
+	nshrinked, i := 0, 0
+	for n := m.nodes[head].prev; n != head; {
+		prev := m.nodes[n].prev
+		if m.nodes[n].ref != 0 {
+			m.nodeMove(c, l, n, typeActive)
+		} else if m.delFromHtab(c, n) {
+			m.nodeMoveToFree(c, l, n, freeList, tgtFreeType)
+			nshrinked++
+			if nshrinked == tgtNshrink {
+				break
+			}
+		}
+		i++
+		if i == m.nrScans {
+			break
+		}
+		n = prev
+	}
+	return nshrinked
+}
+
+// wouldTryVictim reports whether shrinkInactive will call the eviction callback at least once,
+// i.e. whether the step takes a bucket lock: an unreferenced node within nr_scans of the tail.
+func (m *Map) wouldTryVictim(l *bpfLRUList) bool {
+	head := l.lists[typeInactive]
+	i := 0
+	for n := m.nodes[head].prev; n != head && i < m.nrScans; n = m.nodes[n].prev {
+		if m.nodes[n].ref == 0 {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// rotate is __bpf_lru_list_rotate.
+func (m *Map) rotate(c *opCtx, l *bpfLRUList) {
+	if l.counts[typeInactive] < l.counts[typeActive] {
+		m.rotateActive(c, l)
+	}
+	m.rotateInactive(c, l)
+}
+
+// shrinkResult says how __bpf_lru_list_shrink ended, which decides the chart's next node.
+type shrinkResult uint8
+
+const (
+	shrunkInactive shrinkResult = iota // shrink_inactive freed some
+	forceFreed                         // the force shrink freed one
+	forceFailed                        // nothing could be freed
+)
+
+// shrink is __bpf_lru_list_shrink: shrink the inactive list; if that frees nothing, force-evict
+// the first deletable node of the inactive list (or, if it is empty, the active list),
+// ignoring reference bits.
+func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tgtFreeType uint8) (int, shrinkResult) {
+	if c.traced() {
+		m.nodeIdle(c, NodeShrinkInactive, !m.wouldTryVictim(l))
+	}
+	nshrinked := m.shrinkInactive(c, l, tgtNshrink, freeList, tgtFreeType)
+	m.node(c, NodeShrink)
+	if nshrinked > 0 {
+		return nshrinked, shrunkInactive
+	}
+	if !m.listEmpty(freeList) {
+		m.gap(c, gapM4Forced)
+	}
+	m.node(c, NodeShrink2)
+	forceList := l.lists[typeInactive]
+	if m.listEmpty(forceList) {
+		forceList = l.lists[typeActive]
+	}
+	m.nodeIdle(c, NodeShrink3, m.listEmpty(forceList))
+	for n := m.nodes[forceList].prev; n != forceList; {
+		prev := m.nodes[n].prev
+		if m.delFromHtab(c, n) {
+			m.nodeMoveToFree(c, l, n, freeList, tgtFreeType)
+			return 1, forceFreed
+		}
+		n = prev
+	}
+	return 0, forceFailed
+}
+
+// localListFlush is __local_list_flush: the CPU's pending nodes join the global lists, oldest
+// first, referenced ones on active; the reference bits are cleared on the way.
+func (m *Map) localListFlush(c *opCtx, l *bpfLRUList, loc *bpfLRULocallist) {
+	head := loc.lists[localPendingIdx]
+	for n := m.nodes[head].prev; n != head; {
+		prev := m.nodes[n].prev
+		if m.nodes[n].ref != 0 {
+			m.nodeMoveIn(c, l, n, typeActive)
+		} else {
+			m.nodeMoveIn(c, l, n, typeInactive)
+		}
+		n = prev
+	}
+}
+
+// listPopFreeToLocal is bpf_lru_list_pop_free_to_local, the common LRU's refill: under the
+// global LRU lock, flush this CPU's pending list, rotate, move up to target_free nodes from the
+// global free list to the local one, and shrink for the rest. The caller holds the local lock.
+func (m *Map) listPopFreeToLocal(c *opCtx, loc *bpfLRULocallist) shrinkResult {
+	l := &m.global
+	m.node(c, NodePopFreeToLocal)
+	m.lock(c, &l.lock, trace.ClassLRU)
+	m.localListFlush(c, l, loc)
+	m.rotate(c, l)
+
+	localFree := loc.lists[localFreeIdx]
+	freeHead := l.lists[typeFree]
+	nfree := 0
+	for n := m.nodes[freeHead].next; n != freeHead; {
+		next := m.nodes[n].next
+		m.nodeMoveToFree(c, l, n, localFree, typeLocalFree)
+		nfree++
+		if nfree == m.targetFree {
+			break
+		}
+		n = next
+	}
+	m.node(c, NodeMoveToFree)
+	res := shrunkInactive // "able to free target_free": the chart's Y edge goes the same way
+	if nfree < m.targetFree {
+		_, res = m.shrink(c, l, m.targetFree-nfree, localFree, typeLocalFree)
+	}
+	m.unlock(c, &l.lock, trace.ClassLRU)
+	return res
+}
+
+// localListAddPending is __local_list_add_pending: the popped node, now owned by cpu, waits on
+// its pending list until the next refill flushes it.
+func (m *Map) localListAddPending(c *opCtx, loc *bpfLRULocallist, cpu int, n int32, hash uint32) {
+	m.elems[n].hash = hash
+	nd := &m.nodes[n]
+	nd.cpu = uint16(cpu)
+	nd.typ = typeLocalPending
+	nd.ref = 0
+	m.listMove(c, n, loc.lists[localPendingIdx])
+}
+
+// localListPopFree is __local_list_pop_free: the head of the local free list, or none.
+func (m *Map) localListPopFree(c *opCtx, loc *bpfLRULocallist) int32 {
+	head := loc.lists[localFreeIdx]
+	n := m.nodes[head].next
+	if n == head {
+		return nilIdx
+	}
+	m.listDelTraced(c, n)
+	return n
+}
+
+// localListPopPending is __local_list_pop_pending: from the tail of a CPU's pending list, the
+// first unreferenced node the hash table lets go of; failing that, the first of any.
+func (m *Map) localListPopPending(c *opCtx, loc *bpfLRULocallist) int32 {
+	head := loc.lists[localPendingIdx]
+	force := false
+	for {
+		for n := m.nodes[head].prev; n != head; n = m.nodes[n].prev {
+			if (m.nodes[n].ref == 0 || force) && m.delFromHtab(c, n) {
+				m.listDelTraced(c, n)
+				return n
+			}
+		}
+		if force {
+			return nilIdx
+		}
+		force = true
+	}
+}
+
+// percpuPopFree is bpf_percpu_lru_pop_free: rotate this CPU's lists, shrink if its free list is
+// empty, and take the head of the free list onto the inactive list. No stealing.
+func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
+	l := &m.percpu[c.cpu]
+	m.lock(c, &l.lock, trace.ClassLRU)
+	m.gap(c, gapM3)
+	m.node(c, NodePercpuRotate)
+	m.rotate(c, l)
+	free := l.lists[typeFree]
+	m.node(c, NodeLocalFreelistCheck)
+	via := NodeUseLocalNode
+	if m.listEmpty(free) {
+		m.node(c, NodeCommonLRUCheck) // N: per-CPU LRU
+		_, res := m.shrink(c, l, percpuFreeTarget, free, typeFree)
+		switch res {
+		case shrunkInactive:
+			via = NodePopFreeToLocal2
+		case forceFreed:
+			m.node(c, NodeFreelistCheck2)
+			via = NodeFreelistCheck4
+		case forceFailed:
+			m.node(c, NodeFreelistCheck2)
+			via = ""
+		}
+	}
+	n := int32(nilIdx)
+	if !m.listEmpty(free) {
+		m.node(c, via)
+		n = m.nodes[free].next
+		m.elems[n].hash = hash
+		m.nodes[n].ref = 0
+		m.nodeMove(c, l, n, typeInactive)
+	}
+	m.unlock(c, &l.lock, trace.ClassLRU)
+	if n == nilIdx {
+		m.node(c, NodeCommonLRUCheck2) // N: no stealing in per-CPU LRU
+	}
+	return n
+}
+
+// commonPopFree is bpf_common_lru_pop_free: the local free list, else a refill, else steal
+// round-robin from every CPU's local free and pending lists, starting at next_steal.
+func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
+	cpu := c.cpu
+	loc := &m.local[cpu]
+	m.lock(c, &loc.lock, trace.ClassLocal)
+	m.node(c, NodeLocalFreelistCheck)
+	n := m.localListPopFree(c, loc)
+	if n != nilIdx {
+		m.node(c, NodeUseLocalNode)
+	} else {
+		m.node(c, NodeCommonLRUCheck) // Y: common LRU
+		res := m.listPopFreeToLocal(c, loc)
+		if res == shrunkInactive {
+			m.node(c, NodePopFreeToLocal2)
+		} else {
+			m.node(c, NodeFreelistCheck2)
+		}
+		n = m.localListPopFree(c, loc)
+		switch {
+		case res == forceFreed:
+			m.node(c, NodeFreelistCheck4)
+		case res == forceFailed && n != nilIdx:
+			m.gap(c, gapM4UseFree)
+			m.node(c, NodePopFreeToLocal2)
+		}
+	}
+	if n != nilIdx {
+		m.localListAddPending(c, loc, cpu, n, hash)
+	}
+	m.unlock(c, &loc.lock, trace.ClassLocal)
+	if n != nilIdx {
+		return n
+	}
+
+	m.node(c, NodeCommonLRUCheck2) // Y: steal
+	first := loc.nextSteal
+	steal := first
+	for {
+		sl := &m.local[steal]
+		m.lock(c, &sl.lock, trace.ClassRemote)
+		m.node(c, NodeStealFree)
+		n = m.localListPopFree(c, sl)
+		if n == nilIdx {
+			m.node(c, NodeStealPending)
+			m.nodeIdle(c, NodeStealTryRemove, m.listEmpty(sl.lists[localPendingIdx]))
+			n = m.localListPopPending(c, sl)
+		}
+		m.unlock(c, &sl.lock, trace.ClassRemote)
+		steal = (steal + 1) % m.ncpus // cpumask_next_wrap over the possible CPUs
+		m.node(c, NodeStole)
+		if n != nilIdx {
+			break
+		}
+		m.node(c, NodeIteratedAll)
+		if steal == first {
+			break
+		}
+	}
+	loc.nextSteal = steal
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindNextSteal, Value: uint64(steal)})
+	}
+	if n != nilIdx {
+		m.node(c, NodeUseStolen)
+		m.lock(c, &loc.lock, trace.ClassLocal)
+		m.localListAddPending(c, loc, cpu, n, hash)
+		m.unlock(c, &loc.lock, trace.ClassLocal)
+	}
+	return n
+}
+
+// popFree is bpf_lru_pop_free.
+func (m *Map) popFree(c *opCtx, hash uint32) int32 {
+	if m.percpuLRU {
+		return m.percpuPopFree(c, hash)
+	}
+	return m.commonPopFree(c, hash)
+}
+
+// commonPushFree is bpf_common_lru_push_free: a node still pending goes to its owner's local
+// free list, any other to the global free list.
+func (m *Map) commonPushFree(c *opCtx, n int32) {
+	nd := &m.nodes[n]
+	if nd.typ == typeFree || nd.typ == typeLocalFree {
+		m.warn(c, "bpf_common_lru_push_free")
+		return
+	}
+	if nd.typ == typeLocalPending {
+		owner := int(nd.cpu)
+		loc := &m.local[owner]
+		class := localClass(c, owner)
+		m.node(c, NodePushFreePending)
+		m.lock(c, &loc.lock, class)
+		// The owner may have flushed it to the global lists meanwhile.
+		if nd.typ == typeLocalPending {
+			nd.typ = typeLocalFree
+			nd.ref = 0
+			m.listMove(c, n, loc.lists[localFreeIdx])
+			m.unlock(c, &loc.lock, class)
+			return
+		}
+		m.unlock(c, &loc.lock, class)
+	}
+	m.listPushFree(c, &m.global, n)
+}
+
+// listPushFree is bpf_lru_list_push_free.
+func (m *Map) listPushFree(c *opCtx, l *bpfLRUList, n int32) {
+	if isLocalType(m.nodes[n].typ) {
+		m.warn(c, "bpf_lru_list_push_free")
+		return
+	}
+	m.node(c, NodePushFreeGlobal)
+	m.lock(c, &l.lock, trace.ClassLRU)
+	m.nodeMove(c, l, n, typeFree)
+	m.unlock(c, &l.lock, trace.ClassLRU)
+}
+
+// percpuPushFree is bpf_percpu_lru_push_free: back to the free list of the CPU that owns it.
+func (m *Map) percpuPushFree(c *opCtx, n int32) {
+	l := &m.percpu[m.nodes[n].cpu]
+	m.node(c, NodePushFreePercpu)
+	m.lock(c, &l.lock, trace.ClassLRU)
+	m.nodeMove(c, l, n, typeFree)
+	m.unlock(c, &l.lock, trace.ClassLRU)
+}
+
+// pushFree is bpf_lru_push_free.
+func (m *Map) pushFree(c *opCtx, n int32) {
+	if m.percpuLRU {
+		m.percpuPushFree(c, n)
+		return
+	}
+	m.commonPushFree(c, n)
+}
+
+// setRef is bpf_lru_node_set_ref: lock-free, only writes when the bit is clear.
+func (m *Map) setRef(c *opCtx, n int32) {
+	if m.nodes[n].ref == 0 {
+		m.nodes[n].ref = 1
+	}
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindRef, Elem: int(n), Key: m.elems[n].key})
+	}
+}

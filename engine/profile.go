@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package engine
+
+import "sort"
+
+// BucketLock says how htab_lock_bucket guards a bucket in a kernel version.
+type BucketLock uint8
+
+const (
+	// MapLockedCounter is v6.8's guard: a per-CPU counter, one of eight chosen by
+	// hash & min(7, n_buckets-1), is taken before the raw spinlock. If it is already taken on
+	// this CPU (re-entrancy), the lock fails with -EBUSY without spinning.
+	MapLockedCounter BucketLock = iota
+	// ResilientSpinlock is v6.15+'s rqspinlock: no counter; taking a bucket lock that this CPU
+	// already holds fails with -EDEADLK (AA), a lock cycle between CPUs with -EDEADLK (ABBA),
+	// and a wait that can never end with -ETIMEDOUT.
+	ResilientSpinlock
+)
+
+// Profile holds what differs between kernel versions, as data. The code paths are shared.
+type Profile struct {
+	Name string
+	// DynamicTargetFree: v6.16+ computes the common LRU's refill batch per map as
+	// target_free = clamp((nr_elems / ncpus) / 2, 1, LOCAL_FREE_TARGET) instead of using
+	// LOCAL_FREE_TARGET (128) itself.
+	DynamicTargetFree bool
+	// BucketLock is the bucket lock's re-entrancy guard.
+	BucketLock BucketLock
+	// LockFailLabel is what the chart's "return -EBUSY" node means in this version.
+	LockFailLabel string
+}
+
+// The kernel profiles.
+var (
+	// Profile68 is Linux 6.8, the kernel of Documentation/bpf/map_lru_hash_update.dot.
+	Profile68 = Profile{
+		Name:          "6.8",
+		BucketLock:    MapLockedCounter,
+		LockFailLabel: "-EBUSY",
+	}
+	// Profile618 is Linux 6.18, the kernel these machines run.
+	Profile618 = Profile{
+		Name:              "6.18",
+		DynamicTargetFree: true,
+		BucketLock:        ResilientSpinlock,
+		LockFailLabel:     "-EDEADLK / -ETIMEDOUT",
+	}
+)
+
+var profiles = map[string]*Profile{"6.8": &Profile68, "6.18": &Profile618}
+
+// ProfileByName returns the profile called name ("6.8" or "6.18").
+func ProfileByName(name string) (*Profile, bool) {
+	p, ok := profiles[name]
+	return p, ok
+}
+
+// ProfileNames lists the known profiles.
+func ProfileNames() []string {
+	var n []string
+	for k := range profiles {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// targetFree is the common LRU's refill batch for a map of nrElems elements on ncpus CPUs
+// (bpf_common_lru_populate in v6.16+; the constant LOCAL_FREE_TARGET before).
+func (p *Profile) targetFree(nrElems, ncpus int) int {
+	if !p.DynamicTargetFree {
+		return localFreeTarget
+	}
+	t := (nrElems / ncpus) / 2
+	return max(1, min(t, localFreeTarget))
+}

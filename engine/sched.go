@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package engine
+
+import (
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/lruviz/lruviz/trace"
+)
+
+// Interrupt runs Handler operations on top of another operation on the same CPU, when that
+// operation passes a trace point: how a tracing program re-enters the map in the middle of a map
+// operation (and meets -EBUSY, -EDEADLK, or a lock that will never be released).
+type Interrupt struct {
+	At      string // a node id, or a lock id (the point right after the lock is taken)
+	Nth     int    // the how-many-th time the point is passed, from 1
+	Handler []Op   // run one after another, each to completion; all on the interrupted CPU
+}
+
+// Task is an operation of a group, perhaps interrupted.
+type Task struct {
+	Op        Op
+	Interrupt *Interrupt
+}
+
+// Step is one item of an explicit schedule.
+type Step struct {
+	CPU   int
+	Count int    // resume CPU this many times (each runs it to its next trace point)
+	Until string // or: resume it until it passes the trace point Until (a node or lock id)
+	ToEnd bool   // or: resume it until it has finished its work or has to spin
+}
+
+// Group is a set of operations that run at once, each CPU's in order, interleaved at trace
+// points by a scheduler: first the explicit Schedule, then choices drawn from Seed.
+type Group struct {
+	Tasks    []Task
+	Seed     uint64
+	Schedule []Step
+}
+
+// InterruptError says an interrupt's point was never passed, so its handler did not run.
+type InterruptError struct {
+	Op  int // the index of the operation that was to be interrupted
+	At  string
+	Nth int
+}
+
+func (e *InterruptError) Error() string {
+	return fmt.Sprintf("operation %d never passed %s (time %d): the interrupt did not happen", e.Op, e.At, e.Nth)
+}
+
+// DeadlockError says the simulated machine stopped.
+type DeadlockError struct {
+	CPU  int
+	Op   int
+	Lock string
+}
+
+func (e *DeadlockError) Error() string {
+	if e.Lock == "" {
+		return "DEADLOCK: every CPU spins on a lock that can never be released"
+	}
+	return fmt.Sprintf("DEADLOCK: operation %d on cpu %d spins on %s, which its own CPU holds below the interrupt", e.Op, e.CPU, e.Lock)
+}
+
+// Unwrap makes errors.Is(err, ErrDeadlock) hold.
+func (e *DeadlockError) Unwrap() error { return ErrDeadlock }
+
+type inflight struct {
+	c  *opCtx
+	op Op
+}
+
+type thread struct {
+	cpu      int
+	tasks    []Task
+	started  int // tasks started
+	stack    []inflight
+	next     func() (struct{}, bool)
+	stop     func()
+	finished bool
+	last     string // the last trace point it passed
+}
+
+type scheduler struct {
+	top     []*opCtx
+	threads []*thread
+	done    func(Op, Result)
+	errs    []error
+}
+
+// Stopped reports whether the machine stopped on a deadlock; no operation runs after that.
+func (m *Map) Stopped() bool { return m.stopped != nil }
+
+// Run runs a group of operations: all at once, each CPU's operations in order, interleaved at
+// trace points. done (which may be nil) is called for each operation as it finishes, handler
+// operations included. If the machine stops on a deadlock, every unfinished operation ends with
+// ErrDeadlock and Run returns a *DeadlockError. An interrupt whose point was never passed gives an
+// *InterruptError (the group still runs to its end).
+func (m *Map) Run(g Group, done func(Op, Result)) error {
+	if done == nil {
+		done = func(Op, Result) {}
+	}
+	if m.stopped != nil {
+		for _, t := range g.Tasks {
+			done(t.Op, Result{Err: ErrDeadlock})
+		}
+		return m.deadlockErr()
+	}
+	s := &scheduler{top: make([]*opCtx, m.ncpus), done: done}
+	byCPU := map[int]*thread{}
+	for _, t := range g.Tasks {
+		if t.Op.CPU < 0 || t.Op.CPU >= m.ncpus {
+			return fmt.Errorf("operation %d: %w %d", t.Op.Index, ErrNoSuchCPU, t.Op.CPU)
+		}
+		th := byCPU[t.Op.CPU]
+		if th == nil {
+			th = &thread{cpu: t.Op.CPU}
+			byCPU[t.Op.CPU] = th
+			s.threads = append(s.threads, th)
+		}
+		th.tasks = append(th.tasks, t)
+		if t.Op.Index >= m.nextOp {
+			m.nextOp = t.Op.Index + 1
+		}
+	}
+	slices.SortFunc(s.threads, func(a, b *thread) int { return a.cpu - b.cpu })
+	m.sched = s
+	defer func() { m.sched = nil }()
+
+	if len(s.threads) == 1 && len(g.Schedule) == 0 {
+		// Nothing to interleave: run straight through.
+		func() {
+			defer s.recoverStop(m)
+			s.runThread(m, s.threads[0], nil)
+		}()
+	} else {
+		s.interleave(m, g, byCPU)
+	}
+	if m.stopped != nil {
+		s.endDeadlocked(m)
+		return m.deadlockErr()
+	}
+	if m.checks {
+		if err := m.Check(); err != nil {
+			panic("engine: invariant broken after a group: " + err.Error())
+		}
+	}
+	if len(s.errs) > 0 {
+		return s.errs[0]
+	}
+	return nil
+}
+
+func (m *Map) deadlockErr() error {
+	return &DeadlockError{CPU: m.stopped.cpu, Op: m.stopped.op, Lock: m.stopped.lock}
+}
+
+// recoverStop ends a thread that unwound because the machine stopped or its coroutine was
+// discarded; anything else is a bug and panics on.
+func (s *scheduler) recoverStop(m *Map) {
+	switch r := recover(); r.(type) {
+	case nil, machineStopped, abortCoroutine:
+	default:
+		panic(r)
+	}
+}
+
+// runThread runs a CPU's tasks in order.
+func (s *scheduler) runThread(m *Map, th *thread, yield func()) {
+	for _, t := range th.tasks {
+		th.started++
+		s.runTask(m, th, t, yield)
+	}
+}
+
+func (s *scheduler) push(th *thread, c *opCtx, op Op) {
+	th.stack = append(th.stack, inflight{c, op})
+	s.top[th.cpu] = c
+}
+
+func (s *scheduler) pop(th *thread) {
+	th.stack = th.stack[:len(th.stack)-1]
+	s.top[th.cpu] = nil
+	if n := len(th.stack); n > 0 {
+		s.top[th.cpu] = th.stack[n-1].c
+	}
+}
+
+func (s *scheduler) runTask(m *Map, th *thread, t Task, yield func()) {
+	c := &opCtx{m: m, cpu: th.cpu, op: t.Op.Index, yield: yield}
+	if in := t.Interrupt; in != nil {
+		c.intr = in
+		c.onIntr = func(vc *opCtx, in *Interrupt) {
+			for _, h := range in.Handler {
+				hc := &opCtx{m: m, cpu: th.cpu, op: h.Index, yield: yield}
+				s.push(th, hc, h)
+				r := m.exec(hc, h)
+				s.pop(th)
+				s.done(h, r)
+			}
+		}
+	}
+	s.push(th, c, t.Op)
+	r := m.exec(c, t.Op)
+	s.pop(th)
+	s.done(t.Op, r)
+	if in := t.Interrupt; in != nil && c.intrSeen < in.Nth {
+		s.errs = append(s.errs, &InterruptError{Op: t.Op.Index, At: in.At, Nth: in.Nth})
+	}
+}
+
+func (s *scheduler) blocked(th *thread) bool {
+	top := s.top[th.cpu]
+	return top != nil && top.waiting != nil && top.waiting.holder != nil
+}
+
+// interleave runs every CPU's thread as a coroutine and picks which advances next.
+func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
+	for _, th := range s.threads {
+		th := th
+		th.next, th.stop = iter.Pull(func(yield func(struct{}) bool) {
+			defer s.recoverStop(m)
+			s.runThread(m, th, func() {
+				if !yield(struct{}{}) {
+					panic(abortCoroutine{})
+				}
+			})
+		})
+	}
+	defer func() {
+		for _, th := range s.threads {
+			th.stop()
+		}
+	}()
+	rng := rand.New(rand.NewPCG(g.Seed, 0x6c72757669))
+	resume := func(th *thread) {
+		m.lastPoint = ""
+		if _, ok := th.next(); !ok {
+			th.finished = true
+		}
+		th.last = m.lastPoint
+	}
+	steps := g.Schedule
+	remaining := -1
+	var runnable []*thread
+	for m.stopped == nil {
+		// The explicit schedule first.
+		if len(steps) > 0 {
+			st := steps[0]
+			th := byCPU[st.CPU]
+			if th == nil || th.finished || s.blocked(th) {
+				steps, remaining = steps[1:], -1
+				continue
+			}
+			resume(th)
+			switch {
+			case st.ToEnd:
+			case st.Until != "":
+				if th.last == st.Until {
+					steps = steps[1:]
+				}
+			default:
+				if remaining < 0 {
+					remaining = max(st.Count, 1)
+				}
+				remaining--
+				if remaining == 0 {
+					steps, remaining = steps[1:], -1
+				}
+			}
+			continue
+		}
+		runnable = runnable[:0]
+		alive := 0
+		for _, th := range s.threads {
+			if th.finished {
+				continue
+			}
+			alive++
+			if !s.blocked(th) {
+				runnable = append(runnable, th)
+			}
+		}
+		if alive == 0 {
+			return
+		}
+		if len(runnable) == 0 {
+			s.stall(m)
+			continue
+		}
+		resume(runnable[rng.IntN(len(runnable))])
+	}
+}
+
+// stall handles a machine where every unfinished CPU spins. An rqspinlock gives up with
+// -ETIMEDOUT; raw spinlocks spin forever, so the machine stops.
+func (s *scheduler) stall(m *Map) {
+	for _, th := range s.threads {
+		if top := s.top[th.cpu]; !th.finished && top != nil && top.waiting != nil && top.resilient {
+			top.timedOut = true
+			th.next()
+			return
+		}
+	}
+	m.stopped = &stopInfo{cpu: -1, op: -1}
+}
+
+// endDeadlocked ends every unfinished operation with DEADLOCK, the innermost first.
+func (s *scheduler) endDeadlocked(m *Map) {
+	for _, th := range s.threads {
+		for i := len(th.stack) - 1; i >= 0; i-- {
+			f := th.stack[i]
+			if m.tr != nil {
+				m.record(f.c, &trace.Event{Kind: trace.KindOpEnd, Result: "DEADLOCK"})
+			}
+			s.done(f.op, Result{Err: ErrDeadlock})
+		}
+		th.stack = nil
+		for _, t := range th.tasks[th.started:] {
+			s.done(t.Op, Result{Err: ErrDeadlock})
+		}
+	}
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package scenario
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"testing"
+)
+
+// fuzzSeeds are valid scenarios and broken ones, for the fuzzer to start
+// from: every statement form and the edges of blocks.
+var fuzzSeeds = []string{
+	"",
+	hdr,
+	"title Two CPUs # not a comment\nabout line one\nabout\nmap lru_percpu_hash entries=0x10 cpus=2 no_common_lru kernel=6.18 seed=7\n" +
+		"say first\ncpu 0 update 1 2 noexist expect 0\ncpu 1 lookup 1 expect -ENOENT\ncpu 1 sys_lookup 1 expect 0\n" +
+		"cpu 0 delete 1 expect -EBUSY\ncpu 0 update 1 2 flags=4 expect -EINVAL\nexpect keys 1 0x2\n",
+	hdr + "parallel seed=3 schedule=0,1x3,0@fn_bpf_lru_list_pop_free_to_local,1@htab.bucket[3],1* {\n" +
+		"cpu 0 update 1 1\nsay b\ncpu 1 update 2 2 expect 0\n}\n",
+	hdr + "parallel {\ninterrupt at=lru.global nth=2 {\ncpu 0 update 1 1\ncpu 0 update 2 2 expect DEADLOCK\n}\ncpu 1 lookup 1\n}\n",
+	hdr + "interrupt at=fn_htab_lru_map_update_elem4 {\r\ncpu 1 update 1 1\r\ncpu 1 update 2 2 expect -EBUSY\r\n}\r\n",
+	hdr + "parallel {\ncpu 0 lookup 1\n",
+	hdr + "interrupt at=x {\ncpu 0 lookup 1\ncpu 1 lookup 2\n}\n",
+	hdr + "parallel schedule=0,,9x0 {\n}\n}\n",
+	hdr + "cpu 9 update 99999999999999999999 1 expect -EPERM\n",
+	hdr + "say dangling\n",
+	"cpu 0 lookup 1\nmap lru_hash entries=1 cpus=0\n",
+	"title \xff\n",
+	"map lru_hash entries=1 cpus=1\ncpu 0 lookup 1 expect 18446744073709551615 # x\n",
+}
+
+// FuzzParse checks that Parse never panics and that what it returns holds
+// together: an *Error at a position inside the file, or a File whose
+// operations are numbered in order and run on the map's CPUs.
+func FuzzParse(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		file, err := Parse("f.lru", src)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v is a %T, not an *Error", err, err)
+			}
+			lines := bytes.Count(src, []byte("\n")) + 1
+			if e.Line < 1 || e.Col < 1 || e.Line > lines+1 {
+				t.Fatalf("error %v outside the file (%d lines)", err, lines)
+			}
+			if e.File != "f.lru" {
+				t.Fatalf("error %v names the wrong file", err)
+			}
+			if file != nil {
+				t.Fatalf("File returned with error %v", err)
+			}
+			return
+		}
+		if file.Map.CPUs < 1 || file.Map.CPUs > MaxCPUs {
+			t.Fatalf("cpus = %d", file.Map.CPUs)
+		}
+		for i, op := range file.Ops {
+			if op.Index != i {
+				t.Fatalf("Ops[%d].Index = %d", i, op.Index)
+			}
+			if op.CPU < 0 || op.CPU >= file.Map.CPUs {
+				t.Fatalf("Ops[%d] on cpu %d of %d", i, op.CPU, file.Map.CPUs)
+			}
+			// The canonical form must parse back to the same operation.
+			again, err := Parse("f.lru", []byte(mapLine(file)+op.String()+"\n"))
+			if err != nil {
+				t.Fatalf("%q does not parse back: %v", op.String(), err)
+			}
+			if got := again.Ops[0].String(); got != op.String() {
+				t.Fatalf("%q parses back as %q", op.String(), got)
+			}
+		}
+		checkOps(t, file)
+	})
+}
+
+// mapLine is a map statement with the CPUs of f, enough to parse one of its
+// operations again.
+func mapLine(f *File) string {
+	return "map lru_hash entries=1 cpus=" + strconv.Itoa(f.Map.CPUs) + "\n"
+}

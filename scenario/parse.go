@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+// Package scenario parses lruviz's scenario language, the .lru files.
+//
+// The language is line-oriented: one statement a line, words separated by
+// spaces or tabs, blank lines ignored. `#` starts a comment, except inside
+// the text of `title`, `about` and `say`, which runs to the end of the line
+// (trimmed). Integers are decimal or 0x hex; keys, values and flags are
+// unsigned 64-bit. Keywords are lower case.
+//
+//	title TEXT                  # at most once, before the map statement
+//	about TEXT                  # repeatable, before the map statement
+//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=6.8|6.18] [seed=N]
+//	say TEXT                    # narration for the next operation
+//	cpu N update KEY VALUE [any|noexist|exist|flags=N] [expect RESULT]
+//	cpu N lookup KEY [expect VALUE|-ENOENT|DEADLOCK]
+//	cpu N sys_lookup KEY [expect VALUE|-ENOENT|DEADLOCK]
+//	cpu N delete KEY [expect RESULT]
+//	expect keys [KEY...]        # not inside blocks
+//	parallel [seed=S] [schedule=STEPS] {
+//	  operations and interrupt blocks
+//	}
+//	interrupt at=ID [nth=K] {   # at top level or inside parallel
+//	  cpu N ...                 # the victim
+//	  cpu N ...                 # the handler: one or more, same CPU
+//	}
+//
+// TYPE is lru_hash or lru_percpu_hash; cpus is 1 to 128 (default 4); the
+// hash seed fits in 32 bits (default 0). RESULT is 0, DEADLOCK or one of
+// -EEXIST -ENOENT -ENOMEM -EBUSY -EDEADLK -ETIMEDOUT -EINVAL -E2BIG. The
+// options of map, parallel and interrupt come in any order, each at most
+// once.
+//
+// A parallel group's STEPS are comma-separated without spaces: `N` runs
+// CPU N one step, `NxK` K steps, `N@ID` until it emits the trace point ID
+// (a node id such as fn_bpf_lru_list_pop_free_to_local or a lock id such as
+// htab.bucket[3]), `N*` to the end of its work in the group. Every CPU a
+// step names must have an operation in the group.
+//
+// Parse reports the first error as an *Error, whose text is
+// FILE:LINE:COL: message.
+package scenario
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on what Parse accepts, so that a scenario typed into the web UI
+// cannot make the server build an unbounded trace.
+const (
+	MaxSize = 1 << 20 // bytes of scenario text
+	MaxOps  = 100000  // operations in one scenario
+)
+
+// maxCount bounds nth= and schedule step counts: they are ints in the AST,
+// and 32 bits keeps them ints on every platform.
+const maxCount = 1<<31 - 1
+
+// Error is a syntax error in a scenario, at a position.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+// Error formats the error as FILE:LINE:COL: message.
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// Parse parses the scenario src; name is the file name used in errors. It
+// returns the first error found, as an *Error, and never panics.
+func Parse(name string, src []byte) (*File, error) {
+	return parse(name, src, MaxOps)
+}
+
+// parse is Parse with the operation limit as a parameter: 1 MiB of text
+// cannot hold MaxOps+1 operations, so only a lower limit lets a test reach
+// that error.
+func parse(name string, src []byte, maxOps int) (*File, error) {
+	p := &parser{f: &File{Name: name}, maxOps: maxOps}
+	if len(src) > MaxSize {
+		return nil, p.errorf(Pos{1, 1}, "scenario is larger than 1 MiB")
+	}
+	if err := p.parse(src); err != nil {
+		return nil, err
+	}
+	return p.f, nil
+}
+
+// A token is one word of a line.
+type token struct {
+	text string
+	pos  Pos
+}
+
+// A frame is a block being read: the top level, a parallel group or an
+// interrupt block.
+type frame struct {
+	kind string // "", "parallel" or "interrupt"
+	par  *Parallel
+	intr *Interrupt
+}
+
+type parser struct {
+	f       *File
+	maxOps  int
+	haveMap bool
+	title   bool
+	stack   []*frame
+	says    []string
+	sayPos  Pos // position of the first pending say
+	lineEnd Pos // position just past the last word of the current line
+}
+
+func (p *parser) errorf(pos Pos, format string, args ...any) *Error {
+	return &Error{File: p.f.Name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) top() *frame { return p.stack[len(p.stack)-1] }
+
+func (p *parser) parse(src []byte) error {
+	p.stack = []*frame{{}}
+	text := string(src)
+	for line := 1; ; line++ {
+		l, rest, more := strings.Cut(text, "\n")
+		// A CRLF file reads the same as an LF one.
+		l = strings.TrimSuffix(l, "\r")
+		if err := p.line(l, line); err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		text = rest
+	}
+	return p.finish()
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' }
+
+// line parses one line.
+func (p *parser) line(l string, n int) error {
+	i := 0
+	for i < len(l) && isSpace(l[i]) {
+		i++
+	}
+	j := i
+	for j < len(l) && !isSpace(l[j]) && l[j] != '#' {
+		j++
+	}
+	if i == j {
+		return nil // blank or a comment
+	}
+	first := token{l[i:j], Pos{n, i + 1}}
+	switch first.text {
+	case "title", "about", "say":
+		// The text runs to the end of the line: `#` is text there, so
+		// that narration can say "bucket #3".
+		k := j
+		for k < len(l) && isSpace(l[k]) {
+			k++
+		}
+		txt := strings.TrimRight(l[k:], " \t")
+		if !utf8.ValidString(txt) {
+			bad := k
+			for bad < len(l) {
+				r, size := utf8.DecodeRuneInString(l[bad:])
+				if r == utf8.RuneError && size <= 1 {
+					break
+				}
+				bad += size
+			}
+			return p.errorf(Pos{n, bad + 1}, "text is not valid UTF-8")
+		}
+		return p.text(first, txt, Pos{n, k + 1})
+	}
+	code, _, _ := strings.Cut(l, "#")
+	var toks []token
+	for k := 0; k < len(code); {
+		if isSpace(code[k]) {
+			k++
+			continue
+		}
+		s := k
+		for k < len(code) && !isSpace(code[k]) {
+			k++
+		}
+		toks = append(toks, token{code[s:k], Pos{n, s + 1}})
+	}
+	last := toks[len(toks)-1]
+	p.lineEnd = Pos{n, last.pos.Col + len(last.text)}
+	return p.stmt(toks)
+}
+
+// text handles title, about and say; at is where the text starts.
+func (p *parser) text(kw token, txt string, at Pos) error {
+	switch kw.text {
+	case "title", "about":
+		if p.haveMap {
+			return p.errorf(kw.pos, "%s must come before the map statement", kw.text)
+		}
+		if kw.text == "about" {
+			p.f.About = append(p.f.About, txt)
+			return nil
+		}
+		if p.title {
+			return p.errorf(kw.pos, "only one title is allowed")
+		}
+		if txt == "" {
+			return p.errorf(at, "title needs text")
+		}
+		p.title = true
+		p.f.Title = txt
+		return nil
+	}
+	if !p.haveMap {
+		return p.errorf(kw.pos, "the map statement must come first")
+	}
+	if txt == "" {
+		return p.errorf(at, "say needs text")
+	}
+	if len(p.says) == 0 {
+		p.sayPos = kw.pos
+	}
+	p.says = append(p.says, txt)
+	return nil
+}
+
+// noSay reports a pending say at a statement that is not an operation:
+// narration belongs to the operation right after it.
+func (p *parser) noSay() error {
+	if len(p.says) > 0 {
+		return p.errorf(p.sayPos, "say must be followed by an operation")
+	}
+	return nil
+}
+
+func (p *parser) stmt(toks []token) error {
+	kw := toks[0]
+	switch kw.text {
+	case "map":
+		return p.mapStmt(toks)
+	case "cpu", "expect", "parallel", "interrupt", "}":
+	default:
+		return p.errorf(kw.pos, "unknown statement %q", kw.text)
+	}
+	if !p.haveMap {
+		return p.errorf(kw.pos, "the map statement must come first")
+	}
+	switch kw.text {
+	case "cpu":
+		op, err := p.op(toks)
+		if err != nil {
+			return err
+		}
+		return p.addOp(op)
+	case "expect":
+		return p.expectKeys(toks)
+	case "parallel":
+		return p.parallel(toks)
+	case "interrupt":
+		return p.interrupt(toks)
+	}
+	return p.closeBlock(toks)
+}
+
+func (p *parser) finish() error {
+	if !p.haveMap {
+		return p.errorf(Pos{1, 1}, "the scenario has no map statement")
+	}
+	if err := p.noSay(); err != nil {
+		return err
+	}
+	if fr := p.top(); fr.kind == "parallel" {
+		return p.errorf(fr.par.Pos, "parallel block opened here is not closed")
+	} else if fr.kind == "interrupt" {
+		// An unclosed parallel group around it is reported once this
+		// is fixed: the innermost block is the one the reader is in.
+		return p.errorf(fr.intr.Pos, "interrupt block opened here is not closed")
+	}
+	return nil
+}
+
+// option splits a name=value word. ok is false for a word without '='.
+func option(t token) (name string, val token, ok bool) {
+	name, v, ok := strings.Cut(t.text, "=")
+	return name, token{v, Pos{t.pos.Line, t.pos.Col + len(name) + 1}}, ok
+}
+
+// number parses a decimal or 0x hex integer of at most 64 bits.
+func number(s string) (uint64, error) {
+	base, digits := 10, s
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		base, digits = 16, s[2:]
+	}
+	if digits == "" {
+		return 0, strconv.ErrSyntax
+	}
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		ok := '0' <= c && c <= '9' ||
+			base == 16 && ('a' <= c && c <= 'f' || 'A' <= c && c <= 'F')
+		if !ok {
+			return 0, strconv.ErrSyntax
+		}
+	}
+	v, err := strconv.ParseUint(digits, base, 64)
+	if err != nil {
+		return 0, strconv.ErrRange // the digits were checked above
+	}
+	return v, nil
+}
+
+// num parses t as a number; what names it in errors ("key", "value", ...).
+func (p *parser) num(t token, what string) (uint64, error) {
+	v, err := number(t.text)
+	if err == strconv.ErrRange {
+		return 0, p.errorf(t.pos, "%s %s does not fit in 64 bits", what, t.text)
+	}
+	if err != nil {
+		return 0, p.errorf(t.pos, "invalid %s %q (want a decimal or 0x hex number)", what, t.text)
+	}
+	return v, nil
+}
+
+// count parses a positive count such as nth=K or a step's K.
+func (p *parser) count(t token, what string) (int, error) {
+	v, err := number(t.text)
+	if err == strconv.ErrSyntax {
+		return 0, p.errorf(t.pos, "invalid %s %q (want a decimal or 0x hex number)", what, t.text)
+	}
+	if err != nil || v < 1 || v > maxCount {
+		return 0, p.errorf(t.pos, "%s must be 1 to %d", what, maxCount)
+	}
+	return int(v), nil
+}
+
+// cpu parses a CPU number, which must name one of the map's CPUs.
+func (p *parser) cpu(t token) (int, error) {
+	v, err := number(t.text)
+	if err == strconv.ErrSyntax {
+		return 0, p.errorf(t.pos, "invalid cpu %q (want a decimal or 0x hex number)", t.text)
+	}
+	if err != nil || v >= uint64(p.f.Map.CPUs) {
+		return 0, p.errorf(t.pos, "cpu %s is outside 0..%d", t.text, p.f.Map.CPUs-1)
+	}
+	return int(v), nil
+}
+
+// traceID checks a trace point id: a node id or a lock id. Which ids exist
+// is the engine's to know; the parser keeps to the characters ids use, so
+// that a typo such as a stray comma is caught where it is.
+func (p *parser) traceID(t token) error {
+	if t.text == "" {
+		return p.errorf(t.pos, "missing trace point id")
+	}
+	for i := 0; i < len(t.text); i++ {
+		c := t.text[i]
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '_' || c == '.' || c == '[' || c == ']' || c == '-'
+		if !ok {
+			return p.errorf(t.pos, "invalid trace point id %q (want a node id or a lock id)", t.text)
+		}
+	}
+	return nil
+}
+
+// errRepeated reports a second use of a block or map option.
+func (p *parser) errRepeated(stmt string, t token, name string) error {
+	return p.errorf(t.pos, "%s option %s given twice", stmt, name)
+}
+
+func (p *parser) mapStmt(toks []token) error {
+	kw := toks[0]
+	if p.haveMap {
+		return p.errorf(kw.pos, "only one map statement is allowed (the first is on line %d)", p.f.Map.Pos.Line)
+	}
+	if len(p.stack) > 1 || len(p.f.Ops) > 0 {
+		// Unreachable, as nothing but title and about may precede
+		// the map; kept so that a later change cannot break it silently.
+		return p.errorf(kw.pos, "the map statement must come first")
+	}
+	m := &p.f.Map
+	m.Pos = kw.pos
+	m.CPUs = DefaultCPUs
+	m.Kernel = DefaultKernel
+	if len(toks) < 2 || strings.Contains(toks[1].text, "=") || toks[1].text == "no_common_lru" {
+		at := p.lineEnd
+		if len(toks) >= 2 {
+			at = toks[1].pos
+		}
+		return p.errorf(at, "map needs a type (lru_hash or lru_percpu_hash)")
+	}
+	switch t := toks[1]; t.text {
+	case TypeLRUHash, TypeLRUPercpuHash:
+		m.Type, m.TypePos = t.text, t.pos
+	default:
+		return p.errorf(t.pos, "unknown map type %q (want lru_hash or lru_percpu_hash)", t.text)
+	}
+	seen := map[string]bool{}
+	for _, t := range toks[2:] {
+		name, val, hasVal := option(t)
+		switch name {
+		case "entries", "cpus", "kernel", "seed":
+			if !hasVal {
+				return p.errorf(t.pos, "map option %s needs a value (%s=...)", name, name)
+			}
+		case "no_common_lru":
+			if hasVal {
+				return p.errorf(t.pos, "map option no_common_lru takes no value")
+			}
+		default:
+			return p.errorf(t.pos, "unknown map option %q (want entries=, cpus=, no_common_lru, kernel= or seed=)", t.text)
+		}
+		if seen[name] {
+			return p.errRepeated("map", t, name)
+		}
+		seen[name] = true
+		switch name {
+		case "entries":
+			v, err := p.num(val, "entries")
+			if err != nil {
+				return err
+			}
+			m.Entries, m.EntriesPos = v, val.pos
+		case "cpus":
+			v, err := number(val.text)
+			if err == strconv.ErrSyntax {
+				return p.errorf(val.pos, "invalid cpus %q (want a decimal or 0x hex number)", val.text)
+			}
+			if err != nil || v < 1 || v > MaxCPUs {
+				return p.errorf(val.pos, "cpus must be 1 to %d", MaxCPUs)
+			}
+			m.CPUs, m.CPUsPos = int(v), val.pos
+		case "kernel":
+			if val.text != Kernel68 && val.text != Kernel618 {
+				return p.errorf(val.pos, "unknown kernel profile %q (want 6.8 or 6.18)", val.text)
+			}
+			m.Kernel, m.KernelPos = val.text, val.pos
+		case "seed":
+			v, err := number(val.text)
+			if err == strconv.ErrSyntax {
+				return p.errorf(val.pos, "invalid seed %q (want a decimal or 0x hex number)", val.text)
+			}
+			if err != nil || v > 1<<32-1 {
+				return p.errorf(val.pos, "seed %s does not fit in 32 bits", val.text)
+			}
+			m.Seed, m.SeedPos = uint32(v), val.pos
+		case "no_common_lru":
+			m.NoCommonLRU = true
+		}
+	}
+	if !seen["entries"] {
+		return p.errorf(kw.pos, "map needs entries=N")
+	}
+	p.haveMap = true
+	return nil
+}
+
+// updateResults are the results an update or a delete may expect, in the
+// order error messages list them.
+var updateResults = []string{"0", "-EEXIST", "-ENOENT", "-ENOMEM", "-EBUSY",
+	"-EDEADLK", "-ETIMEDOUT", "-EINVAL", "-E2BIG", "DEADLOCK"}
+
+func (p *parser) op(toks []token) (*Op, error) {
+	op := &Op{Pos: toks[0].pos}
+	if len(toks) < 2 {
+		return nil, p.errorf(p.lineEnd, "cpu needs a CPU number and an operation")
+	}
+	cpu, err := p.cpu(toks[1])
+	if err != nil {
+		return nil, err
+	}
+	op.CPU, op.CPUPos = cpu, toks[1].pos
+	if len(toks) < 3 {
+		return nil, p.errorf(p.lineEnd, "cpu %d needs an operation (update, lookup, sys_lookup or delete)", cpu)
+	}
+	name := toks[2]
+	args := 1
+	switch name.text {
+	case OpUpdate:
+		args = 2
+	case OpLookup, OpSysLookup, OpDelete:
+	default:
+		return nil, p.errorf(name.pos, "unknown operation %q (want update, lookup, sys_lookup or delete)", name.text)
+	}
+	op.Name = name.text
+	rest := toks[3:]
+	if len(rest) < args || rest[0].text == "expect" || args == 2 && rest[1].text == "expect" {
+		at := p.lineEnd
+		for _, t := range rest {
+			if t.text == "expect" {
+				at = t.pos
+				break
+			}
+		}
+		if args == 2 {
+			return nil, p.errorf(at, "update needs a key and a value")
+		}
+		return nil, p.errorf(at, "%s needs a key", op.Name)
+	}
+	if op.Key, err = p.num(rest[0], "key"); err != nil {
+		return nil, err
+	}
+	if args == 2 {
+		if op.Value, err = p.num(rest[1], "value"); err != nil {
+			return nil, err
+		}
+	}
+	rest = rest[args:]
+	if op.Name == OpUpdate {
+		op.FlagsText = FlagsText(FlagAny)
+		if len(rest) > 0 && rest[0].text != "expect" {
+			t := rest[0]
+			switch name, val, hasVal := option(t); {
+			case t.text == "any":
+				op.Flags = FlagAny
+			case t.text == "noexist":
+				op.Flags = FlagNoExist
+			case t.text == "exist":
+				op.Flags = FlagExist
+			case name == "flags" && hasVal:
+				if op.Flags, err = p.num(val, "flags"); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, p.errorf(t.pos, "unexpected %q (want any, noexist, exist, flags=N or expect)", t.text)
+			}
+			op.FlagsText = FlagsText(op.Flags)
+			rest = rest[1:]
+		}
+	}
+	if len(rest) == 0 {
+		return op, nil
+	}
+	if rest[0].text != "expect" {
+		return nil, p.errorf(rest[0].pos, "unexpected %q (want expect)", rest[0].text)
+	}
+	if len(rest) < 2 {
+		return nil, p.errorf(p.lineEnd, "expect needs a result")
+	}
+	if len(rest) > 2 {
+		return nil, p.errorf(rest[2].pos, "unexpected %q after the expected result", rest[2].text)
+	}
+	ex := &Expect{Pos: rest[0].pos}
+	r := rest[1]
+	switch op.Name {
+	case OpLookup, OpSysLookup:
+		switch r.text {
+		case "-ENOENT", "DEADLOCK":
+			ex.Text = r.text
+		default:
+			v, err := number(r.text)
+			if err == strconv.ErrRange {
+				return nil, p.errorf(r.pos, "value %s does not fit in 64 bits", r.text)
+			}
+			if err != nil {
+				return nil, p.errorf(r.pos, "unknown result %q (a %s gives a value, -ENOENT or DEADLOCK)", r.text, op.Name)
+			}
+			ex.IsValue, ex.Value, ex.Text = true, v, strconv.FormatUint(v, 10)
+		}
+	default:
+		if slices.Contains(updateResults, r.text) {
+			ex.Text = r.text
+		} else if v, err := number(r.text); err == nil && v == 0 {
+			ex.Text = "0" // 0x0 and 00 are 0 too
+		} else {
+			return nil, p.errorf(r.pos, "unknown result %q (want %s or %s)", r.text,
+				strings.Join(updateResults[:len(updateResults)-1], ", "), updateResults[len(updateResults)-1])
+		}
+	}
+	op.Expect = ex
+	return op, nil
+}
+
+// addOp files a parsed operation in its block and in File.Ops.
+func (p *parser) addOp(op *Op) error {
+	if len(p.f.Ops) >= p.maxOps {
+		return p.errorf(op.Pos, "too many operations (at most %d)", p.maxOps)
+	}
+	op.Index = len(p.f.Ops)
+	op.Say, p.says = p.says, nil
+	p.f.Ops = append(p.f.Ops, op)
+	switch fr := p.top(); fr.kind {
+	case "parallel":
+		fr.par.Body = append(fr.par.Body, op)
+	case "interrupt":
+		in := fr.intr
+		if in.Victim == nil {
+			in.Victim = op
+			break
+		}
+		if op.CPU != in.Victim.CPU {
+			return p.errorf(op.CPUPos, "cpu %d differs from the interrupted operation's cpu %d (line %d): an interrupt runs on the CPU it interrupts",
+				op.CPU, in.Victim.CPU, in.Victim.Pos.Line)
+		}
+		in.Handler = append(in.Handler, op)
+	default:
+		p.f.Body = append(p.f.Body, op)
+	}
+	return nil
+}
+
+func (p *parser) expectKeys(toks []token) error {
+	kw := toks[0]
+	if len(toks) < 2 || toks[1].text != "keys" {
+		at := p.lineEnd
+		if len(toks) >= 2 {
+			at = toks[1].pos
+		}
+		return p.errorf(at, `a statement starting with expect must be "expect keys [KEY...]" (an operation's expect goes on its line)`)
+	}
+	if err := p.noSay(); err != nil {
+		return err
+	}
+	switch p.top().kind {
+	case "parallel":
+		return p.errorf(kw.pos, "expect keys is not allowed inside a parallel group")
+	case "interrupt":
+		return p.errorf(kw.pos, "expect keys is not allowed inside an interrupt block")
+	}
+	ek := &ExpectKeys{Pos: kw.pos, Keys: []uint64{}}
+	seen := map[uint64]bool{}
+	for _, t := range toks[2:] {
+		v, err := p.num(t, "key")
+		if err != nil {
+			return err
+		}
+		if seen[v] {
+			return p.errorf(t.pos, "key %d is listed twice", v)
+		}
+		seen[v] = true
+		ek.Keys = append(ek.Keys, v)
+	}
+	slices.Sort(ek.Keys)
+	p.f.Body = append(p.f.Body, ek)
+	return nil
+}
+
+// openBrace checks that a block's opening line ends with `{` and returns
+// the words between the keyword and the brace.
+func (p *parser) openBrace(toks []token) ([]token, error) {
+	for i, t := range toks {
+		if t.text == "{" {
+			if i != len(toks)-1 {
+				return nil, p.errorf(toks[i+1].pos, "{ must end the line (put each statement on a line of its own)")
+			}
+			return toks[1:i], nil
+		}
+	}
+	return nil, p.errorf(p.lineEnd, "%s must end its line with {", toks[0].text)
+}
+
+func (p *parser) parallel(toks []token) error {
+	kw := toks[0]
+	if err := p.noSay(); err != nil {
+		return err
+	}
+	switch p.top().kind {
+	case "parallel":
+		return p.errorf(kw.pos, "parallel groups cannot be nested")
+	case "interrupt":
+		return p.errorf(kw.pos, "a parallel group cannot be inside an interrupt block")
+	}
+	opts, err := p.openBrace(toks)
+	if err != nil {
+		return err
+	}
+	par := &Parallel{Pos: kw.pos}
+	fr := &frame{kind: "parallel", par: par}
+	seen := map[string]bool{}
+	for _, t := range opts {
+		name, val, hasVal := option(t)
+		if !hasVal || name != "seed" && name != "schedule" {
+			return p.errorf(t.pos, "unknown parallel option %q (want seed=S or schedule=STEPS)", t.text)
+		}
+		if seen[name] {
+			return p.errRepeated("parallel", t, name)
+		}
+		seen[name] = true
+		if name == "seed" {
+			if par.Seed, err = p.num(val, "seed"); err != nil {
+				return err
+			}
+			continue
+		}
+		if par.Schedule, err = p.schedule(val); err != nil {
+			return err
+		}
+	}
+	p.stack = append(p.stack, fr)
+	return nil
+}
+
+// schedule parses the value of schedule=.
+func (p *parser) schedule(val token) ([]SchedStep, error) {
+	if val.text == "" {
+		return nil, p.errorf(val.pos, "empty schedule (want steps such as 0,1x3,0@ID,1*)")
+	}
+	var steps []SchedStep
+	off := 0
+	for s := range strings.SplitSeq(val.text, ",") {
+		t := token{s, Pos{val.pos.Line, val.pos.Col + off}}
+		off += len(s) + 1
+		st, err := p.step(t)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, st)
+	}
+	return steps, nil
+}
+
+// step parses one schedule step: N, NxK, N@ID or N*.
+func (p *parser) step(t token) (SchedStep, error) {
+	st := SchedStep{Pos: t.pos, Count: 1}
+	if t.text == "" {
+		return st, p.errorf(t.pos, "empty schedule step (steps are separated by single commas)")
+	}
+	cpuText, tail := t.text, ""
+	if i := strings.IndexAny(t.text, "x@*"); i >= 0 {
+		cpuText, tail = t.text[:i], t.text[i:]
+	}
+	// "0x3" is cpu 0 three times, not hex 3: in a step, x always
+	// separates the count, so the CPU number is plain decimal here.
+	if cpuText == "" {
+		return st, p.errorf(t.pos, "invalid schedule step %q (want N, NxK, N@ID or N*)", t.text)
+	}
+	for i := 0; i < len(cpuText); i++ {
+		if cpuText[i] < '0' || cpuText[i] > '9' {
+			return st, p.errorf(t.pos, "invalid schedule step %q (want N, NxK, N@ID or N*)", t.text)
+		}
+	}
+	cpu, err := p.cpu(token{cpuText, t.pos})
+	if err != nil {
+		return st, err
+	}
+	st.CPU = cpu
+	rest := token{"", Pos{t.pos.Line, t.pos.Col + len(cpuText) + 1}}
+	if tail != "" {
+		rest.text = tail[1:]
+	}
+	switch {
+	case tail == "":
+	case tail == "*":
+		st.ToEnd, st.Count = true, 0
+	case tail[0] == 'x':
+		if st.Count, err = p.count(rest, "step count"); err != nil {
+			return st, err
+		}
+	case tail[0] == '@':
+		if err := p.traceID(rest); err != nil {
+			return st, err
+		}
+		st.Until, st.Count = rest.text, 0
+	default:
+		return st, p.errorf(t.pos, "invalid schedule step %q (want N, NxK, N@ID or N*)", t.text)
+	}
+	return st, nil
+}
+
+func (p *parser) interrupt(toks []token) error {
+	kw := toks[0]
+	if err := p.noSay(); err != nil {
+		return err
+	}
+	parent := p.top()
+	if parent.kind == "interrupt" {
+		return p.errorf(kw.pos, "interrupt blocks cannot be nested")
+	}
+	opts, err := p.openBrace(toks)
+	if err != nil {
+		return err
+	}
+	in := &Interrupt{Pos: kw.pos, Nth: 1}
+	seen := map[string]bool{}
+	for _, t := range opts {
+		name, val, hasVal := option(t)
+		if !hasVal || name != "at" && name != "nth" {
+			return p.errorf(t.pos, "unknown interrupt option %q (want at=ID or nth=K)", t.text)
+		}
+		if seen[name] {
+			return p.errRepeated("interrupt", t, name)
+		}
+		seen[name] = true
+		if name == "nth" {
+			if in.Nth, err = p.count(val, "nth"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := p.traceID(val); err != nil {
+			return err
+		}
+		in.At, in.AtPos = val.text, val.pos
+	}
+	if !seen["at"] {
+		return p.errorf(kw.pos, "interrupt needs at=ID (the trace point where the interrupt comes)")
+	}
+	p.stack = append(p.stack, &frame{kind: "interrupt", intr: in})
+	return nil
+}
+
+func (p *parser) closeBlock(toks []token) error {
+	kw := toks[0]
+	if len(toks) > 1 {
+		return p.errorf(toks[1].pos, "} must stand alone on its line")
+	}
+	fr := p.top()
+	if fr.kind == "" {
+		return p.errorf(kw.pos, "} without an open block")
+	}
+	if err := p.noSay(); err != nil {
+		return err
+	}
+	p.stack = p.stack[:len(p.stack)-1]
+	parent := p.top()
+	if fr.kind == "interrupt" {
+		in := fr.intr
+		in.End = kw.pos
+		if len(in.Handler) == 0 {
+			return p.errorf(in.Pos, "an interrupt block needs at least two operations: the one interrupted and the handler's")
+		}
+		if parent.kind == "parallel" {
+			parent.par.Body = append(parent.par.Body, in)
+		} else {
+			p.f.Body = append(p.f.Body, in)
+		}
+		return nil
+	}
+	par := fr.par
+	par.End = kw.pos
+	if len(par.Body) == 0 {
+		return p.errorf(par.Pos, "a parallel group needs at least one operation")
+	}
+	// A step on a CPU with nothing to do in the group is surely a typo;
+	// report it here rather than as a stuck schedule at run time.
+	busy := map[int]bool{}
+	for _, s := range par.Body {
+		switch s := s.(type) {
+		case *Op:
+			busy[s.CPU] = true
+		case *Interrupt:
+			busy[s.Victim.CPU] = true
+		}
+	}
+	for _, st := range par.Schedule {
+		if !busy[st.CPU] {
+			return p.errorf(st.Pos, "schedule step names cpu %d, which has no operation in this group", st.CPU)
+		}
+	}
+	p.f.Body = append(p.f.Body, par)
+	return nil
+}
