@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+// Command lruviz simulates and shows the Linux kernel's BPF LRU hash map: see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitError carries an exit status; its message (if any) has been printed already.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "lruviz:", err)
+	return 2
+}
+
+// usageError is a usage mistake: printed with a hint, exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+const usage = `usage: lruviz [command] [arguments]
+
+commands:
+  serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
+                                  the explorer in the browser (not built yet)
+  run FILE|NAME...                run scenarios, one line per operation
+  scenarios                       list the bundled scenarios
+  verify-kernel [--seeds N] [--ops N] [--entries N] [--type lru_hash|lru_percpu_hash]
+                [--no-common-lru] [FILE...]
+                                  compare the engine with the running kernel's LRU maps
+  trace, export                   (not built yet)
+
+FILE is a path (- for stdin); NAME is a bundled scenario (see lruviz scenarios).
+`
+
+// run is the whole command line, testable in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "run":
+		err = cmdRun(args, stdin, stdout, stderr)
+	case "scenarios":
+		err = cmdScenarios(args, stdout)
+	case "verify-kernel":
+		err = cmdVerifyKernel(ctx, args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "serve", "trace", "export":
+		fmt.Fprintf(stderr, "lruviz %s: not built yet; see `lruviz help` for what works today\n", cmd)
+		return &exitError{2}
+	default:
+		err = &usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "lruviz %s: %s\n\n%s", cmd, ue.msg, usage)
+		return &exitError{2}
+	}
+	return err
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package scenario
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/trace"
+)
+
+// NewMap creates the simulated map a scenario declares. A map the kernel would refuse to create
+// is an *Error at the map statement that names the errno.
+func NewMap(f *File, tr trace.Tracer) (*engine.Map, error) {
+	prof, ok := engine.ProfileByName(f.Map.Kernel)
+	if !ok {
+		return nil, &Error{File: f.Name, Line: f.Map.Pos.Line, Col: f.Map.Pos.Col, Msg: "unknown kernel profile " + strconv.Quote(f.Map.Kernel)}
+	}
+	spec := engine.MapSpec{Type: engine.LRUHash, Seed: f.Map.Seed}
+	if f.Map.Type == TypeLRUPercpuHash {
+		spec.Type = engine.LRUCPUHash
+	}
+	if f.Map.NoCommonLRU {
+		spec.Flags = engine.NoCommonLRU
+	}
+	pos := f.Map.EntriesPos
+	if pos.Line == 0 {
+		pos = f.Map.Pos
+	}
+	if f.Map.Entries > 1<<32-1 {
+		return nil, &Error{File: f.Name, Line: pos.Line, Col: pos.Col, Msg: "the kernel refuses this map with -EINVAL: max_entries does not fit in 32 bits"}
+	}
+	spec.MaxEntries = uint32(f.Map.Entries)
+	m, err := engine.NewMap(spec, engine.Options{CPUs: f.Map.CPUs, Profile: prof, Tracer: tr})
+	if err != nil {
+		var ce *engine.CreateError
+		if errors.As(err, &ce) {
+			msg := "the kernel refuses this map with " + engine.ErrName(ce.Errno) + ": " + ce.Reason
+			if ce.Errno == syscall.ENOMEM {
+				msg = "this map is too large to simulate: " + ce.Reason
+			}
+			return nil, &Error{File: f.Name, Line: pos.Line, Col: pos.Col, Msg: msg}
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+// EngineOp converts an operation to the engine's form.
+func EngineOp(op *Op) engine.Op {
+	e := engine.Op{Index: op.Index, CPU: op.CPU, Key: op.Key, Value: op.Value, Flags: engine.UpdateFlags(op.Flags)}
+	switch op.Name {
+	case OpUpdate:
+		e.Kind = engine.OpUpdate
+	case OpLookup:
+		e.Kind = engine.OpLookup
+	case OpSysLookup:
+		e.Kind = engine.OpSysLookup
+	case OpDelete:
+		e.Kind = engine.OpDelete
+	}
+	return e
+}
+
+// ResultText is an operation's result as scenarios and `lruviz run` write it: "0" or an errno
+// name for updates and deletes, the value in decimal (or an errno name) for lookups, DEADLOCK.
+func ResultText(op *Op, r engine.Result) string {
+	if op.Name == OpLookup || op.Name == OpSysLookup {
+		return r.LookupString()
+	}
+	return r.String()
+}
+
+// Failure is the first expectation of a scenario that did not hold.
+type Failure struct {
+	File string
+	Pos  Pos
+	Want string
+	Got  string
+}
+
+// Error formats the failure as `lruviz run` prints it: FILE:LINE: expected X, got Y.
+func (f *Failure) Error() string {
+	return f.File + ":" + strconv.Itoa(f.Pos.Line) + ": expected " + f.Want + ", got " + f.Got
+}
+
+// Done reports an operation as it finishes: the operation and its result text.
+type Done func(op *Op, result string)
+
+// Run runs a scenario's statements on m, in order, calling done as each operation finishes. It
+// stops at the first `expect` that does not hold and returns it as a *Failure (a parallel group
+// is finished first; its operations' expectations are judged in the order they finish). If the
+// simulated machine deadlocks, the unfinished operations end with DEADLOCK, the expectations met
+// so far are judged, and nothing after runs.
+func Run(f *File, m *engine.Map, done Done) *Failure {
+	if done == nil {
+		done = func(*Op, string) {}
+	}
+	byIndex := f.Ops
+	var fail *Failure
+	judge := func(op *Op, got string) {
+		done(op, got)
+		if fail == nil && op.Expect != nil && op.Expect.Text != got {
+			fail = &Failure{File: f.Name, Pos: op.Expect.Pos, Want: op.Expect.Text, Got: got}
+		}
+	}
+	onEngine := func(eop engine.Op, r engine.Result) {
+		op := byIndex[eop.Index]
+		judge(op, ResultText(op, r))
+	}
+	for _, st := range f.Body {
+		switch s := st.(type) {
+		case *Op:
+			r := m.Exec(EngineOp(s))
+			judge(s, ResultText(s, r))
+		case *ExpectKeys:
+			got := keysText(m.Keys())
+			if want := keysText(s.Keys); fail == nil && want != got {
+				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
+			}
+		case *Interrupt:
+			err := m.Run(engine.Group{Tasks: []engine.Task{interruptTask(s)}}, onEngine)
+			fail = firstFailure(fail, f, err, s)
+		case *Parallel:
+			g := engine.Group{Seed: s.Seed}
+			for _, b := range s.Body {
+				switch t := b.(type) {
+				case *Op:
+					g.Tasks = append(g.Tasks, engine.Task{Op: EngineOp(t)})
+				case *Interrupt:
+					g.Tasks = append(g.Tasks, interruptTask(t))
+				}
+			}
+			for _, st := range s.Schedule {
+				g.Schedule = append(g.Schedule, engine.Step{CPU: st.CPU, Count: st.Count, Until: st.Until, ToEnd: st.ToEnd})
+			}
+			err := m.Run(g, onEngine)
+			var ie *engine.InterruptError
+			if errors.As(err, &ie) {
+				for _, b := range s.Body {
+					if in, ok := b.(*Interrupt); ok && in.Victim.Index == ie.Op {
+						fail = firstFailure(fail, f, err, in)
+					}
+				}
+			}
+		}
+		if fail != nil || m.Stopped() {
+			return fail
+		}
+	}
+	return nil
+}
+
+func interruptTask(in *Interrupt) engine.Task {
+	ei := &engine.Interrupt{At: in.At, Nth: in.Nth}
+	for _, h := range in.Handler {
+		ei.Handler = append(ei.Handler, EngineOp(h))
+	}
+	return engine.Task{Op: EngineOp(in.Victim), Interrupt: ei}
+}
+
+// firstFailure turns an interrupt that never happened into a failure at its block.
+func firstFailure(fail *Failure, f *File, err error, in *Interrupt) *Failure {
+	var ie *engine.InterruptError
+	if fail != nil || !errors.As(err, &ie) {
+		return fail
+	}
+	nth := ""
+	if in.Nth > 1 {
+		nth = " (time " + strconv.Itoa(in.Nth) + ")"
+	}
+	return &Failure{File: f.Name, Pos: in.AtPos, Want: "the interrupt at " + in.At + nth,
+		Got: "an operation that never passed that point"}
+}
+
+// keysText writes keys as `expect keys` failures print them.
+func keysText(keys []uint64) string {
+	if len(keys) == 0 {
+		return "(none)"
+	}
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.FormatUint(k, 10))
+	}
+	return b.String()
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package scenario
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/scenarios"
+	"github.com/lruviz/lruviz/trace"
+)
+
+// runText parses and runs a scenario, validating its trace, and returns the failure (if any),
+// the lines `lruviz run` would print, and the events.
+func runText(t *testing.T, src string) (*Failure, []string, []trace.Event) {
+	t.Helper()
+	f, err := Parse("t.lru", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &trace.Recorder{}
+	m, err := NewMap(f, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetChecks(true)
+	var lines []string
+	fail := Run(f, m, func(op *Op, res string) { lines = append(lines, op.String()+" -> "+res) })
+	v := trace.NewValidator(engine.Chart(), f.Map.NoCommonLRU)
+	for _, ev := range rec.Events {
+		if err := v.Event(ev); err != nil {
+			t.Fatalf("trace rule broken: %v", err)
+		}
+	}
+	if !m.Stopped() {
+		if err := v.Finish(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fail, lines, rec.Events
+}
+
+func TestBundledScenariosHold(t *testing.T) {
+	for _, name := range scenarios.Names() {
+		t.Run(name, func(t *testing.T) {
+			src, _ := scenarios.Source(name)
+			if fail, _, _ := runText(t, string(src)); fail != nil {
+				t.Fatal(fail)
+			}
+		})
+	}
+}
+
+func TestReentrancyBusy68(t *testing.T) {
+	// Key 1 hashes to bucket 3 of 4 (seed 0). The handler re-enters while the update holds it.
+	fail, lines, _ := runText(t, `map lru_hash entries=4 cpus=2
+interrupt at=htab.bucket[3] {
+cpu 0 update 1 10 expect 0
+cpu 0 update 1 20 expect -EBUSY
+}
+cpu 0 lookup 1 expect 10
+expect keys 1
+`)
+	if fail != nil {
+		t.Fatal(fail, lines)
+	}
+	// The handler finishes first.
+	if !strings.HasSuffix(lines[0], "update 1 20 any -> -EBUSY") {
+		t.Fatalf("lines = %q", lines)
+	}
+}
+
+func TestReentrancyDeadlk618(t *testing.T) {
+	fail, lines, _ := runText(t, `map lru_hash entries=4 cpus=2 kernel=6.18
+interrupt at=htab.bucket[3] {
+cpu 0 update 1 10 expect 0
+cpu 0 update 1 20 expect -EDEADLK
+}
+`)
+	if fail != nil {
+		t.Fatal(fail, lines)
+	}
+}
+
+func TestCounterSharedAcrossBuckets68(t *testing.T) {
+	// 16 buckets but 8 map_locked counters: buckets b and b+8 share one. In 6.8 the handler's
+	// update of a key in the other bucket fails; in 6.18 (no counters) it succeeds.
+	m, _ := engine.NewMap(engine.MapSpec{Type: engine.LRUHash, MaxEntries: 16}, engine.Options{})
+	_, b1 := m.Hash(1)
+	var other uint64
+	for k := uint64(2); k < 1000; k++ {
+		if _, b := m.Hash(k); b == (b1+8)%16 {
+			other = k
+			break
+		}
+	}
+	for _, tc := range []struct{ kernel, want string }{{"6.8", "-EBUSY"}, {"6.18", "0"}} {
+		src := "map lru_hash entries=16 cpus=1 kernel=" + tc.kernel + "\n" +
+			"interrupt at=htab.bucket[" + itoa(b1) + "] {\ncpu 0 update 1 1 expect 0\ncpu 0 update " + utoa(other) + " 2 expect " + tc.want + "\n}\n"
+		if fail, lines, _ := runText(t, src); fail != nil {
+			t.Fatalf("%s: %v %q", tc.kernel, fail, lines)
+		}
+	}
+}
+
+func TestInterruptDeadlock(t *testing.T) {
+	fail, lines, events := runText(t, `map lru_hash entries=4 cpus=1
+interrupt at=fn_bpf_lru_list_pop_free_to_local {
+cpu 0 update 1 1 expect DEADLOCK
+cpu 0 update 2 2 expect DEADLOCK
+}
+cpu 0 update 3 3
+`)
+	if fail != nil {
+		t.Fatal(fail)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("want 2 operations (the last never runs), got %q", lines)
+	}
+	if last := events[len(events)-1]; last.Kind != trace.KindOpEnd || last.Result != "DEADLOCK" {
+		t.Fatalf("last event %+v", last)
+	}
+}
+
+func TestInterruptNeverReached(t *testing.T) {
+	fail, _, _ := runText(t, `map lru_hash entries=4 cpus=1
+interrupt at=fn_htab_lru_map_update_elem3 {
+cpu 0 update 1 1
+cpu 0 update 2 2
+}
+`)
+	if fail == nil || !strings.Contains(fail.Error(), "t.lru:2: expected the interrupt at fn_htab_lru_map_update_elem3") {
+		t.Fatalf("fail = %v", fail)
+	}
+}
+
+func TestParallelContention(t *testing.T) {
+	src := `map lru_hash entries=256 cpus=2
+parallel schedule=0@lru.global,1* {
+cpu 0 update 1 1 expect 0
+cpu 1 update 2 2 expect 0
+}
+expect keys 1 2
+`
+	fail, _, events := runText(t, src)
+	if fail != nil {
+		t.Fatal(fail)
+	}
+	waited := false
+	for _, ev := range events {
+		if ev.Kind == trace.KindLockWait && ev.CPU == 1 && ev.Lock == "lru.global" {
+			waited = true
+		}
+	}
+	if !waited {
+		t.Fatal("cpu 1 never spun on lru.global")
+	}
+	// Same file, same trace.
+	_, _, again := runText(t, src)
+	if len(again) != len(events) {
+		t.Fatalf("trace differs between runs: %d vs %d events", len(events), len(again))
+	}
+	for i := range events {
+		if events[i] != again[i] {
+			t.Fatalf("event %d differs: %+v vs %+v", i, events[i], again[i])
+		}
+	}
+}
+
+func TestSeededParallelDeterministic(t *testing.T) {
+	src := `map lru_hash entries=8 cpus=3
+parallel seed=42 {
+cpu 0 update 1 1
+cpu 1 update 2 2
+cpu 2 update 3 3
+cpu 0 update 4 4
+cpu 1 delete 2
+cpu 2 lookup 1
+}
+`
+	_, a, ea := runText(t, src)
+	_, b, eb := runText(t, src)
+	if strings.Join(a, "\n") != strings.Join(b, "\n") || len(ea) != len(eb) {
+		t.Fatalf("runs differ:\n%q\n%q", a, b)
+	}
+}
+
+func TestCreateErrors(t *testing.T) {
+	f, err := Parse("t.lru", []byte("map lru_hash entries=0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewMap(f, nil)
+	if err == nil || err.Error() != "t.lru:1:22: the kernel refuses this map with -EINVAL: max_entries is 0" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func itoa(i int) string    { return strconv.Itoa(i) }
+func utoa(u uint64) string { return strconv.FormatUint(u, 10) }

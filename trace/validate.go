@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package trace
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Chart is what the validator needs to know of the flowchart: its nodes, its edges, the lock
+// class each coloured node stands for, and the return node of each update result.
+type Chart struct {
+	Begin       string
+	Nodes       map[string]bool
+	Edges       map[[2]string]bool
+	Colours     map[string]string // node -> lock class
+	Returns     map[string]string // op_end result -> return node
+	PercpuLocal string            // the class that satisfies "local" in a per-CPU LRU map
+}
+
+// Validator checks a trace, event by event, against the rules of contracts section 3:
+//
+//  1. each update's chart nodes start at begin, consecutive ones are joined by an edge or
+//     separated by a gap, and the last is the return node of the op_end's result;
+//  2. at a coloured node the CPU holds, takes or fails to take a lock of that class, unless
+//     the node event says idle;
+//  3. every lock is released by the operation that took it, and none is held at op_end.
+//
+// Operations that end with DEADLOCK are exempt from rules 1 and 3. Seq must count from 0.
+type Validator struct {
+	chart  Chart
+	percpu bool
+	next   int64
+	ops    map[int]*opState
+	holder map[string]int // lock -> op
+}
+
+type opState struct {
+	name      string
+	cpu       int
+	last      string // last chart node
+	gap       bool   // a gap since the last chart node
+	colour    string // the class the current coloured node wants, "" when satisfied
+	colourAt  string
+	held      map[string]string // lock -> class
+	ended     bool
+	sawBegin  bool
+	chartSeen bool
+}
+
+// NewValidator returns a validator for traces of a map; percpuLRU is BPF_F_NO_COMMON_LRU.
+func NewValidator(chart Chart, percpuLRU bool) *Validator {
+	return &Validator{chart: chart, percpu: percpuLRU, ops: map[int]*opState{}, holder: map[string]int{}}
+}
+
+// Event checks one event.
+func (v *Validator) Event(ev Event) error {
+	if ev.Seq != v.next {
+		return fmt.Errorf("seq %d: want seq %d", ev.Seq, v.next)
+	}
+	v.next++
+	st := v.ops[ev.Op]
+	if ev.Kind == KindOpBegin {
+		if st != nil {
+			return fmt.Errorf("seq %d: op %d begins twice", ev.Seq, ev.Op)
+		}
+		v.ops[ev.Op] = &opState{name: ev.Name, cpu: ev.CPU, held: map[string]string{}}
+		return nil
+	}
+	if st == nil {
+		return fmt.Errorf("seq %d: event of op %d before its op_begin", ev.Seq, ev.Op)
+	}
+	if st.ended {
+		return fmt.Errorf("seq %d: event of op %d after its op_end", ev.Seq, ev.Op)
+	}
+	if ev.CPU != st.cpu {
+		return fmt.Errorf("seq %d: op %d runs on cpu %d, not %d", ev.Seq, ev.Op, st.cpu, ev.CPU)
+	}
+	switch ev.Kind {
+	case KindNode:
+		if !v.chart.Nodes[ev.Node] {
+			return nil // a node of our own diagrams
+		}
+		if err := v.leaveColoured(st, ev.Seq); err != nil {
+			return err
+		}
+		if st.name != "update" {
+			return fmt.Errorf("seq %d: %s op %d at chart node %s", ev.Seq, st.name, ev.Op, ev.Node)
+		}
+		switch {
+		case !st.chartSeen:
+			if ev.Node != v.chart.Begin && !st.gap {
+				return fmt.Errorf("seq %d: op %d's first chart node is %s, not %s", ev.Seq, ev.Op, ev.Node, v.chart.Begin)
+			}
+			st.sawBegin = ev.Node == v.chart.Begin
+		case !st.gap && !v.chart.Edges[[2]string{st.last, ev.Node}]:
+			return fmt.Errorf("seq %d: op %d goes %s -> %s, which is no edge of the chart", ev.Seq, ev.Op, st.last, ev.Node)
+		}
+		st.chartSeen, st.last, st.gap = true, ev.Node, false
+		if class, ok := v.chart.Colours[ev.Node]; ok && !ev.Idle {
+			if v.percpu && class == ClassLocal {
+				class = v.chart.PercpuLocal
+			}
+			if !v.holds(st, class) {
+				st.colour, st.colourAt = class, ev.Node
+			}
+		}
+	case KindGap:
+		st.gap = true
+	case KindLock, KindLockFailed:
+		if st.colour != "" && ev.Class == st.colour {
+			st.colour = ""
+		}
+		if ev.Kind == KindLock {
+			if o, ok := v.holder[ev.Lock]; ok {
+				return fmt.Errorf("seq %d: op %d takes %s, held by op %d", ev.Seq, ev.Op, ev.Lock, o)
+			}
+			v.holder[ev.Lock] = ev.Op
+			st.held[ev.Lock] = ev.Class
+		}
+	case KindUnlock:
+		if _, ok := st.held[ev.Lock]; !ok {
+			return fmt.Errorf("seq %d: op %d releases %s, which it does not hold", ev.Seq, ev.Op, ev.Lock)
+		}
+		delete(st.held, ev.Lock)
+		delete(v.holder, ev.Lock)
+	case KindOpEnd:
+		st.ended = true
+		if ev.Result == "DEADLOCK" {
+			return nil
+		}
+		if err := v.leaveColoured(st, ev.Seq); err != nil {
+			return err
+		}
+		if len(st.held) > 0 {
+			return fmt.Errorf("seq %d: op %d ends holding %s", ev.Seq, ev.Op, strings.Join(keys(st.held), ", "))
+		}
+		if st.name == "update" && st.chartSeen {
+			want := v.chart.Returns[ev.Result]
+			if st.last != want {
+				return fmt.Errorf("seq %d: op %d ends with %s at %s, want %s", ev.Seq, ev.Op, ev.Result, st.last, want)
+			}
+		}
+		if st.name == "update" && !st.chartSeen && ev.Result != "-EINVAL" {
+			return fmt.Errorf("seq %d: update op %d ends with %s without chart nodes", ev.Seq, ev.Op, ev.Result)
+		}
+	}
+	return nil
+}
+
+// leaveColoured checks rule 2 for the coloured node the op is leaving.
+func (v *Validator) leaveColoured(st *opState, seq int64) error {
+	if st.colour != "" {
+		return fmt.Errorf("seq %d: at %s the CPU neither held nor took a %s lock", seq, st.colourAt, st.colour)
+	}
+	return nil
+}
+
+func (v *Validator) holds(st *opState, class string) bool {
+	for _, c := range st.held {
+		if c == class {
+			return true
+		}
+	}
+	return false
+}
+
+// Finish checks that every operation ended.
+func (v *Validator) Finish() error {
+	for op, st := range v.ops {
+		if !st.ended {
+			return fmt.Errorf("op %d never ended", op)
+		}
+	}
+	return nil
+}
+
+func keys(m map[string]string) []string {
+	var k []string
+	for s := range m {
+		k = append(k, s)
+	}
+	return k
+}

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+// Package verify is lruviz's differential tester: it runs the same sequence
+// of map operations on the running kernel's real BPF LRU hash map (package
+// kernelmap) and on the simulator (package engine), and reports the first
+// operation where their results or key sets differ.
+//
+// Programs are either generated at random from a seed (Generate) or taken
+// from sequential scenario files (ProgramFromScenario). Both sides run a
+// program from a freshly created map, one operation at a time, each pinned
+// to its CPU. After every operation the result and the sorted key set are
+// recorded in a Trace; Compare finds the first difference. A differing
+// program is minimised by delta debugging (Shrink), re-running both sides
+// from a fresh map at every step, and rendered as a scenario file whose
+// expectations are the kernel's results (Scenario), so that `lruviz run`
+// reproduces the failure on the simulator alone.
+//
+// The engine runs with the profile of the host's kernel (HostProfile) and
+// the host's number of possible CPUs, since both shape the LRU: the CPU
+// count sizes the per-CPU lists and, from v6.16, the common LRU's refill
+// batch target_free.
+package verify

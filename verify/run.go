@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/kernelmap"
+)
+
+// Trace is what one side did with a program.
+type Trace struct {
+	// Create is the result of creating the map: "0", or the errno name the
+	// creation failed with (then Steps is empty).
+	Create string
+	// Steps holds one entry per operation.
+	Steps []Step
+}
+
+// Step is the outcome of one operation.
+type Step struct {
+	// Result is "0" or an errno name ("-EEXIST") as engine.ErrName writes
+	// it; for a successful lookup, the value in decimal.
+	Result string
+	// Keys is the map's key set after the operation, in ascending order.
+	// Consecutive steps with the same key set may share the slice.
+	Keys []uint64
+}
+
+// RunKernel runs p on a freshly created kernel map. Updates of an
+// LRUCPUHash map are program-side updates on the operation's CPU, writing
+// only that CPU's slot as the engine models it; updates of an LRUHash map
+// are syscall updates, which reach the same kernel function. Lookups run
+// from a program (OpLookup, setting the reference bit) or from user space
+// (OpSysLookup), on the operation's CPU, and return that CPU's slot.
+//
+// A map the kernel refuses is a Trace whose Create names the errno; the
+// error is reserved for failures of the harness, such as a CPU count that
+// differs from p.CPUs.
+func RunKernel(p Program) (Trace, error) {
+	m, err := kernelmap.Open(kernelmap.Spec{Type: int(p.Type), MaxEntries: p.Entries, NoCommonLRU: p.NoCommonLRU})
+	if err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return Trace{Create: engine.ErrName(errno)}, nil
+		}
+		return Trace{}, err
+	}
+	defer m.Close()
+	if n := m.PossibleCPUs(); n != p.CPUs {
+		return Trace{}, fmt.Errorf("verify: the program is for %d CPUs, the kernel has %d possible CPUs", p.CPUs, n)
+	}
+	t := Trace{Create: "0", Steps: make([]Step, len(p.Ops))}
+	var keys []uint64
+	for i, op := range p.Ops {
+		var (
+			errno syscall.Errno
+			value uint64
+		)
+		switch op.Kind {
+		case engine.OpUpdate:
+			if p.Type == engine.LRUCPUHash {
+				errno, err = m.UpdateProg(op.CPU, op.Key, op.Value, uint64(op.Flags))
+			} else {
+				errno, err = m.Update(op.CPU, op.Key, op.Value, uint64(op.Flags))
+			}
+		case engine.OpLookup:
+			value, errno, err = m.LookupProg(op.CPU, op.Key)
+		case engine.OpSysLookup:
+			value, errno, err = m.LookupSys(op.CPU, op.Key)
+		case engine.OpDelete:
+			errno, err = m.Delete(op.CPU, op.Key)
+		default:
+			err = fmt.Errorf("verify: operation %d has unknown kind %d", i, op.Kind)
+		}
+		if err != nil {
+			return Trace{}, fmt.Errorf("verify: kernel operation %d (%s): %w", i, opString(op), err)
+		}
+		t.Steps[i].Result = resultString(op.Kind, errno, value)
+		next, err := m.Keys()
+		if err != nil {
+			return Trace{}, fmt.Errorf("verify: kernel keys after operation %d: %w", i, err)
+		}
+		if !slices.Equal(next, keys) {
+			keys = next
+		}
+		t.Steps[i].Keys = keys
+	}
+	return t, nil
+}
+
+// RunEngine runs p on a fresh simulated map with profile prof. A map the
+// engine refuses is a Trace whose Create names the errno. An engine panic
+// (a broken invariant) is returned as an error.
+func RunEngine(p Program, prof *engine.Profile) (t Trace, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = Trace{}, fmt.Errorf("verify: engine panicked: %v", r)
+		}
+	}()
+	m, err := engine.NewMap(p.spec(), engine.Options{CPUs: p.CPUs, Profile: prof})
+	if err != nil {
+		var ce *engine.CreateError
+		if errors.As(err, &ce) {
+			return Trace{Create: engine.ErrName(ce.Errno)}, nil
+		}
+		return Trace{}, fmt.Errorf("verify: engine: %w", err)
+	}
+	t = Trace{Create: "0", Steps: make([]Step, len(p.Ops))}
+	var keys []uint64
+	for i, op := range p.Ops {
+		op.Index = i
+		r := m.Exec(op)
+		if r.Err != nil && !errors.As(r.Err, new(syscall.Errno)) {
+			return Trace{}, fmt.Errorf("verify: engine operation %d (%s): %w", i, opString(op), r.Err)
+		}
+		var errno syscall.Errno
+		if r.Err != nil {
+			errno = r.Err.(syscall.Errno)
+		}
+		t.Steps[i].Result = resultString(op.Kind, errno, r.Value)
+		next := m.Keys()
+		if !slices.Equal(next, keys) {
+			keys = next
+		}
+		t.Steps[i].Keys = keys
+	}
+	return t, nil
+}
+
+// resultString spells an operation's outcome as traces do.
+func resultString(kind engine.OpKind, errno syscall.Errno, value uint64) string {
+	if errno != 0 {
+		return engine.ErrName(errno)
+	}
+	if kind == engine.OpLookup || kind == engine.OpSysLookup {
+		return strconv.FormatUint(value, 10)
+	}
+	return "0"
+}
+
+// opString writes an operation as a scenario does, without expectation.
+func opString(op engine.Op) string {
+	s := "cpu " + strconv.Itoa(op.CPU) + " " + op.Kind.String() + " " + strconv.FormatUint(op.Key, 10)
+	if op.Kind == engine.OpUpdate {
+		s += " " + strconv.FormatUint(op.Value, 10) + " " + flagsWord(op.Flags)
+	}
+	return s
+}
+
+// Diff is the first difference between two traces.
+type Diff struct {
+	// Op is the index of the first operation whose result or key set
+	// differs, or -1 when map creation differs.
+	Op int
+	// What is "create", "result" or "keys".
+	What string
+	// A and B are the differing results, or key sets written as `expect
+	// keys` writes them, of the first and the second trace.
+	A, B string
+}
+
+func (d *Diff) String() string {
+	if d.Op < 0 {
+		return fmt.Sprintf("map creation: %s vs %s", d.A, d.B)
+	}
+	return fmt.Sprintf("operation %d: %s %s vs %s", d.Op, d.What, d.A, d.B)
+}
+
+// Compare returns the first difference between a and b, operation by
+// operation (the result first, then the key set), or nil if they agree.
+func Compare(a, b Trace) *Diff {
+	if a.Create != b.Create {
+		return &Diff{Op: -1, What: "create", A: a.Create, B: b.Create}
+	}
+	n := min(len(a.Steps), len(b.Steps))
+	for i := range n {
+		sa, sb := a.Steps[i], b.Steps[i]
+		if sa.Result != sb.Result {
+			return &Diff{Op: i, What: "result", A: sa.Result, B: sb.Result}
+		}
+		if !slices.Equal(sa.Keys, sb.Keys) {
+			return &Diff{Op: i, What: "keys", A: keysString(sa.Keys), B: keysString(sb.Keys)}
+		}
+	}
+	if len(a.Steps) != len(b.Steps) {
+		return &Diff{Op: n, What: "length", A: strconv.Itoa(len(a.Steps)) + " operations", B: strconv.Itoa(len(b.Steps)) + " operations"}
+	}
+	return nil
+}
+
+// keysString writes keys in ascending decimal order, or "(none)", as `lruviz
+// run` reports an `expect keys` failure.
+func keysString(keys []uint64) string {
+	if len(keys) == 0 {
+		return "(none)"
+	}
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.FormatUint(k, 10))
+	}
+	return b.String()
+}
