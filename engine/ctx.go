@@ -36,7 +36,16 @@ func (c *opCtx) traced() bool {
 // emit numbers an event, hands it to the tracer, then lets an armed interrupt fire and other
 // CPUs run if this is a trace point.
 func (m *Map) emit(c *opCtx, ev trace.Event) {
-	m.record(c, &ev)
+	// Small enough to inline, so the event is built in place in the scratch slot: events are
+	// large, and copying them dominated the cost of tracing.
+	m.scratch = ev
+	m.emitScratch(c)
+}
+
+// emitScratch emits the event in m.scratch.
+func (m *Map) emitScratch(c *opCtx) {
+	ev := &m.scratch
+	m.record(c, ev)
 	if !isTracePoint(ev.Kind) {
 		return
 	}
@@ -46,7 +55,7 @@ func (m *Map) emit(c *opCtx, ev trace.Event) {
 	case trace.KindLock:
 		m.lastPoint = ev.Lock
 	}
-	if c.intr != nil && c.intrSeen < c.intr.Nth && matchesPoint(&ev, c.intr.At) {
+	if c.intr != nil && c.intrSeen < c.intr.Nth && matchesPoint(ev, c.intr.At) {
 		c.intrSeen++
 		if c.intrSeen == c.intr.Nth && c.onIntr != nil {
 			c.onIntr(c, c.intr)
@@ -64,7 +73,7 @@ func (m *Map) record(c *opCtx, ev *trace.Event) {
 	ev.CPU = c.cpu
 	ev.Op = c.op
 	if m.tr != nil {
-		m.tr.Event(*ev)
+		m.tr.Event(ev)
 	}
 }
 

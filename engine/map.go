@@ -96,7 +96,8 @@ type Map struct {
 	nBuckets  uint32
 	mapLocked [][hashtabMapLockCnt]int // per CPU, v6.8
 
-	listNames map[int32]string
+	listNames []string // by head index - maxEntries
+	scratch   trace.Event
 
 	tr      trace.Tracer
 	seq     int64
@@ -189,7 +190,6 @@ func NewMap(spec MapSpec, opts Options) (*Map, error) {
 	if prof.BucketLock == MapLockedCounter {
 		m.mapLocked = make([][hashtabMapLockCnt]int, ncpus)
 	}
-	m.listNames = make(map[int32]string)
 	m.bpfLRUInit()
 	m.bpfLRUPopulate()
 	return m, nil
@@ -230,7 +230,7 @@ func (m *Map) Hash(key uint64) (hash uint32, bucket int) {
 func (m *Map) newHead(name string) int32 {
 	i := int32(len(m.nodes))
 	m.nodes = append(m.nodes, lruNode{next: i, prev: i, on: nilIdx})
-	m.listNames[i] = name
+	m.listNames = append(m.listNames, name)
 	return i
 }
 
@@ -300,7 +300,7 @@ func (m *Map) listName(h int32) string {
 	if h == nilIdx {
 		return ""
 	}
-	return m.listNames[h]
+	return m.listNames[int(h)-m.maxEntries]
 }
 
 // --- list_head operations -------------------------------------------------------------------

@@ -20,10 +20,10 @@ type validatingTracer struct {
 	n   int
 }
 
-func (t *validatingTracer) Event(ev trace.Event) {
+func (t *validatingTracer) Event(ev *trace.Event) {
 	t.n++
 	if t.err == nil {
-		t.err = t.v.Event(ev)
+		t.err = t.v.Event(*ev)
 	}
 }
 

@@ -109,9 +109,10 @@ type Event struct {
 	Bucket int    // link, unlink: the bucket index
 }
 
-// Tracer receives events as the engine emits them. Events arrive in Seq order.
+// Tracer receives events as the engine emits them, in Seq order. The event is only valid
+// during the call: a tracer that keeps it copies it.
 type Tracer interface {
-	Event(ev Event)
+	Event(ev *Event)
 }
 
 // Recorder is a Tracer that keeps every event in memory.
@@ -120,7 +121,7 @@ type Recorder struct {
 }
 
 // Event appends ev.
-func (r *Recorder) Event(ev Event) { r.Events = append(r.Events, ev) }
+func (r *Recorder) Event(ev *Event) { r.Events = append(r.Events, *ev) }
 
 // Ring is a Tracer that keeps the last len(Buf) events; it allocates nothing per event.
 type Ring struct {
@@ -132,7 +133,7 @@ type Ring struct {
 func NewRing(n int) *Ring { return &Ring{Buf: make([]Event, n)} }
 
 // Event stores ev, overwriting the oldest event when the ring is full.
-func (r *Ring) Event(ev Event) {
-	r.Buf[r.Next%int64(len(r.Buf))] = ev
+func (r *Ring) Event(ev *Event) {
+	r.Buf[r.Next%int64(len(r.Buf))] = *ev
 	r.Next++
 }
