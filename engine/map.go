@@ -356,3 +356,6 @@ const (
 	localFreeIdx    = 0 // BPF_LRU_LOCAL_LIST_T_FREE - BPF_LOCAL_LIST_T_OFFSET
 	localPendingIdx = 1 // BPF_LRU_LOCAL_LIST_T_PENDING - BPF_LOCAL_LIST_T_OFFSET
 )
+
+// NrScans is the LRU's nr_scans: 128 for the common LRU, 4 for the per-CPU LRU.
+func (m *Map) NrScans() int { return m.nrScans }
