@@ -114,10 +114,19 @@ func (m *Map) nodeIdle(c *opCtx, id string, idle bool) {
 	}
 }
 
-// gap says the code takes a path the chart does not draw.
+// gap says the code takes a path the chart does not draw: the next chart node does not follow
+// from the last by an edge.
 func (m *Map) gap(c *opCtx, reason string) {
 	if c.traced() {
 		m.emit(c, trace.Event{Kind: trace.KindGap, Reason: reason})
+	}
+}
+
+// note annotates the current step where the chart and the code disagree but the path is drawn
+// (a wrong label, work the chart leaves out along an edge).
+func (m *Map) note(c *opCtx, reason string) {
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindNote, Reason: reason})
 	}
 }
 

@@ -125,9 +125,9 @@ func returnNode(err syscall.Errno) string {
 func (m *Map) finishUpdate(c *opCtx, ret syscall.Errno) error {
 	switch ret {
 	case syscall.EEXIST:
-		m.gap(c, gapM1EEXIST)
+		m.note(c, noteM1EEXIST)
 	case syscall.ENOENT:
-		m.gap(c, gapM1ENOENT)
+		m.note(c, noteM1ENOENT)
 	}
 	m.node(c, returnNode(ret))
 	if ret == 0 {
@@ -140,7 +140,7 @@ func (m *Map) finishUpdate(c *opCtx, ret syscall.Errno) error {
 // evicting), then take the bucket lock, check the flags and link it.
 func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlags) error {
 	if flags > UpdateExist {
-		m.gap(c, gapM2)
+		m.note(c, noteM2)
 		m.node(c, NodeUpdateReturnsEINVAL)
 		return syscall.EINVAL
 	}
@@ -161,7 +161,7 @@ func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlag
 		if ret == 0 {
 			m.hlistAddHead(c, lnew, bi)
 			if lold != nilIdx {
-				m.gap(c, gapM11)
+				m.note(c, noteM11)
 				m.setRef(c, lnew)
 				m.hlistDel(c, lold)
 			}
@@ -169,13 +169,13 @@ func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlag
 		m.htabUnlockBucket(c, b, hash)
 	}
 	if c.evicted > 0 && (ret != 0 || lold != nilIdx) {
-		m.gap(c, gapM13)
+		m.note(c, noteM13)
 	}
 	if ret != 0 {
-		m.gap(c, gapM9)
+		m.note(c, noteM9)
 		m.htabLRUPushFree(c, lnew)
 	} else if lold != nilIdx {
-		m.gap(c, gapM9)
+		m.note(c, noteM9)
 		m.htabLRUPushFree(c, lold)
 	}
 	return m.finishUpdate(c, ret)
@@ -185,7 +185,7 @@ func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlag
 // program on c's CPU calls it: BPF_EXIST skips the pop; an existing element is updated in place.
 func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlags) error {
 	if flags > UpdateExist {
-		m.gap(c, gapM2)
+		m.note(c, noteM2)
 		m.node(c, NodeUpdateReturnsEINVAL)
 		return syscall.EINVAL
 	}
@@ -210,7 +210,7 @@ func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags Upda
 		ret = checkFlags(lold, flags)
 		if ret == 0 {
 			if lold != nilIdx {
-				m.gap(c, gapM10Place)
+				m.note(c, noteM10Place)
 				m.setRef(c, lold)
 				m.pcpu[int(lold)*m.ncpus+c.cpu] = value
 				if c.traced() {
@@ -228,10 +228,10 @@ func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags Upda
 		m.htabUnlockBucket(c, b, hash)
 	}
 	if c.evicted > 0 && (ret != 0 || lold != nilIdx) {
-		m.gap(c, gapM13)
+		m.note(c, noteM13)
 	}
 	if lnew != nilIdx {
-		m.gap(c, gapM9)
+		m.note(c, noteM9)
 		m.htabLRUPushFree(c, lnew)
 	}
 	return m.finishUpdate(c, ret)

@@ -14,7 +14,7 @@ func isLocalType(t uint8) bool { return t >= typeLocalFree }
 // invariant checker then reports the inconsistency.
 func (m *Map) warn(c *opCtx, what string) {
 	m.warnings++
-	m.gap(c, "WARN_ON_ONCE in "+what)
+	m.note(c, "WARN_ON_ONCE in "+what)
 }
 
 func (l *bpfLRUList) countInc(t uint8) {
@@ -214,7 +214,7 @@ func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tg
 		return nshrinked, shrunkInactive
 	}
 	if !m.listEmpty(freeList) {
-		m.gap(c, gapM4Forced)
+		m.note(c, noteM4Forced)
 	}
 	m.node(c, NodeShrink2)
 	forceList := l.lists[typeInactive]
@@ -325,7 +325,7 @@ func (m *Map) localListPopPending(c *opCtx, loc *bpfLRULocallist) int32 {
 func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
 	l := &m.percpu[c.cpu]
 	m.lock(c, &l.lock, trace.ClassLRU)
-	m.gap(c, gapM3)
+	m.note(c, noteM3)
 	m.node(c, NodePercpuRotate)
 	m.rotate(c, l)
 	free := l.lists[typeFree]

@@ -65,17 +65,19 @@ var ChartNodes = []string{
 	NodeUpdateHashmap, NodeReturn0, NodeReturnEBUSY, NodeReturnEEXIST, NodeReturnENOENT,
 }
 
-// Mismatches between the chart and the code (spec/kernel-lru.md section 10.3), as gap reasons.
+// Mismatches between the chart and the code (spec/kernel-lru.md section 10.3). A gap reason
+// stands where the code goes from one chart node to another that no edge joins; a note
+// annotates a step whose path the chart draws, but wrongly labelled or with work left out.
 const (
-	gapM1EEXIST  = "M1: the chart labels this edge \"BPF_EXIST set and key already exists\"; the code returns -EEXIST for BPF_NOEXIST and a present key"
-	gapM1ENOENT  = "M1: the chart labels this edge \"BPF_NOEXIST set and no such entry\"; the code returns -ENOENT for BPF_EXIST and an absent key"
-	gapM2        = "M2: flags above BPF_EXIST are refused with -EINVAL before any LRU work; the chart has no such path"
-	gapM3        = "M3: the per-CPU LRU rotates its lists on every pop, before the free-list check; the chart does not draw it"
-	gapM4Forced  = "M4: the inactive shrink freed nothing, so the code force-shrinks although the refill already moved free nodes to the local list"
+	noteM1EEXIST = "M1: the chart labels this edge \"BPF_EXIST set and key already exists\"; the code returns -EEXIST for BPF_NOEXIST and a present key"
+	noteM1ENOENT = "M1: the chart labels this edge \"BPF_NOEXIST set and no such entry\"; the code returns -ENOENT for BPF_EXIST and an absent key"
+	noteM2       = "M2: flags above BPF_EXIST are refused with -EINVAL before any LRU work; the chart has no such path"
+	noteM3       = "M3: the per-CPU LRU rotates its lists on every pop, before the free-list check; the chart does not draw it"
+	noteM4Forced = "M4: the inactive shrink freed nothing, so the code force-shrinks although the refill already moved free nodes to the local list"
 	gapM4UseFree = "M4: the force shrink failed, but the refill had moved free nodes: the code uses one; the chart has no edge for this"
-	gapM9        = "M9: the chart does not draw giving the old (replaced) or the unused new element back to the LRU"
+	noteM9       = "M9: the chart does not draw giving the old (replaced) or the unused new element back to the LRU"
 	gapM10       = "M10: LRU_PERCPU_HASH with BPF_EXIST skips the LRU pop; the chart does not draw it"
-	gapM10Place  = "M10: LRU_PERCPU_HASH updates an existing element in place and gives the popped one back"
-	gapM11       = "M11: replacing a key sets the reference bit of the new element"
-	gapM13       = "M13: this update's pop evicted elements before the existence check"
+	noteM10Place = "M10: LRU_PERCPU_HASH updates an existing element in place and gives the popped one back"
+	noteM11      = "M11: replacing a key sets the reference bit of the new element"
+	noteM13      = "M13: this update's pop evicted elements before the existence check"
 )

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -14,17 +15,36 @@ import (
 //go:embed *.lru
 var files embed.FS
 
-// Names lists the bundled scenarios (file names without .lru), sorted.
+// teachingOrder is the order in which the scenarios build on each other; the first is the
+// explorer's default. Scenarios not named here follow, sorted.
+var teachingOrder = []string{
+	"fast-path", "refill", "inactive-shrink", "second-chance", "forced-shrink", "steal-free",
+	"steal-pending", "per-cpu-lru", "exist-flags", "fails-but-evicts", "mass-eviction",
+	"target-free-618", "contention", "reentrancy-ebusy", "reentrancy-618", "enomem",
+	"enomem-per-cpu", "deadlock",
+}
+
+// Names lists the bundled scenarios (file names without .lru) in teaching order.
 func Names() []string {
 	ents, _ := fs.ReadDir(files, ".")
-	var names []string
+	have := map[string]bool{}
+	var rest []string
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".lru") {
-			names = append(names, strings.TrimSuffix(e.Name(), ".lru"))
+		if n, ok := strings.CutSuffix(e.Name(), ".lru"); ok {
+			have[n] = true
+			if !slices.Contains(teachingOrder, n) {
+				rest = append(rest, n)
+			}
 		}
 	}
-	sort.Strings(names)
-	return names
+	var names []string
+	for _, n := range teachingOrder {
+		if have[n] {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(names, rest...)
 }
 
 // Source returns a bundled scenario's text.

@@ -33,6 +33,7 @@ const (
 	KindValue           // element Elem's value for CPU slot CPU was overwritten in place (per-CPU values)
 	KindRotation        // List's next_inactive_rotation now points at Elem (-1: the list head)
 	KindNextSteal       // the CPU's next_steal is now Value
+	KindNote            // an annotation on the step: Reason (e.g. a chart label that is wrong, M1)
 	kindCount
 )
 
@@ -53,6 +54,7 @@ var kindNames = [kindCount]string{
 	KindValue:      "value",
 	KindRotation:   "rotation",
 	KindNextSteal:  "next_steal",
+	KindNote:       "note",
 }
 
 // String returns the kind's name as written in JSON Lines.
