@@ -52,7 +52,9 @@ commands:
   verify-kernel [--seeds N] [--ops N] [--entries N] [--type lru_hash|lru_percpu_hash]
                 [--no-common-lru] [FILE...]
                                   compare the engine with the running kernel's LRU maps
-  trace, export                   (not built yet)
+  trace FILE|NAME [-o OUT] [--format jsonl|perfetto]
+                                  write the trace of a scenario
+  export                          (not built yet)
 
 FILE is a path (- for stdin); NAME is a bundled scenario (see lruviz scenarios).
 `
@@ -74,7 +76,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "trace", "export":
+	case "trace":
+		err = cmdTrace(args, stdin, stdout, stderr)
+	case "serve", "export":
 		fmt.Fprintf(stderr, "lruviz %s: not built yet; see `lruviz help` for what works today\n", cmd)
 		return &exitError{2}
 	default:
