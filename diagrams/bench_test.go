@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package diagrams
+
+import "testing"
+
+// BenchmarkRenderCold renders update.dot without the cache: parsing, Graphviz's layout and
+// SVG post-processing. (Graphviz's WebAssembly is compiled when its package initialises,
+// before any benchmark runs; GODEBUG=inittrace=1 shows that cost.)
+func BenchmarkRenderCold(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := Load(Update)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := render(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRenderWarm gets the cached rendering of update.dot and its SVG.
+func BenchmarkRenderWarm(b *testing.B) {
+	if _, err := Default(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := Default()
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = r.SVG()
+	}
+}
+
+// BenchmarkParse parses update.dot.
+func BenchmarkParse(b *testing.B) {
+	src, err := Source(Update)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := Parse("update.dot", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
