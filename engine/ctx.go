@@ -46,9 +46,13 @@ func (m *Map) emit(c *opCtx, ev trace.Event) {
 func (m *Map) emitScratch(c *opCtx) {
 	ev := &m.scratch
 	m.record(c, ev)
-	if !isTracePoint(ev.Kind) {
-		return
+	if isTracePoint(ev.Kind) {
+		m.point(c, ev)
 	}
+}
+
+// point is what happens at a trace point: an armed interrupt fires, other CPUs may run.
+func (m *Map) point(c *opCtx, ev *trace.Event) {
 	switch ev.Kind {
 	case trace.KindNode:
 		m.lastPoint = ev.Node
@@ -105,6 +109,18 @@ func (m *Map) node(c *opCtx, id string) {
 	if c.traced() {
 		m.emit(c, trace.Event{Kind: trace.KindNode, Node: id})
 	}
+}
+
+// nodeArrive marks a node whose idle flag depends on state that other CPUs and interrupts may
+// change without a lock (reference bits): the trace point comes first, as the CPU arrives,
+// and the event is recorded after it, with the flag decided by idle() at that moment, so that
+// nothing can change between the decision and the step.
+func (m *Map) nodeArrive(c *opCtx, id string, idle func() bool) {
+	if !c.traced() {
+		return
+	}
+	m.point(c, &trace.Event{Kind: trace.KindNode, Node: id})
+	m.record(c, &trace.Event{Kind: trace.KindNode, Node: id, Idle: idle()})
 }
 
 // nodeIdle marks a node whose step found nothing to do and so took no lock.

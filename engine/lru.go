@@ -205,9 +205,9 @@ const (
 // the first deletable node of the inactive list (or, if it is empty, the active list),
 // ignoring reference bits.
 func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tgtFreeType uint8) (int, shrinkResult) {
-	if c.traced() {
-		m.nodeIdle(c, NodeShrinkInactive, !m.wouldTryVictim(l))
-	}
+	// Another CPU's lookup (or an interrupt) may set reference bits without a lock, which
+	// decides whether this step evicts (takes bucket locks) at all.
+	m.nodeArrive(c, NodeShrinkInactive, func() bool { return !m.wouldTryVictim(l) })
 	nshrinked := m.shrinkInactive(c, l, tgtNshrink, freeList, tgtFreeType)
 	m.node(c, NodeShrink)
 	if nshrinked > 0 {

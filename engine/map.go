@@ -359,3 +359,15 @@ const (
 
 // NrScans is the LRU's nr_scans: 128 for the common LRU, 4 for the per-CPU LRU.
 func (m *Map) NrScans() int { return m.nrScans }
+
+// KeysInBucketOrder returns the keys bucket by bucket, each chain from its head: the order in
+// which the kernel's BPF_MAP_GET_NEXT_KEY walks a hash map.
+func (m *Map) KeysInBucketOrder() []uint64 {
+	var keys []uint64
+	for bi := range m.buckets {
+		for i := m.buckets[bi].head; i != nilIdx; i = m.elems[i].hnext {
+			keys = append(keys, m.elems[i].key)
+		}
+	}
+	return keys
+}

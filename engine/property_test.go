@@ -22,6 +22,7 @@ type validatingTracer struct {
 
 func (t *validatingTracer) Event(ev *trace.Event) {
 	t.n++
+
 	if t.err == nil {
 		t.err = t.v.Event(*ev)
 	}

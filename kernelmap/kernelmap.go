@@ -272,7 +272,24 @@ func (m *Map) Entries() ([]Entry, error) {
 	return entries, nil
 }
 
+// KeysInOrder returns all keys in the order BPF_MAP_GET_NEXT_KEY walks them: bucket by bucket,
+// each bucket's chain from its head. That order shows which bucket the kernel's hash chose.
+func (m *Map) KeysInOrder() ([]uint64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	return m.walk()
+}
+
 func (m *Map) keys() ([]uint64, error) {
+	keys, err := m.walk()
+	slices.Sort(keys)
+	return keys, err
+}
+
+func (m *Map) walk() ([]uint64, error) {
 	var keys []uint64
 	cur, next := new(uint64), new(uint64)
 	var curPtr unsafe.Pointer // nil asks for the first key
@@ -288,7 +305,6 @@ func (m *Map) keys() ([]uint64, error) {
 		*cur = *next
 		curPtr = unsafe.Pointer(cur)
 	}
-	slices.Sort(keys)
 	return keys, nil
 }
 

@@ -77,11 +77,10 @@ const DefaultOps = 300
 
 // entryChoices are the map sizes Generate picks from: tiny maps where every
 // insert evicts, sizes around the per-CPU split and around v6.16's
-// target_free = clamp(entries/ncpus/2, 1, 128) boundaries (1 for the
-// smallest maps, 128 from 512 entries on two CPUs), odd sizes that
-// BPF_F_NO_COMMON_LRU rounds up, and maps large enough that 300 operations
-// rarely fill them.
-var entryChoices = []uint32{1, 2, 3, 4, 5, 7, 8, 16, 31, 64, 100, 128, 130, 200, 257, 300}
+// target_free = clamp(entries/ncpus/2, 1, 128) (1 for the smallest maps,
+// the upper clamp for the largest), odd sizes that BPF_F_NO_COMMON_LRU
+// rounds up, and maps large enough that 300 operations rarely fill them.
+var entryChoices = []uint32{1, 2, 3, 4, 5, 7, 8, 16, 31, 64, 100, 128, 130, 200, 257, 300, 600}
 
 // invalidFlags are update flags the kernel refuses with -EINVAL: both
 // NOEXIST and EXIST, BPF_F_LOCK (unsupported by LRU maps), an unknown bit,

@@ -23,25 +23,26 @@ func flagsWord(f engine.UpdateFlags) string {
 // last operation is followed by `expect keys` with the kernel's key set.
 // For a program minimised by Shrink, the last operation is where the two
 // sides first differ, so running the file on the engine (`lruviz run`)
-// fails exactly there. The map statement names the 6.18 profile, which is
-// the profile of the kernels verify-kernel supports from v6.16 on; the
-// header comment records p.Origin and the kernel release the expectations
-// came from.
+// fails exactly there. The map statement names the host kernel's profile
+// (see HostProfile; 6.18 if the host has none), and the header comment
+// records p.Origin and the kernel release the expectations came from.
 func Scenario(p Program, kernelTrace Trace) string {
 	var b strings.Builder
 	b.WriteString("# Found by lruviz verify-kernel")
 	if p.Origin != "" {
 		b.WriteString(" (" + p.Origin + ")")
 	}
-	if release, err := hostRelease(); err == nil {
+	profile := scenario.Kernel618
+	if prof, release, err := HostProfile(); err == nil {
 		b.WriteString(" on Linux " + release)
+		profile = prof.Name
 	}
 	b.WriteString(".\n# Every expectation is the real kernel's result.\n")
 	fmt.Fprintf(&b, "map %s entries=%d cpus=%d", p.Type, p.Entries, p.CPUs)
 	if p.NoCommonLRU {
 		b.WriteString(" no_common_lru")
 	}
-	b.WriteString(" kernel=" + scenario.Kernel618 + "\n")
+	b.WriteString(" kernel=" + profile + "\n")
 	for i, op := range p.Ops {
 		b.WriteString(opString(op))
 		if i < len(kernelTrace.Steps) {

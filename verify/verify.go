@@ -246,7 +246,13 @@ func reportDiff(ctx context.Context, out io.Writer, p Program, d *Diff, prof *en
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s: shrunk to %d operations, differing at %s (kernel vs engine):\n", p.config(), len(small.Ops), sd)
+	if sd == nil {
+		// The kernel did not repeat itself: report the shrinker's last
+		// candidate anyway, but say so.
+		fmt.Fprintf(out, "%s: shrunk to %d operations, but the difference did not reproduce on a last run:\n", p.config(), len(small.Ops))
+	} else {
+		fmt.Fprintf(out, "%s: shrunk to %d operations, differing at %s (kernel vs engine):\n", p.config(), len(small.Ops), sd)
+	}
 	fmt.Fprint(out, Scenario(small, kt))
 	return nil
 }

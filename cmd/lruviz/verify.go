@@ -4,12 +4,85 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+
+	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/verify"
 )
 
-// cmdVerifyKernel is `lruviz verify-kernel`.
+// cmdVerifyKernel is `lruviz verify-kernel`: the engine against the running kernel's LRU maps.
 func cmdVerifyKernel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fmt.Fprintln(stderr, "lruviz verify-kernel: not wired yet")
-	return &exitError{2}
+	fs := newFlagSet("verify-kernel", stderr)
+	seeds := fs.Int("seeds", verify.DefaultSeeds, "random programs per map configuration")
+	ops := fs.Int("ops", 300, "operations per random program")
+	entries := fs.Uint("entries", 0, "max_entries (0: each seed picks a size)")
+	typ := fs.String("type", "", "lru_hash or lru_percpu_hash (default: both)")
+	noCommon := fs.Bool("no-common-lru", false, "only maps with BPF_F_NO_COMMON_LRU")
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	if *seeds < 1 || *ops < 1 {
+		return &usageError{"--seeds and --ops must be at least 1"}
+	}
+	if *entries > 1<<32-1 {
+		return &usageError{"--entries must fit in 32 bits"}
+	}
+	opts := verify.Options{Seeds: *seeds, Ops: *ops, Entries: uint32(*entries)}
+	switch *typ {
+	case "":
+	case "lru_hash":
+		opts.Types = []engine.MapType{engine.LRUHash}
+	case "lru_percpu_hash":
+		opts.Types = []engine.MapType{engine.LRUCPUHash}
+	default:
+		return &usageError{fmt.Sprintf("unknown --type %q (want lru_hash or lru_percpu_hash)", *typ)}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *noCommon {
+		opts.NoCommonLRU = []bool{true}
+	} else if set["type"] {
+		// --type alone: that type, with and without BPF_F_NO_COMMON_LRU.
+		opts.NoCommonLRU = nil
+	}
+	for _, path := range files {
+		f, err := loadScenario(path, nil)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return &exitError{2}
+		}
+		opts.Files = append(opts.Files, f)
+	}
+	prog := newProgress(stderr, 0)
+	opts.Progress = func(done, total int) {
+		prog.total = total
+		prog.update(done)
+	}
+	rep, err := verify.Run(ctx, opts, stdout)
+	prog.finish()
+	switch {
+	case errors.Is(err, verify.ErrUnavailable):
+		fmt.Fprintln(stderr, "lruviz verify-kernel:", err)
+		return &exitError{3}
+	case errors.Is(err, verify.ErrUsage):
+		fmt.Fprintln(stderr, "lruviz verify-kernel:", err)
+		return &exitError{2}
+	case err != nil:
+		var se *scenario.Error
+		if errors.As(err, &se) {
+			fmt.Fprintln(stderr, se)
+			return &exitError{2}
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "%d programs, %d operations, %d differ (%s)\n", rep.Programs, rep.Ops, rep.Diffs, rep.Elapsed.Round(1e6))
+	if rep.Diffs > 0 {
+		return &exitError{1}
+	}
+	return nil
 }
