@@ -117,8 +117,8 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 			r := m.Exec(EngineOp(s))
 			judge(s, ResultText(s, r))
 		case *ExpectKeys:
-			got := keysText(m.Keys())
-			if want := keysText(s.Keys); fail == nil && want != got {
+			got := KeysText(m.Keys())
+			if want := KeysText(s.Keys); fail == nil && want != got {
 				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
 			}
 		case *Interrupt:
@@ -177,7 +177,7 @@ func firstFailure(fail *Failure, f *File, err error, in *Interrupt) *Failure {
 }
 
 // keysText writes keys as `expect keys` failures print them.
-func keysText(keys []uint64) string {
+func KeysText(keys []uint64) string {
 	if len(keys) == 0 {
 		return "(none)"
 	}

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/kernelmap"
+	"github.com/lruviz/lruviz/scenario"
 )
 
 // Trace is what one side did with a program.
@@ -197,27 +197,11 @@ func Compare(a, b Trace) *Diff {
 			return &Diff{Op: i, What: "result", A: sa.Result, B: sb.Result}
 		}
 		if !slices.Equal(sa.Keys, sb.Keys) {
-			return &Diff{Op: i, What: "keys", A: keysString(sa.Keys), B: keysString(sb.Keys)}
+			return &Diff{Op: i, What: "keys", A: scenario.KeysText(sa.Keys), B: scenario.KeysText(sb.Keys)}
 		}
 	}
 	if len(a.Steps) != len(b.Steps) {
 		return &Diff{Op: n, What: "length", A: strconv.Itoa(len(a.Steps)) + " operations", B: strconv.Itoa(len(b.Steps)) + " operations"}
 	}
 	return nil
-}
-
-// keysString writes keys in ascending decimal order, or "(none)", as `lruviz
-// run` reports an `expect keys` failure.
-func keysString(keys []uint64) string {
-	if len(keys) == 0 {
-		return "(none)"
-	}
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.FormatUint(k, 10))
-	}
-	return b.String()
 }

@@ -194,7 +194,7 @@ func TestScenarioRoundTrip(t *testing.T) {
 			}
 		}
 		last := f.Body[len(f.Body)-1].(*scenario.ExpectKeys)
-		if want := tr.Steps[len(tr.Steps)-1].Keys; keysString(last.Keys) != keysString(want) {
+		if want := tr.Steps[len(tr.Steps)-1].Keys; scenario.KeysText(last.Keys) != scenario.KeysText(want) {
 			t.Fatalf("expect keys %v, want %v", last.Keys, want)
 		}
 		q, err := ProgramFromScenario(f, 2)
