@@ -13,7 +13,8 @@ type opCtx struct {
 	cpu int
 	op  int
 
-	yield func() // resume other CPUs; nil when running straight through
+	yield   func() // resume other CPUs; nil when running straight through
+	tracing bool   // events must be built (see traced)
 
 	held      int       // locks held
 	waiting   *spinlock // the lock this CPU spins on
@@ -29,8 +30,13 @@ type opCtx struct {
 
 // traced reports whether events must be built: a tracer is attached, other CPUs interleave at
 // trace points, or an interrupt waits for one. With none of these, the engine builds nothing.
-func (c *opCtx) traced() bool {
-	return c.m.tr != nil || c.yield != nil || c.intr != nil
+// It is asked at every step, so the answer is worked out once per operation (newCtx).
+func (c *opCtx) traced() bool { return c.tracing }
+
+// newCtx starts an operation's context on cpu.
+func (m *Map) newCtx(c *opCtx, cpu, op int, yield func(), intr *Interrupt) {
+	*c = opCtx{m: m, cpu: cpu, op: op, yield: yield, intr: intr}
+	c.tracing = m.tr != nil || yield != nil || intr != nil
 }
 
 // emit numbers an event, hands it to the tracer, then lets an armed interrupt fire and other

@@ -344,7 +344,7 @@ func (m *Map) Exec(op Op) Result {
 		return Result{Err: ErrDeadlock}
 	}
 	c := &m.seqCtx
-	*c = opCtx{m: m, cpu: op.CPU, op: op.Index}
+	m.newCtx(c, op.CPU, op.Index, nil, nil)
 	if op.Index >= m.nextOp {
 		m.nextOp = op.Index + 1
 	}

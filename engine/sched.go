@@ -192,12 +192,13 @@ func (s *scheduler) pop(th *thread) {
 }
 
 func (s *scheduler) runTask(m *Map, th *thread, t Task, yield func()) {
-	c := &opCtx{m: m, cpu: th.cpu, op: t.Op.Index, yield: yield}
+	c := &opCtx{}
+	m.newCtx(c, th.cpu, t.Op.Index, yield, t.Interrupt)
 	if in := t.Interrupt; in != nil {
-		c.intr = in
 		c.onIntr = func(vc *opCtx, in *Interrupt) {
 			for _, h := range in.Handler {
-				hc := &opCtx{m: m, cpu: th.cpu, op: h.Index, yield: yield}
+				hc := &opCtx{}
+				m.newCtx(hc, th.cpu, h.Index, yield, nil)
 				s.push(th, hc, h)
 				r := m.exec(hc, h)
 				s.pop(th)
