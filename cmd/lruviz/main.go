@@ -54,7 +54,8 @@ commands:
                                   compare the engine with the running kernel's LRU maps
   trace FILE|NAME [-o OUT] [--format jsonl|perfetto]
                                   write the trace of a scenario
-  export                          (not built yet)
+  export FILE|NAME -o OUT.svg [--step P] [--animate] [--diagram FILE] [--format svg|png]
+                                  draw the trace on the update chart (an SVG, or a PNG)
 
 FILE is a path (- for stdin); NAME is a bundled scenario (see lruviz scenarios).
 `
@@ -78,7 +79,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	case "trace":
 		err = cmdTrace(args, stdin, stdout, stderr)
-	case "serve", "export":
+	case "export":
+		err = cmdExport(args, stdin, stdout, stderr)
+	case "serve":
 		fmt.Fprintf(stderr, "lruviz %s: not built yet; see `lruviz help` for what works today\n", cmd)
 		return &exitError{2}
 	default:
