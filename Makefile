@@ -4,16 +4,27 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test lint run fmt build verify-kernel fuzz bench
+.PHONY: test lint run fmt build verify-kernel fuzz bench chromium templ
 
-test: lint
-	$(GO) test -race -count=1 $(PKGS)
+# The browser tests (web/) fail rather than skip here: `chromium` installs Debian's chromium
+# when it is missing (CI runs as root on Debian).
+test: lint chromium
+	LRUVIZ_REQUIRE_BROWSER=1 $(GO) test -race -count=1 $(PKGS)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# Regenerate the templ components (web/*.templ -> web/*_templ.go).
+templ:
+	$(GO) tool templ generate -path web
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
+	$(GO) tool templ generate -path web -log-level error
+	git diff --exit-code -- '*_templ.go'
 
 run:
 	$(GO) run ./cmd/lruviz

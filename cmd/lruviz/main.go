@@ -46,7 +46,7 @@ const usage = `usage: lruviz [command] [arguments]
 
 commands:
   serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
-                                  the explorer in the browser (not built yet)
+                                  the explorer in the browser
   run FILE|NAME...                run scenarios, one line per operation
   scenarios                       list the bundled scenarios
   verify-kernel [--seeds N] [--ops N] [--entries N] [--type lru_hash|lru_percpu_hash]
@@ -79,11 +79,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	case "trace":
 		err = cmdTrace(args, stdin, stdout, stderr)
+	case "serve":
+		err = cmdServe(ctx, args, stdout, stderr)
 	case "export":
 		err = cmdExport(args, stdin, stdout, stderr)
-	case "serve":
-		fmt.Fprintf(stderr, "lruviz %s: not built yet; see `lruviz help` for what works today\n", cmd)
-		return &exitError{2}
 	default:
 		err = &usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}

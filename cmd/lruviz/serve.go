@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/lruviz/lruviz/diagrams"
+	"github.com/lruviz/lruviz/web"
+)
+
+// cmdServe is `lruviz serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]`: it
+// listens first, then prints the URL, and serves until ctx is done (SIGINT, SIGTERM).
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	diagram := fs.String("diagram", "", "a DOT file of the update chart to show instead of lruviz's own")
+	scn := fs.String("scenario", "", "the bundled scenario a page opens with")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	if len(pos) != 0 {
+		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", pos[0])}
+	}
+	opts := web.Options{Scenario: *scn, Logf: log.New(stderr, "", log.LstdFlags).Printf}
+	if *diagram != "" {
+		src, err := os.ReadFile(*diagram)
+		if err != nil {
+			fmt.Fprintf(stderr, "lruviz serve: %v\n", err)
+			return &exitError{2}
+		}
+		d, err := diagrams.Parse(*diagram, src)
+		if err == nil {
+			err = diagrams.CheckUpdateChart(d)
+		}
+		if err == nil {
+			opts.Diagram, err = diagrams.RenderDiagram(d)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "lruviz serve: %v\n", err)
+			return &exitError{2}
+		}
+	}
+	srv, err := web.New(opts)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "lruviz serve: %v\n", err)
+		return &exitError{2}
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.New(stderr, "lruviz serve: ", 0),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	fmt.Fprintf(stdout, "http://%s/\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// http.Server.Shutdown leaves hijacked (websocket) connections alone: close them first.
+	werr := srv.Shutdown(sctx)
+	herr := hs.Shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return errors.Join(werr, herr)
+}
