@@ -54,6 +54,9 @@ func (m *Map) Check() error {
 		if seen[x] == nilIdx {
 			return fmt.Errorf("element %d is on no list", x)
 		}
+		if int(seen[x])-int(n) >= m.nVisible {
+			return fmt.Errorf("element %d is left on a tmp_free list", x)
+		}
 	}
 	// Types and counts.
 	checkList := func(l *bpfLRUList, owner int) error {
@@ -148,6 +151,13 @@ func (m *Map) Check() error {
 		}
 		t := m.nodes[x].typ
 		free := t == typeFree || t == typeLocalFree
+		if m.nodes[x].pendingFree != 0 {
+			// Given back while its lock failed: off the table, waiting on its list.
+			if e.linked || free {
+				return fmt.Errorf("element %d (key %d) is pending_free but linked=%v on %s", x, e.key, e.linked, m.listName(seen[x]))
+			}
+			continue
+		}
 		if e.linked == free {
 			return fmt.Errorf("element %d (key %d) linked=%v on %s", x, e.key, e.linked, m.listName(seen[x]))
 		}

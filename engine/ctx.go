@@ -20,6 +20,7 @@ type opCtx struct {
 	waiting   *spinlock // the lock this CPU spins on
 	resilient bool      // waiting is an rqspinlock, which may give up
 	timedOut  bool      // the scheduler made the rqspinlock give up
+	waitSince int64     // scheduler step at which the wait began
 
 	evicted int // elements this operation evicted from the hash table
 

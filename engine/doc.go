@@ -17,7 +17,13 @@
 // injected on purpose), and key/value sizes (both are u64).
 //
 // Kernel behaviour differs by version; a Profile (6.8, the flowchart's kernel, or 6.18) holds
-// the differences as data. Operations run straight through when called one at a time; Run
+// the differences as data. 6.18 is the kernel these machines run (6.18.44-fc-v657): besides
+// v6.15's rqspinlock bucket lock and v6.16's target_free, its BTF shows rqspinlock_t LRU locks,
+// a lock-free local free_llist and a pending_free flag in bpf_lru_node, which is commit
+// 89edbdfc5d03 ("bpf: Fix NMI/tracepoint re-entry deadlock on lru locks"). There an LRU lock
+// acquisition may fail (-EDEADLK, -ETIMEDOUT) and each caller recovers as that commit's
+// bpf_lru_list.c does; under 6.8 an interrupt that re-takes its own CPU's LRU lock stops the
+// machine (DEADLOCK). Whether mainline v6.18 carries the commit was not confirmed. Operations run straight through when called one at a time; Run
 // interleaves groups of operations on several CPUs at trace points, seeded or by an explicit
 // schedule, and lets an operation interrupt another on the same CPU.
 //

@@ -75,6 +75,9 @@ func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.
 		m.emit(c, trace.Event{Kind: trace.KindLockWait, Lock: l.ID(), Class: class})
 	}
 	c.waiting, c.resilient = l, resilient
+	if m.sched != nil {
+		c.waitSince = m.sched.steps
+	}
 	for l.holder != nil {
 		c.yield()
 		if c.timedOut {
@@ -86,21 +89,18 @@ func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.
 	return 0
 }
 
-// abba reports whether the holder of l is (transitively) waiting for a lock held on c's CPU, the
-// cycle that rqspinlock's deadlock check finds.
+// abba is rqspinlock's check_deadlock_ABBA: the CPU B holding l is itself waiting for an
+// rqspinlock that c's CPU holds. The kernel finds this in B's table of held rqspinlocks (l
+// below the top, the lock B tries to take at the top, which must be in this CPU's table), so
+// only rqspinlocks count, and only two-CPU cycles: a cycle through a raw spinlock or through a
+// third CPU is not detected, and its waiters time out (-ETIMEDOUT).
 func (m *Map) abba(c *opCtx, l *spinlock) bool {
-	h := l.holder
-	for range 2 * MaxCPUs {
-		top := m.topOf(h.cpu)
-		if top == nil || top.waiting == nil || top.waiting.holder == nil {
-			return false
-		}
-		if top.waiting.holder.cpu == c.cpu {
-			return true
-		}
-		h = top.waiting.holder
+	top := m.topOf(l.holder.cpu)
+	if top == nil || top.waiting == nil || !top.resilient {
+		return false
 	}
-	return false
+	h := top.waiting.holder
+	return h != nil && h.cpu == c.cpu
 }
 
 // topOf is the operation running now on cpu (an interrupt above the one it interrupted).
@@ -141,29 +141,47 @@ func (m *Map) htabLockBucket(c *opCtx, b *bucket, hash uint32) syscall.Errno {
 		m.mapLocked[c.cpu][i]++
 		if m.mapLocked[c.cpu][i] != 1 {
 			m.mapLocked[c.cpu][i]--
-			m.lockFailed(c, l, syscall.EBUSY)
+			m.lockFailed(c, l, trace.ClassHashtab, syscall.EBUSY)
 			return syscall.EBUSY
 		}
 		m.lock(c, l, trace.ClassHashtab)
 		return 0
 	}
+	return m.resLock(c, l, trace.ClassHashtab)
+}
+
+// resLock is raw_res_spin_lock(_irqsave): take the rqspinlock l or fail with -EDEADLK (AA, or
+// an ABBA cycle with another CPU) or -ETIMEDOUT (a wait that does not end), emitting lock or
+// lock_failed.
+func (m *Map) resLock(c *opCtx, l *spinlock, class string) syscall.Errno {
 	if l.holder != nil {
-		if e := m.spin(c, l, trace.ClassHashtab, true); e != 0 {
-			m.lockFailed(c, l, e)
+		if e := m.spin(c, l, class, true); e != 0 {
+			m.lockFailed(c, l, class, e)
 			return e
 		}
 	}
 	l.holder = c
 	c.held++
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLock, Lock: l.ID(), Class: trace.ClassHashtab})
+		m.emit(c, trace.Event{Kind: trace.KindLock, Lock: l.ID(), Class: class})
 	}
 	return 0
 }
 
-func (m *Map) lockFailed(c *opCtx, l *spinlock, e syscall.Errno) {
+// lruLock takes an LRU list lock: a raw spinlock under LRURawSpinlock (it cannot fail; an
+// interrupt that needs its own CPU's lock stops the machine), an rqspinlock under
+// LRUResilientSpinlock (it may fail; the caller recovers as the kernel does).
+func (m *Map) lruLock(c *opCtx, l *spinlock, class string) syscall.Errno {
+	if m.prof.LRULock == LRUResilientSpinlock {
+		return m.resLock(c, l, class)
+	}
+	m.lock(c, l, class)
+	return 0
+}
+
+func (m *Map) lockFailed(c *opCtx, l *spinlock, class string, e syscall.Errno) {
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLockFailed, Lock: l.ID(), Class: trace.ClassHashtab, Result: ErrName(e)})
+		m.emit(c, trace.Event{Kind: trace.KindLockFailed, Lock: l.ID(), Class: class, Result: ErrName(e)})
 	}
 }
 

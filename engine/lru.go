@@ -3,6 +3,8 @@
 package engine
 
 import (
+	"strconv"
+
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -42,7 +44,8 @@ func (m *Map) setRotation(c *opCtx, l *bpfLRUList, to int32) {
 }
 
 // nodeMoveToFree is __bpf_lru_node_move_to_free: a node on a global list goes to the head of a
-// free list (global or a CPU's local one). Its reference bit is left as it is.
+// free list (global, a CPU's local one, or tmp_free). Its reference bit is left as it is; its
+// pending_free flag is cleared (always 0 under v6.8).
 func (m *Map) nodeMoveToFree(c *opCtx, l *bpfLRUList, n, freeList int32, tgtFreeType uint8) {
 	nd := &m.nodes[n]
 	if isLocalType(nd.typ) {
@@ -55,7 +58,33 @@ func (m *Map) nodeMoveToFree(c *opCtx, l *bpfLRUList, n, freeList int32, tgtFree
 	}
 	l.countDec(nd.typ)
 	nd.typ = tgtFreeType
+	m.clearPendingFree(c, n)
 	m.listMove(c, n, freeList)
+}
+
+// setPendingFree is WRITE_ONCE(node->pending_free, 1) where a push_free could not take lock:
+// the node stays where it is, off the hash table, until something reclaims it.
+func (m *Map) setPendingFree(c *opCtx, n int32, lock *spinlock) {
+	m.nodes[n].pendingFree = 1
+	if c.traced() {
+		m.note(c, "rqspinlock: "+lock.ID()+" failed, so bpf_lru_push_free leaves element "+
+			strconv.Itoa(int(n))+" where it is ("+m.listName(m.nodes[n].on)+") marked pending_free; a flush, shrink or steal will reclaim it")
+	}
+}
+
+// clearPendingFree is WRITE_ONCE(node->pending_free, 0), telling when a marked node is reclaimed.
+func (m *Map) clearPendingFree(c *opCtx, n int32) {
+	if m.nodes[n].pendingFree == 0 {
+		return
+	}
+	m.nodes[n].pendingFree = 0
+	if c.traced() {
+		where := ""
+		if on := m.listName(m.nodes[n].on); on != "" {
+			where = " from " + on
+		}
+		m.note(c, "pending_free element "+strconv.Itoa(int(n))+" is reclaimed"+where)
+	}
 }
 
 // nodeMoveIn is __bpf_lru_node_move_in: a node from a local list joins a global list.
@@ -68,6 +97,10 @@ func (m *Map) nodeMoveIn(c *opCtx, l *bpfLRUList, n int32, tgtType uint8) {
 	l.countInc(tgtType)
 	nd.typ = tgtType
 	nd.ref = 0
+	// Reset pending_free only when moving to the free list.
+	if tgtType == typeFree {
+		m.clearPendingFree(c, n)
+	}
 	m.listMove(c, n, l.lists[tgtType])
 }
 
@@ -146,15 +179,16 @@ func (m *Map) rotateInactive(c *opCtx, l *bpfLRUList) {
 
 // shrinkInactive is __bpf_lru_list_shrink_inactive: from the tail of the inactive list,
 // referenced nodes go to active, unreferenced ones are evicted from the hash table into
-// freeList, until tgtNshrink are freed or nr_scans nodes were looked at.
+// freeList, until tgtNshrink are freed or nr_scans nodes were looked at. A pending_free node
+// (resilient LRU) is freed whatever its reference bit, without asking the hash table.
 func (m *Map) shrinkInactive(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tgtFreeType uint8) int {
 	head := l.lists[typeInactive]
 	nshrinked, i := 0, 0
 	for n := m.nodes[head].prev; n != head; {
 		prev := m.nodes[n].prev
-		if m.nodes[n].ref != 0 {
+		if m.nodes[n].ref != 0 && m.nodes[n].pendingFree == 0 {
 			m.nodeMove(c, l, n, typeActive)
-		} else if m.delFromHtab(c, n) {
+		} else if m.nodes[n].pendingFree != 0 || m.delFromHtab(c, n) {
 			m.nodeMoveToFree(c, l, n, freeList, tgtFreeType)
 			nshrinked++
 			if nshrinked == tgtNshrink {
@@ -171,12 +205,17 @@ func (m *Map) shrinkInactive(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList i
 }
 
 // wouldTryVictim reports whether shrinkInactive will call the eviction callback at least once,
-// i.e. whether the step takes a bucket lock: an unreferenced node within nr_scans of the tail.
-func (m *Map) wouldTryVictim(l *bpfLRUList) bool {
+// i.e. whether the step takes a bucket lock: an unreferenced node within nr_scans of the tail,
+// before tgtNshrink pending_free nodes (freed without the callback) are reached.
+func (m *Map) wouldTryVictim(l *bpfLRUList, tgtNshrink int) bool {
 	head := l.lists[typeInactive]
-	i := 0
+	i, freed := 0, 0
 	for n := m.nodes[head].prev; n != head && i < m.nrScans; n = m.nodes[n].prev {
-		if m.nodes[n].ref == 0 {
+		if m.nodes[n].pendingFree != 0 {
+			if freed++; freed == tgtNshrink {
+				return false
+			}
+		} else if m.nodes[n].ref == 0 {
 			return true
 		}
 		i++
@@ -199,6 +238,7 @@ const (
 	shrunkInactive shrinkResult = iota // shrink_inactive freed some
 	forceFreed                         // the force shrink freed one
 	forceFailed                        // nothing could be freed
+	refillFailed                       // resilient LRU: the global lock failed, the refill did nothing
 )
 
 // shrink is __bpf_lru_list_shrink: shrink the inactive list; if that frees nothing, force-evict
@@ -207,7 +247,7 @@ const (
 func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tgtFreeType uint8) (int, shrinkResult) {
 	// Another CPU's lookup (or an interrupt) may set reference bits without a lock, which
 	// decides whether this step evicts (takes bucket locks) at all.
-	m.nodeArrive(c, NodeShrinkInactive, func() bool { return !m.wouldTryVictim(l) })
+	m.nodeArrive(c, NodeShrinkInactive, func() bool { return !m.wouldTryVictim(l, tgtNshrink) })
 	nshrinked := m.shrinkInactive(c, l, tgtNshrink, freeList, tgtFreeType)
 	m.node(c, NodeShrink)
 	if nshrinked > 0 {
@@ -221,10 +261,19 @@ func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tg
 	if m.listEmpty(forceList) {
 		forceList = l.lists[typeActive]
 	}
-	m.nodeIdle(c, NodeShrink3, m.listEmpty(forceList))
+	if m.prof.LRULock == LRUResilientSpinlock {
+		// A push_free on another CPU may mark the tail pending_free without a lock: decide
+		// whether the step asks the hash table (takes a bucket lock) as the CPU arrives.
+		m.nodeArrive(c, NodeShrink3, func() bool {
+			t := m.nodes[forceList].prev
+			return t == forceList || m.nodes[t].pendingFree != 0
+		})
+	} else {
+		m.nodeIdle(c, NodeShrink3, m.listEmpty(forceList))
+	}
 	for n := m.nodes[forceList].prev; n != forceList; {
 		prev := m.nodes[n].prev
-		if m.delFromHtab(c, n) {
+		if m.nodes[n].pendingFree != 0 || m.delFromHtab(c, n) {
 			m.nodeMoveToFree(c, l, n, freeList, tgtFreeType)
 			return 1, forceFreed
 		}
@@ -234,12 +283,15 @@ func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tg
 }
 
 // localListFlush is __local_list_flush: the CPU's pending nodes join the global lists, oldest
-// first, referenced ones on active; the reference bits are cleared on the way.
+// first, referenced ones on active; the reference bits are cleared on the way. A pending_free
+// node (resilient LRU) goes to the global free list.
 func (m *Map) localListFlush(c *opCtx, l *bpfLRUList, loc *bpfLRULocallist) {
 	head := loc.lists[localPendingIdx]
 	for n := m.nodes[head].prev; n != head; {
 		prev := m.nodes[n].prev
-		if m.nodes[n].ref != 0 {
+		if m.nodes[n].pendingFree != 0 {
+			m.nodeMoveIn(c, l, n, typeFree)
+		} else if m.nodes[n].ref != 0 {
 			m.nodeMoveIn(c, l, n, typeActive)
 		} else {
 			m.nodeMoveIn(c, l, n, typeInactive)
@@ -251,14 +303,25 @@ func (m *Map) localListFlush(c *opCtx, l *bpfLRUList, loc *bpfLRULocallist) {
 // listPopFreeToLocal is bpf_lru_list_pop_free_to_local, the common LRU's refill: under the
 // global LRU lock, flush this CPU's pending list, rotate, move up to target_free nodes from the
 // global free list to the local one, and shrink for the rest. The caller holds the local lock.
+//
+// Under the resilient LRU the global lock may fail (the refill then does nothing), and the
+// harvest goes to the stack list tmp_free (each node at its head), which after the unlock is
+// walked from its head, each node llist_add'ed at the head of free_llist: the batch is reversed
+// twice, so the first node harvested is the first popped (v6.8 pops the last one harvested).
 func (m *Map) listPopFreeToLocal(c *opCtx, loc *bpfLRULocallist) shrinkResult {
 	l := &m.global
 	m.node(c, NodePopFreeToLocal)
-	m.lock(c, &l.lock, trace.ClassLRU)
+	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
+		return refillFailed
+	}
 	m.localListFlush(c, l, loc)
 	m.rotate(c, l)
 
 	localFree := loc.lists[localFreeIdx]
+	resilient := m.prof.LRULock == LRUResilientSpinlock
+	if resilient {
+		localFree = loc.tmpFree
+	}
 	freeHead := l.lists[typeFree]
 	nfree := 0
 	for n := m.nodes[freeHead].next; n != freeHead; {
@@ -276,6 +339,15 @@ func (m *Map) listPopFreeToLocal(c *opCtx, loc *bpfLRULocallist) shrinkResult {
 		_, res = m.shrink(c, l, m.targetFree-nfree, localFree, typeLocalFree)
 	}
 	m.unlock(c, &l.lock, trace.ClassLRU)
+	if resilient {
+		// list_del from tmp_free, llist_add to free_llist, head first.
+		tmp := loc.tmpFree
+		for n := m.nodes[tmp].next; n != tmp; {
+			next := m.nodes[n].next
+			m.listMove(c, n, loc.lists[localFreeIdx])
+			n = next
+		}
+	}
 	return res
 }
 
@@ -286,11 +358,13 @@ func (m *Map) localListAddPending(c *opCtx, loc *bpfLRULocallist, cpu int, n int
 	nd := &m.nodes[n]
 	nd.cpu = uint16(cpu)
 	nd.typ = typeLocalPending
+	m.clearPendingFree(c, n)
 	nd.ref = 0
 	m.listMove(c, n, loc.lists[localPendingIdx])
 }
 
-// localListPopFree is __local_list_pop_free: the head of the local free list, or none.
+// localListPopFree is __local_list_pop_free: the head of the local free list (llist_del_first
+// of free_llist under the resilient LRU), or none.
 func (m *Map) localListPopFree(c *opCtx, loc *bpfLRULocallist) int32 {
 	head := loc.lists[localFreeIdx]
 	n := m.nodes[head].next
@@ -302,13 +376,14 @@ func (m *Map) localListPopFree(c *opCtx, loc *bpfLRULocallist) int32 {
 }
 
 // localListPopPending is __local_list_pop_pending: from the tail of a CPU's pending list, the
-// first unreferenced node the hash table lets go of; failing that, the first of any.
+// first unreferenced node the hash table lets go of (or that is pending_free, resilient LRU);
+// failing that, the first of any.
 func (m *Map) localListPopPending(c *opCtx, loc *bpfLRULocallist) int32 {
 	head := loc.lists[localPendingIdx]
 	force := false
 	for {
 		for n := m.nodes[head].prev; n != head; n = m.nodes[n].prev {
-			if (m.nodes[n].ref == 0 || force) && m.delFromHtab(c, n) {
+			if (m.nodes[n].ref == 0 || force) && (m.nodes[n].pendingFree != 0 || m.delFromHtab(c, n)) {
 				m.listDelTraced(c, n)
 				return n
 			}
@@ -320,11 +395,28 @@ func (m *Map) localListPopPending(c *opCtx, loc *bpfLRULocallist) int32 {
 	}
 }
 
+// popPendingAsksHtab reports whether localListPopPending will call the eviction callback (take
+// a bucket lock) before it takes a pending_free node or gives up.
+func (m *Map) popPendingAsksHtab(loc *bpfLRULocallist) bool {
+	head := loc.lists[localPendingIdx]
+	for _, force := range []bool{false, true} {
+		for n := m.nodes[head].prev; n != head; n = m.nodes[n].prev {
+			if m.nodes[n].ref == 0 || force {
+				return m.nodes[n].pendingFree == 0
+			}
+		}
+	}
+	return false
+}
+
 // percpuPopFree is bpf_percpu_lru_pop_free: rotate this CPU's lists, shrink if its free list is
 // empty, and take the head of the free list onto the inactive list. No stealing.
 func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
 	l := &m.percpu[c.cpu]
-	m.lock(c, &l.lock, trace.ClassLRU)
+	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
+		m.gap(c, "rqspinlock: "+l.lock.ID()+" failed, so the pop returns NULL: -ENOMEM")
+		return nilIdx
+	}
 	m.note(c, noteM3)
 	m.node(c, NodePercpuRotate)
 	m.rotate(c, l)
@@ -362,10 +454,19 @@ func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
 
 // commonPopFree is bpf_common_lru_pop_free: the local free list, else a refill, else steal
 // round-robin from every CPU's local free and pending lists, starting at next_steal.
+//
+// Under the resilient LRU every lock may fail: the local lock at the start makes the pop
+// return NULL; a failed refill leaves the local free list as it was (a node may have been
+// pushed onto it lock-free meanwhile); a victim whose lock fails is skipped; and if the local
+// lock fails after a steal, the stolen node goes onto this CPU's free list and the pop returns
+// NULL.
 func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 	cpu := c.cpu
 	loc := &m.local[cpu]
-	m.lock(c, &loc.lock, trace.ClassLocal)
+	if m.lruLock(c, &loc.lock, trace.ClassLocal) != 0 {
+		m.gap(c, "rqspinlock: "+loc.lock.ID()+" failed, so the pop returns NULL: -ENOMEM")
+		return nilIdx
+	}
 	m.node(c, NodeLocalFreelistCheck)
 	n := m.localListPopFree(c, loc)
 	if n != nilIdx {
@@ -373,9 +474,10 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 	} else {
 		m.node(c, NodeCommonLRUCheck) // Y: common LRU
 		res := m.listPopFreeToLocal(c, loc)
-		if res == shrunkInactive {
+		switch res {
+		case shrunkInactive:
 			m.node(c, NodePopFreeToLocal2)
-		} else {
+		case forceFreed, forceFailed:
 			m.node(c, NodeFreelistCheck2)
 		}
 		n = m.localListPopFree(c, loc)
@@ -385,6 +487,11 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 		case res == forceFailed && n != nilIdx:
 			m.gap(c, gapM4UseFree)
 			m.node(c, NodePopFreeToLocal2)
+		case res == refillFailed && n != nilIdx:
+			m.gap(c, gapRefillFailedUse)
+			m.node(c, NodeUseLocalNode)
+		case res == refillFailed:
+			m.gap(c, gapRefillFailedSteal)
 		}
 	}
 	if n != nilIdx {
@@ -396,19 +503,28 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 	}
 
 	m.node(c, NodeCommonLRUCheck2) // Y: steal
+	resilient := m.prof.LRULock == LRUResilientSpinlock
 	first := loc.nextSteal
 	steal := first
 	for {
 		sl := &m.local[steal]
-		m.lock(c, &sl.lock, trace.ClassRemote)
-		m.node(c, NodeStealFree)
-		n = m.localListPopFree(c, sl)
-		if n == nilIdx {
-			m.node(c, NodeStealPending)
-			m.nodeIdle(c, NodeStealTryRemove, m.listEmpty(sl.lists[localPendingIdx]))
-			n = m.localListPopPending(c, sl)
+		if m.lruLock(c, &sl.lock, trace.ClassRemote) == 0 {
+			m.node(c, NodeStealFree)
+			n = m.localListPopFree(c, sl)
+			if n == nilIdx {
+				m.node(c, NodeStealPending)
+				if resilient {
+					// Reference bits and pending_free flags change without this lock.
+					m.nodeArrive(c, NodeStealTryRemove, func() bool { return !m.popPendingAsksHtab(sl) })
+				} else {
+					m.nodeIdle(c, NodeStealTryRemove, m.listEmpty(sl.lists[localPendingIdx]))
+				}
+				n = m.localListPopPending(c, sl)
+			}
+			m.unlock(c, &sl.lock, trace.ClassRemote)
+		} else {
+			m.gap(c, "rqspinlock: "+sl.lock.ID()+" failed: the steal skips CPU "+strconv.Itoa(steal))
 		}
-		m.unlock(c, &sl.lock, trace.ClassRemote)
 		steal = (steal + 1) % m.ncpus // cpumask_next_wrap over the possible CPUs
 		m.node(c, NodeStole)
 		if n != nilIdx {
@@ -425,7 +541,16 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 	}
 	if n != nilIdx {
 		m.node(c, NodeUseStolen)
-		m.lock(c, &loc.lock, trace.ClassLocal)
+		if m.lruLock(c, &loc.lock, trace.ClassLocal) != 0 {
+			// Not orphaned: onto this CPU's free_llist, lock-free, for its next pop.
+			nd := &m.nodes[n]
+			nd.typ = typeLocalFree
+			nd.ref = 0
+			m.clearPendingFree(c, n)
+			m.listMove(c, n, loc.lists[localFreeIdx])
+			m.gap(c, "rqspinlock: "+loc.lock.ID()+" failed after the steal: the stolen node goes onto this CPU's local free list and the pop returns NULL: -ENOMEM")
+			return nilIdx
+		}
 		m.localListAddPending(c, loc, cpu, n, hash)
 		m.unlock(c, &loc.lock, trace.ClassLocal)
 	}
@@ -441,7 +566,9 @@ func (m *Map) popFree(c *opCtx, hash uint32) int32 {
 }
 
 // commonPushFree is bpf_common_lru_push_free: a node still pending goes to its owner's local
-// free list, any other to the global free list.
+// free list, any other to the global free list. Under the resilient LRU, if the owner's local
+// lock fails the node stays on the pending list marked pending_free; otherwise it is unlinked
+// under the lock and llist_add'ed to the owner's free_llist after the unlock.
 func (m *Map) commonPushFree(c *opCtx, n int32) {
 	nd := &m.nodes[n]
 	if nd.typ == typeFree || nd.typ == typeLocalFree {
@@ -453,11 +580,20 @@ func (m *Map) commonPushFree(c *opCtx, n int32) {
 		loc := &m.local[owner]
 		class := localClass(c, owner)
 		m.node(c, NodePushFreePending)
-		m.lock(c, &loc.lock, class)
+		if m.lruLock(c, &loc.lock, class) != 0 {
+			m.setPendingFree(c, n, &loc.lock)
+			return
+		}
 		// The owner may have flushed it to the global lists meanwhile.
 		if nd.typ == typeLocalPending {
 			nd.typ = typeLocalFree
 			nd.ref = 0
+			if m.prof.LRULock == LRUResilientSpinlock {
+				m.listDelTraced(c, n)
+				m.unlock(c, &loc.lock, class)
+				m.listMove(c, n, loc.lists[localFreeIdx])
+				return
+			}
 			m.listMove(c, n, loc.lists[localFreeIdx])
 			m.unlock(c, &loc.lock, class)
 			return
@@ -474,7 +610,10 @@ func (m *Map) listPushFree(c *opCtx, l *bpfLRUList, n int32) {
 		return
 	}
 	m.node(c, NodePushFreeGlobal)
-	m.lock(c, &l.lock, trace.ClassLRU)
+	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
+		m.setPendingFree(c, n, &l.lock)
+		return
+	}
 	m.nodeMove(c, l, n, typeFree)
 	m.unlock(c, &l.lock, trace.ClassLRU)
 }
@@ -483,7 +622,10 @@ func (m *Map) listPushFree(c *opCtx, l *bpfLRUList, n int32) {
 func (m *Map) percpuPushFree(c *opCtx, n int32) {
 	l := &m.percpu[m.nodes[n].cpu]
 	m.node(c, NodePushFreePercpu)
-	m.lock(c, &l.lock, trace.ClassLRU)
+	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
+		m.setPendingFree(c, n, &l.lock)
+		return
+	}
 	m.nodeMove(c, l, n, typeFree)
 	m.unlock(c, &l.lock, trace.ClassLRU)
 }

@@ -39,6 +39,10 @@ type lruNode struct {
 	cpu        uint16
 	typ        uint8
 	ref        uint8
+	// pendingFree is the pending_free flag of the resilient LRU (LRUResilientSpinlock): a
+	// push_free could not take the lock, so the node, already unlinked from the hash table,
+	// waits where it is until a flush, shrink or steal reclaims it. Always 0 under v6.8.
+	pendingFree uint8
 }
 
 // elem is the hash-table half of struct htab_elem.
@@ -59,9 +63,13 @@ type bpfLRUList struct {
 	lock                 spinlock
 }
 
-// bpfLRULocallist is struct bpf_lru_locallist: a CPU's local free and pending lists.
+// bpfLRULocallist is struct bpf_lru_locallist: a CPU's local free and pending lists. Under
+// LRUResilientSpinlock the local free list is the llist free_llist: llist_add pushes at the
+// head and llist_del_first takes the head, as list_add and list_first_entry did, so the same
+// ring stands for it.
 type bpfLRULocallist struct {
 	lists     [2]int32 // LOCAL_FREE, LOCAL_PENDING sentinels
+	tmpFree   int32    // LRUResilientSpinlock: the stack list tmp_free of bpf_lru_list_pop_free_to_local, a hidden head
 	nextSteal int
 	lock      spinlock
 }
@@ -97,6 +105,7 @@ type Map struct {
 	mapLocked [][hashtabMapLockCnt]int // per CPU, v6.8
 
 	listNames []string // by head index - maxEntries
+	nVisible  int      // the named lists; hidden heads (tmp_free) follow them
 	scratch   trace.Event
 
 	tr      trace.Tracer
@@ -244,7 +253,7 @@ func (m *Map) initList(l *bpfLRUList, prefix string, lk spinlock) {
 
 // bpfLRUInit is bpf_lru_init: the lists, empty, and their locks.
 func (m *Map) bpfLRUInit() {
-	m.nodes = make([]lruNode, m.maxEntries, m.maxEntries+5*m.ncpus+3)
+	m.nodes = make([]lruNode, m.maxEntries, m.maxEntries+6*m.ncpus+3)
 	for i := range m.nodes {
 		m.nodes[i] = lruNode{next: nilIdx, prev: nilIdx, on: nilIdx}
 	}
@@ -254,6 +263,7 @@ func (m *Map) bpfLRUInit() {
 			m.initList(&m.percpu[c], "cpu"+strconv.Itoa(c), spinlock{kind: lockPercpu, idx: c})
 		}
 		m.nrScans = percpuNrScans
+		m.nVisible = len(m.listNames)
 		return
 	}
 	m.local = make([]bpfLRULocallist, m.ncpus)
@@ -267,6 +277,14 @@ func (m *Map) bpfLRUInit() {
 	}
 	m.initList(&m.global, "global", spinlock{kind: lockGlobal})
 	m.nrScans = localNrScans
+	m.nVisible = len(m.listNames)
+	if m.prof.LRULock == LRUResilientSpinlock {
+		// tmp_free lives on the stack of bpf_lru_list_pop_free_to_local, which runs under the
+		// CPU's local lock: one per CPU is enough. Nodes on it are in that CPU's hands.
+		for c := range m.local {
+			m.local[c].tmpFree = m.newHead("cpu" + strconv.Itoa(c) + ".tmp_free")
+		}
+	}
 }
 
 // bpfLRUPopulate is bpf_lru_populate: every element starts on a free list.
@@ -297,8 +315,8 @@ func (m *Map) bpfLRUPopulate() {
 
 // ListName returns the name used in traces for the list whose head is h.
 func (m *Map) listName(h int32) string {
-	if h == nilIdx {
-		return ""
+	if h == nilIdx || int(h)-m.maxEntries >= m.nVisible {
+		return "" // off every list the trace knows: in some CPU's hands
 	}
 	return m.listNames[int(h)-m.maxEntries]
 }

@@ -69,15 +69,17 @@ var ChartNodes = []string{
 // stands where the code goes from one chart node to another that no edge joins; a note
 // annotates a step whose path the chart draws, but wrongly labelled or with work left out.
 const (
-	noteM1EEXIST = "M1: the chart labels this edge \"BPF_EXIST set and key already exists\"; the code returns -EEXIST for BPF_NOEXIST and a present key"
-	noteM1ENOENT = "M1: the chart labels this edge \"BPF_NOEXIST set and no such entry\"; the code returns -ENOENT for BPF_EXIST and an absent key"
-	noteM2       = "M2: flags above BPF_EXIST are refused with -EINVAL before any LRU work; the chart has no such path"
-	noteM3       = "M3: the per-CPU LRU rotates its lists on every pop, before the free-list check; the chart does not draw it"
-	noteM4Forced = "M4: the inactive shrink freed nothing, so the code force-shrinks although the refill already moved free nodes to the local list"
-	gapM4UseFree = "M4: the force shrink failed, but the refill had moved free nodes: the code uses one; the chart has no edge for this"
-	noteM9       = "M9: the chart does not draw giving the old (replaced) or the unused new element back to the LRU"
-	gapM10       = "M10: LRU_PERCPU_HASH with BPF_EXIST skips the LRU pop; the chart does not draw it"
-	noteM10Place = "M10: LRU_PERCPU_HASH updates an existing element in place and gives the popped one back"
-	noteM11      = "M11: replacing a key sets the reference bit of the new element"
-	noteM13      = "M13: this update's pop evicted elements before the existence check"
+	noteM1EEXIST         = "M1: the chart labels this edge \"BPF_EXIST set and key already exists\"; the code returns -EEXIST for BPF_NOEXIST and a present key"
+	noteM1ENOENT         = "M1: the chart labels this edge \"BPF_NOEXIST set and no such entry\"; the code returns -ENOENT for BPF_EXIST and an absent key"
+	noteM2               = "M2: flags above BPF_EXIST are refused with -EINVAL before any LRU work; the chart has no such path"
+	noteM3               = "M3: the per-CPU LRU rotates its lists on every pop, before the free-list check; the chart does not draw it"
+	noteM4Forced         = "M4: the inactive shrink freed nothing, so the code force-shrinks although the refill already moved free nodes to the local list"
+	gapM4UseFree         = "M4: the force shrink failed, but the refill had moved free nodes: the code uses one; the chart has no edge for this"
+	gapRefillFailedUse   = "rqspinlock: lru.global failed, so the refill did nothing; but a node was pushed onto the local free list meanwhile (llist_add, lock-free): the pop uses it"
+	gapRefillFailedSteal = "rqspinlock: lru.global failed, so the refill did nothing and the local free list is still empty: the pop goes on to steal"
+	noteM9               = "M9: the chart does not draw giving the old (replaced) or the unused new element back to the LRU"
+	gapM10               = "M10: LRU_PERCPU_HASH with BPF_EXIST skips the LRU pop; the chart does not draw it"
+	noteM10Place         = "M10: LRU_PERCPU_HASH updates an existing element in place and gives the popped one back"
+	noteM11              = "M11: replacing a key sets the reference bit of the new element"
+	noteM13              = "M13: this update's pop evicted elements before the existence check"
 )

@@ -18,6 +18,23 @@ const (
 	ResilientSpinlock
 )
 
+// LRULock says what the LRU list locks (bpf_lru_list.lock, bpf_lru_locallist.lock) are in a
+// kernel version.
+type LRULock uint8
+
+const (
+	// LRURawSpinlock is v6.8's raw_spinlock_t: nothing guards it, so an interrupt that needs an
+	// LRU lock its own CPU holds spins for ever (the simulated machine stops: DEADLOCK). The
+	// local free list is a list_head.
+	LRURawSpinlock LRULock = iota
+	// LRUResilientSpinlock is the rqspinlock_t of commit 89edbdfc5d03 ("bpf: Fix
+	// NMI/tracepoint re-entry deadlock on lru locks"), which the host kernel 6.18.44-fc-v657
+	// carries (its BTF): every LRU lock acquisition may fail (-EDEADLK, -ETIMEDOUT) and each
+	// caller recovers (a pop returns NULL, a steal skips the CPU, a push marks the node
+	// pending_free), and the local free list is a lock-free llist (free_llist).
+	LRUResilientSpinlock
+)
+
 // Profile holds what differs between kernel versions, as data. The code paths are shared.
 type Profile struct {
 	Name string
@@ -27,6 +44,8 @@ type Profile struct {
 	DynamicTargetFree bool
 	// BucketLock is the bucket lock's re-entrancy guard.
 	BucketLock BucketLock
+	// LRULock is the LRU list locks' kind.
+	LRULock LRULock
 	// LockFailLabel is what the chart's "return -EBUSY" node means in this version.
 	LockFailLabel string
 }
@@ -39,11 +58,15 @@ var (
 		BucketLock:    MapLockedCounter,
 		LockFailLabel: "-EBUSY",
 	}
-	// Profile618 is Linux 6.18, the kernel these machines run.
+	// Profile618 is Linux 6.18 as the kernel these machines run (6.18.44-fc-v657) has it:
+	// besides v6.15's rqspinlock bucket lock and v6.16's target_free, its LRU locks are
+	// rqspinlocks too (commit 89edbdfc5d03, read from the host's BTF; whether mainline v6.18
+	// carries it is not confirmed).
 	Profile618 = Profile{
 		Name:              "6.18",
 		DynamicTargetFree: true,
 		BucketLock:        ResilientSpinlock,
+		LRULock:           LRUResilientSpinlock,
 		LockFailLabel:     "-EDEADLK / -ETIMEDOUT",
 	}
 )

@@ -87,6 +87,7 @@ type thread struct {
 }
 
 type scheduler struct {
+	steps   int64 // resumes so far: the clock of rqspinlock waits
 	top     []*opCtx
 	threads []*thread
 	done    func(Op, Result)
@@ -240,6 +241,7 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	}()
 	rng := rand.New(rand.NewPCG(g.Seed, 0x6c72757669))
 	resume := func(th *thread) {
+		s.steps++
 		m.lastPoint = ""
 		if _, ok := th.next(); !ok {
 			th.finished = true
@@ -299,16 +301,26 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 }
 
 // stall handles a machine where every unfinished CPU spins. An rqspinlock gives up with
-// -ETIMEDOUT; raw spinlocks spin forever, so the machine stops.
+// -ETIMEDOUT, the one that has waited longest first (each wait has the same time limit); raw
+// spinlocks spin forever, so if none is an rqspinlock the machine stops.
 func (s *scheduler) stall(m *Map) {
+	var first *thread
 	for _, th := range s.threads {
-		if top := s.top[th.cpu]; !th.finished && top != nil && top.waiting != nil && top.resilient {
-			top.timedOut = true
-			th.next()
-			return
+		top := s.top[th.cpu]
+		if th.finished || top == nil || top.waiting == nil || !top.resilient {
+			continue
+		}
+		if first == nil || top.waitSince < s.top[first.cpu].waitSince {
+			first = th
 		}
 	}
-	m.stopped = &stopInfo{cpu: -1, op: -1}
+	if first == nil {
+		m.stopped = &stopInfo{cpu: -1, op: -1}
+		return
+	}
+	s.top[first.cpu].timedOut = true
+	s.steps++
+	first.next()
 }
 
 // endDeadlocked ends every unfinished operation with DEADLOCK, the innermost first.

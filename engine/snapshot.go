@@ -42,7 +42,7 @@ func (m *Map) SnapshotView() *trace.View {
 	n := m.maxEntries
 	v := &trace.View{
 		Position: int(m.seq),
-		Lists:    make([]trace.ListState, len(m.listNames)),
+		Lists:    make([]trace.ListState, m.nVisible),
 		Elems:    make([]trace.ElemState, n),
 		Buckets:  make([][]int, m.nBuckets),
 		Rotation: map[string]int{},
@@ -60,7 +60,7 @@ func (m *Map) SnapshotView() *trace.View {
 		}
 		v.Elems[i] = es
 	}
-	for li, name := range m.listNames {
+	for li, name := range m.listNames[:m.nVisible] {
 		h := int32(n + li)
 		ls := trace.ListState{Name: name, Elems: []int{}}
 		for x := m.nodes[h].next; x != h; x = m.nodes[x].next {

@@ -124,6 +124,47 @@ cpu 0 update 3 3
 	}
 }
 
+// TestInterruptLRULock618 is the LRU-lock re-entry that stops a 6.8 machine, on 6.18 with the
+// host kernel's rqspinlock LRU locks (commit 89edbdfc5d03). Update 1 holds cpu0.local and has
+// just taken lru.global for its refill; the handler's update 2 needs cpu0.local first:
+// bpf_common_lru_pop_free's raw_res_spin_lock_irqsave fails with -EDEADLK (AA), the pop returns
+// NULL and prealloc_lru_pop's caller returns -ENOMEM. Update 1 then finishes its refill
+// (target_free = 4/1/2 = 2 nodes) and succeeds; update 3 takes the other refilled node.
+func TestInterruptLRULock618(t *testing.T) {
+	src := `map lru_hash entries=4 cpus=1 kernel=6.18
+interrupt at=lru.global {
+cpu 0 update 1 1 expect 0
+cpu 0 update 2 2 expect -ENOMEM
+}
+cpu 0 update 3 3 expect 0
+expect keys 1 3
+`
+	fail, lines, events := runText(t, src)
+	if fail != nil {
+		t.Fatalf("%v %q", fail, lines)
+	}
+	failed := false
+	for _, ev := range events {
+		if ev.Kind == trace.KindLockFailed && ev.Op == 1 && ev.Lock == "cpu0.local" && ev.Result == "-EDEADLK" {
+			failed = true
+		}
+	}
+	if !failed {
+		t.Fatal("update 2 did not fail to take cpu0.local with -EDEADLK")
+	}
+	// The same on 6.8: raw spinlocks, the machine stops.
+	src68 := strings.Replace(src, "kernel=6.18", "kernel=6.8", 1)
+	src68 = strings.Replace(src68, "expect 0\ncpu 0 update 2 2 expect -ENOMEM", "expect DEADLOCK\ncpu 0 update 2 2 expect DEADLOCK", 1)
+	src68 = strings.Replace(src68, "cpu 0 update 3 3 expect 0\nexpect keys 1 3\n", "cpu 0 update 3 3\n", 1)
+	fail, lines, _ = runText(t, src68)
+	if fail != nil {
+		t.Fatalf("6.8: %v %q", fail, lines)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("6.8: want 2 operations (the last never runs), got %q", lines)
+	}
+}
+
 func TestInterruptNeverReached(t *testing.T) {
 	fail, _, _ := runText(t, `map lru_hash entries=4 cpus=1
 interrupt at=fn_htab_lru_map_update_elem3 {

@@ -21,7 +21,7 @@ var teachingOrder = []string{
 	"fast-path", "refill", "inactive-shrink", "second-chance", "forced-shrink", "steal-free",
 	"steal-pending", "per-cpu-lru", "exist-flags", "fails-but-evicts", "mass-eviction",
 	"target-free-618", "contention", "reentrancy-ebusy", "reentrancy-618", "enomem",
-	"enomem-per-cpu", "deadlock",
+	"enomem-per-cpu", "deadlock", "lru-lock-618",
 }
 
 // Names lists the bundled scenarios (file names without .lru) in teaching order.
