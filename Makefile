@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test lint run fmt build verify-kernel fuzz bench chromium templ
+.PHONY: test lint run fmt build verify-kernel fuzz fuzz-ci bench bench-web load chromium templ
 
 # The browser tests (web/) fail rather than skip here: `chromium` installs Debian's chromium
 # when it is missing (CI runs as root on Debian).
@@ -39,10 +39,32 @@ fmt:
 verify-kernel:
 	$(GO) run ./cmd/lruviz verify-kernel --seeds 1000 --ops 300
 
-# Longer fuzzing than CI does; FUZZTIME=10m make fuzz
+# The fuzz targets: package and target. `go test -fuzz` takes one target at a time.
+FUZZERS := ./scenario:FuzzParse ./trace:FuzzReader ./diagrams:FuzzParse ./web:FuzzDecodeMessage
+
+# Each fuzzer for FUZZTIME (FUZZTIME=10m make fuzz). A crasher lands in the package's
+# testdata/fuzz/, where plain `go test` runs it from then on: a regression test.
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./scenario -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	@set -e; for f in $(FUZZERS); do \
+		echo "fuzz $${f%%:*} $${f##*:} for $(FUZZTIME)"; \
+		$(GO) test $${f%%:*} -run '^$$' -fuzz "^$${f##*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+	done
+
+# What CI runs (.ci/run): every fuzzer briefly.
+fuzz-ci:
+	$(MAKE) fuzz FUZZTIME=15s
 
 bench:
 	$(GO) test ./engine -run '^$$' -bench . -benchmem
+
+# The explorer's benchmarks: replay throughput, seek, step back, start-up.
+bench-web:
+	$(GO) test ./web -run '^$$' -bench . -benchmem
+
+# The explorer under load: 200 websocket clients against `lruviz serve` on loopback
+# (cmd/loadtest; LOADFLAGS="--clients 50 --ramp 0" and the like).
+LOADFLAGS ?=
+load:
+	$(GO) build -o lruviz ./cmd/lruviz
+	$(GO) run ./cmd/loadtest --server ./lruviz $(LOADFLAGS)

@@ -29,6 +29,9 @@ const app = {
   dirty: false,
   errors: [], // error messages received, for tests
   hits: 0,
+  // Follow mode: the id this page follows (from /s/ID), whether it follows now, and the id
+  // of the session it presents, if it does.
+  live: { follow: document.body.dataset.follow || '', following: false, left: false, presenting: '' },
 };
 window.lruviz = app; // for the browser tests and the curious
 
@@ -53,8 +56,17 @@ const editor = new Editor({ onRun: (text) => load({ script: text }) });
 
 // ---- the websocket -----------------------------------------------------------------------
 
+// The messages that move the view: a follower detaches before sending one (it explores on
+// its own from where the presenter was).
+const MOVES = new Set(['load', 'play', 'pause', 'step', 'seek', 'next', 'break', 'breaks']);
+
 function send(msg) {
-  if (app.ws && app.ws.readyState === WebSocket.OPEN) app.ws.send(JSON.stringify(msg));
+  if (!app.ws || app.ws.readyState !== WebSocket.OPEN) return;
+  if (app.live.following && MOVES.has(msg.type)) {
+    app.live.following = false;
+    app.ws.send(JSON.stringify({ type: 'detach' }));
+  }
+  app.ws.send(JSON.stringify(msg));
 }
 
 let retry = 500;
@@ -62,17 +74,27 @@ function connect() {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   app.ws = ws;
   setConn('connecting…', 'connecting');
-  ws.onopen = () => { retry = 500; setConn('connected', 'ok'); };
+  ws.onopen = () => {
+    retry = 500;
+    setConn('connected', 'ok');
+    // Runs of events as one message (docs/protocol.md, options).
+    ws.send(JSON.stringify({ type: 'options', batch: true }));
+  };
   ws.onmessage = (e) => {
     let m;
     try { m = JSON.parse(e.data); } catch { return; }
     onMessage(m);
   };
   ws.onclose = (e) => {
-    setConn(`disconnected (${e.code}); retrying…`, 'down');
     setPlaying(false);
-    // Reopen where we were.
-    if (app.loaded) app.restore = currentView();
+    if (e.code === 1008) {
+      // Dropped for falling behind the presenter: the error said so; no retrying.
+      setConn(`disconnected: ${e.reason || 'policy'}; reload to rejoin`, 'down');
+      return;
+    }
+    setConn(e.code === 1013 ? `server busy (${e.reason}); retrying…` : `disconnected (${e.code}); retrying…`, 'down');
+    // Reopen where we were (a follower that was following follows again).
+    if (app.loaded && !app.live.following) app.restore = currentView();
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 10000);
   };
@@ -88,6 +110,24 @@ function onMessage(m) {
   switch (m.type) {
     case 'hello':
       app.hello = m;
+      if (app.live.follow && (app.live.following || !app.loaded) && !app.live.left) {
+        app.restore = null;
+        app.ws.send(JSON.stringify({ type: 'follow', id: app.live.follow }));
+      }
+      if (app.live.presenting) send({ type: 'present' }); // a reconnect: present again (a new link)
+      break;
+    case 'events': {
+      // A run of events: m.position is the position after the last.
+      const first = m.position - m.events.length;
+      m.events.forEach((ev, i) => onEvent({ position: first + i + 1, event: ev }));
+      break;
+    }
+    case 'presenting':
+    case 'unpresented':
+    case 'following':
+    case 'detached':
+    case 'presenter_left':
+      onLive(m);
       break;
     case 'loaded':
       onLoaded(m);
@@ -130,6 +170,50 @@ function onMessage(m) {
       break;
   }
 }
+
+// ---- follow mode ----------------------------------------------------------------------------
+
+function onLive(m) {
+  const L = app.live;
+  switch (m.type) {
+    case 'presenting': L.presenting = m.id; L.url = location.origin + m.url; break;
+    case 'unpresented': L.presenting = ''; break;
+    case 'following': L.following = true; L.follow = m.id; L.left = false; announce('Following the presenter'); break;
+    case 'detached': L.following = false; announce('Detached: exploring on your own'); break;
+    case 'presenter_left': L.following = false; L.left = true; announce('The presenter has left'); break;
+    default: break;
+  }
+  renderLive();
+}
+
+function renderLive() {
+  const L = app.live;
+  const bar = $('live');
+  const show = (id, on) => { $(id).hidden = !on; };
+  $('btn-present').setAttribute('aria-pressed', String(!!L.presenting));
+  $('btn-present').textContent = L.presenting ? 'Stop presenting' : 'Present';
+  $('btn-present').hidden = !!L.follow && !L.left;
+  bar.hidden = !L.presenting && !L.follow;
+  bar.dataset.state = L.presenting ? 'presenting' : L.following ? 'following' : L.left ? 'left' : 'detached';
+  let text = '';
+  if (L.presenting) text = 'Presenting live: whoever opens this link follows your steps';
+  else if (L.following) text = 'Following the presenter live';
+  else if (L.left) text = 'The presenter has left: you are exploring on your own';
+  else if (L.follow) text = 'Detached: exploring on your own';
+  $('live-text').textContent = text;
+  show('live-link', !!L.presenting);
+  show('live-copy', !!L.presenting);
+  if (L.presenting) { $('live-link').href = L.url; $('live-link').textContent = L.url; }
+  show('live-detach', L.following);
+  show('live-rejoin', !!L.follow && !L.following && !L.left);
+}
+
+$('btn-present').addEventListener('click', () => send({ type: app.live.presenting ? 'unpresent' : 'present' }));
+$('live-copy').addEventListener('click', async () => {
+  try { await navigator.clipboard.writeText(app.live.url); flash('Link copied'); } catch { flash('Copy the link shown'); }
+});
+$('live-detach').addEventListener('click', () => { app.live.following = false; send({ type: 'detach' }); });
+$('live-rejoin').addEventListener('click', () => send({ type: 'rejoin' }));
 
 function onLoaded(m) {
   app.loaded = m;
@@ -205,6 +289,12 @@ function onEvent(m) {
 
 function onError(m) {
   app.errors.push(m);
+  if (m.request === 'follow') {
+    app.live.following = false;
+    if (/no live session|fell behind/.test(m.message)) app.live.left = true;
+    renderLive();
+    $('live-text').textContent = m.message;
+  }
   if (m.request === 'load' || m.line) {
     app.restoring = false;
     app.restore = null;
@@ -357,7 +447,7 @@ function scheduleURL() {
 }
 
 function updateURL() {
-  if (!app.loaded || app.restoring || app.restore) return;
+  if (!app.loaded || app.restoring || app.restore || app.live.follow) return;
   const p = new URLSearchParams();
   if (app.loaded.scenario) p.set('scenario', app.loaded.scenario);
   else if (app.scriptHash) p.set('script', app.scriptHash);
@@ -594,6 +684,7 @@ window.addEventListener('resize', changed);
 // ---- start -----------------------------------------------------------------------------------
 
 (async () => {
-  if (location.hash.length > 1) app.restore = await share.parse(location.hash);
+  if (location.hash.length > 1 && !app.live.follow) app.restore = await share.parse(location.hash);
+  renderLive();
   connect();
 })();

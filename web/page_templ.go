@@ -12,8 +12,9 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 // Page is the explorer: the chart, the controls, the state panels, the timeline and the
-// editor. Everything moving is drawn by static/app.js from the websocket's messages.
-func Page(views []diagramView, list []scenarioInfo, def string) templ.Component {
+// editor. Everything moving is drawn by static/app.js from the websocket's messages. follow is
+// the id of the live session the page follows (/s/ID), or "".
+func Page(views []diagramView, list []scenarioInfo, def string, follow string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -30,7 +31,30 @@ func Page(views []diagramView, list []scenarioInfo, def string) templ.Component 
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>lruviz: the BPF LRU hash map, step by step</title><link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"data:,\"><script type=\"module\" src=\"/static/app.js\"></script></head><body><a class=\"skip\" href=\"#controls\">Skip to the controls</a>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>lruviz: the BPF LRU hash map, step by step</title><link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"data:,\"><script type=\"module\" src=\"/static/app.js\"></script></head><body")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if follow != "" {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " data-follow=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var2 string
+			templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(follow).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 22, Col: 24}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "><a class=\"skip\" href=\"#controls\">Skip to the controls</a>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -42,7 +66,7 @@ func Page(views []diagramView, list []scenarioInfo, def string) templ.Component 
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<main class=\"layout\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<main class=\"layout\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -54,7 +78,7 @@ func Page(views []diagramView, list []scenarioInfo, def string) templ.Component 
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</main><section class=\"timeline\" aria-label=\"Timeline: one lane per CPU; click to seek\"><div class=\"lane-labels\" id=\"lane-labels\"></div><canvas id=\"timeline\" tabindex=\"0\" aria-label=\"Timeline of operations and lock holds by CPU; click to seek\"></canvas></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</main><section class=\"timeline\" aria-label=\"Timeline: one lane per CPU; click to seek\"><div class=\"lane-labels\" id=\"lane-labels\"></div><canvas id=\"timeline\" tabindex=\"0\" aria-label=\"Timeline of operations and lock holds by CPU; click to seek\"></canvas></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -62,7 +86,7 @@ func Page(views []diagramView, list []scenarioInfo, def string) templ.Component 
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div id=\"status\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div id=\"status\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -87,66 +111,101 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<header class=\"topbar\"><h1><span class=\"logo\" aria-hidden=\"true\">◆</span> lruviz</h1><label class=\"picker\"><span class=\"visually-hidden\">Scenario</span> <select id=\"picker\" aria-label=\"Bundled scenario\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<header class=\"topbar\"><h1><span class=\"logo\" aria-hidden=\"true\">◆</span> lruviz</h1><label class=\"picker\"><span class=\"visually-hidden\">Scenario</span> <select id=\"picker\" aria-label=\"Bundled scenario\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, s := range list {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<option value=\"")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var3 string
-			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(s.Name).Resolve(ctx)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 44, Col: 27}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\"")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			if s.Name == def {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, " selected")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, ">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<option value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(s.Name)
+			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(s.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 44, Col: 66}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 49, Col: 27}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, " — ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if s.Name == def {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " selected")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, ">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(s.Title)
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(s.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 44, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 49, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</option> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, " — ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var6 string
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(s.Title)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 49, Col: 82}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</option> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<option value=\"\" disabled>(your script)</option></select></label> <span id=\"conn\" class=\"conn\" title=\"Connection\">connecting…</span> <span class=\"spacer\"></span> <button type=\"button\" id=\"btn-share\" title=\"Copy a link to this scenario, step and breakpoints\">Share link</button> <details class=\"menu\" id=\"downloads\"><summary>Download</summary><div class=\"menu-body\" role=\"menu\"><button type=\"button\" role=\"menuitem\" id=\"dl-export\">Annotated chart at this step (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-export-run\">Annotated chart of the whole run (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-svg\">This view of the chart, as shown (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-jsonl\">Trace (JSON Lines)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-perfetto\">Trace (Perfetto JSON)</button> <button type=\"button\" role=\"menuitem\" id=\"open-perfetto\">Open in Perfetto…</button></div></details> <button type=\"button\" id=\"btn-theme\" title=\"Light, dark or the system's theme\">Theme: auto</button> <button type=\"button\" id=\"btn-big\" aria-pressed=\"false\" title=\"Larger text for a projector\">Projector</button> <button type=\"button\" id=\"btn-help\" aria-keyshortcuts=\"?\" title=\"Keyboard shortcuts (?)\">?</button></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<option value=\"\" disabled>(your script)</option></select></label> <span id=\"conn\" class=\"conn\" title=\"Connection\">connecting…</span> <span class=\"spacer\"></span> <button type=\"button\" id=\"btn-share\" title=\"Copy a link to this scenario, step and breakpoints\">Share link</button> <button type=\"button\" id=\"btn-present\" aria-pressed=\"false\" title=\"Share this session live: whoever opens its link follows your steps\">Present</button> <details class=\"menu\" id=\"downloads\"><summary>Download</summary><div class=\"menu-body\" role=\"menu\"><button type=\"button\" role=\"menuitem\" id=\"dl-export\">Annotated chart at this step (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-export-run\">Annotated chart of the whole run (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-svg\">This view of the chart, as shown (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-jsonl\">Trace (JSON Lines)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-perfetto\">Trace (Perfetto JSON)</button> <button type=\"button\" role=\"menuitem\" id=\"open-perfetto\">Open in Perfetto…</button></div></details> <button type=\"button\" id=\"btn-theme\" title=\"Light, dark or the system's theme\">Theme: auto</button> <button type=\"button\" id=\"btn-big\" aria-pressed=\"false\" title=\"Larger text for a projector\">Projector</button> <button type=\"button\" id=\"btn-help\" aria-keyshortcuts=\"?\" title=\"Keyboard shortcuts (?)\">?</button>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = liveBar().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</header>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// liveBar is follow mode's banner, a line of its own in the top bar: the presenter's link, or
+// a follower's state with detach and rejoin.
+func liveBar() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div id=\"live\" class=\"live\" role=\"region\" aria-label=\"Live session\" hidden><span id=\"live-text\" class=\"live-text\" aria-live=\"polite\"></span> <a id=\"live-link\" class=\"live-link\" href=\"#\" hidden></a> <button type=\"button\" id=\"live-copy\" hidden>Copy link</button> <button type=\"button\" id=\"live-detach\" hidden title=\"Explore on your own from here\">Detach</button> <button type=\"button\" id=\"live-rejoin\" hidden title=\"Follow the presenter again\">Rejoin</button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -171,7 +230,7 @@ func controls() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section class=\"controls\" id=\"controls\" aria-label=\"Playback\"><div class=\"buttons\" role=\"toolbar\" aria-label=\"Playback controls\"><button type=\"button\" id=\"btn-start\" class=\"icon\" aria-keyshortcuts=\"Home\" title=\"Jump to start (Home)\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<section class=\"controls\" id=\"controls\" aria-label=\"Playback\"><div class=\"buttons\" role=\"toolbar\" aria-label=\"Playback controls\"><button type=\"button\" id=\"btn-start\" class=\"icon\" aria-keyshortcuts=\"Home\" title=\"Jump to start (Home)\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -179,7 +238,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<span class=\"visually-hidden\">Jump to start</span></button> <button type=\"button\" id=\"btn-back\" class=\"icon\" aria-keyshortcuts=\"ArrowLeft\" title=\"Step back (←; Shift: 10)\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<span class=\"visually-hidden\">Jump to start</span></button> <button type=\"button\" id=\"btn-back\" class=\"icon\" aria-keyshortcuts=\"ArrowLeft\" title=\"Step back (←; Shift: 10)\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -187,7 +246,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<span class=\"visually-hidden\">Step back</span></button> <button type=\"button\" id=\"btn-play\" class=\"primary icon\" aria-keyshortcuts=\"Space\" title=\"Play / pause (Space)\"><span class=\"if-paused\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<span class=\"visually-hidden\">Step back</span></button> <button type=\"button\" id=\"btn-play\" class=\"primary icon\" aria-keyshortcuts=\"Space\" title=\"Play / pause (Space)\"><span class=\"if-paused\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -195,7 +254,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</span><span class=\"if-playing\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</span><span class=\"if-playing\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -203,7 +262,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</span><span class=\"play-label\">Play</span></button> <button type=\"button\" id=\"btn-fwd\" class=\"icon\" aria-keyshortcuts=\"ArrowRight\" title=\"Step forward (→; Shift: 10)\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</span><span class=\"play-label\">Play</span></button> <button type=\"button\" id=\"btn-fwd\" class=\"icon\" aria-keyshortcuts=\"ArrowRight\" title=\"Step forward (→; Shift: 10)\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -211,7 +270,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<span class=\"visually-hidden\">Step forward</span></button> <button type=\"button\" id=\"btn-end\" class=\"icon\" aria-keyshortcuts=\"End\" title=\"Jump to end (End)\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<span class=\"visually-hidden\">Step forward</span></button> <button type=\"button\" id=\"btn-end\" class=\"icon\" aria-keyshortcuts=\"End\" title=\"Jump to end (End)\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -219,7 +278,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<span class=\"visually-hidden\">Jump to end</span></button> <button type=\"button\" id=\"btn-next-op\" aria-keyshortcuts=\"n\" title=\"Run to the next operation (n)\">next op</button> <button type=\"button\" id=\"btn-next-node\" aria-keyshortcuts=\"s\" title=\"Run to the next chart step (s)\">next step</button> <button type=\"button\" id=\"btn-next-lock\" aria-keyshortcuts=\"l\" title=\"Run to the next lock event (l)\">next lock</button> <label class=\"speed\">speed <select id=\"speed\" aria-keyshortcuts=\"+ -\" title=\"Events a second (+/-)\"><option value=\"1\">1/s</option> <option value=\"2\">2/s</option> <option value=\"5\" selected>5/s</option> <option value=\"10\">10/s</option> <option value=\"25\">25/s</option> <option value=\"100\">100/s</option> <option value=\"1000\">1000/s</option> <option value=\"0\">max</option></select></label></div><div class=\"scrubber\"><canvas id=\"markers\" aria-hidden=\"true\"></canvas><input type=\"range\" id=\"scrubber\" min=\"0\" max=\"0\" value=\"0\" step=\"1\" aria-label=\"Position in the trace\"></div><output id=\"position\" class=\"position\" aria-live=\"off\">0 / 0</output><div class=\"marker-key\" aria-hidden=\"true\"><span class=\"mk op\">op</span><span class=\"mk result\">result</span><span class=\"mk error\">error</span><span class=\"mk wait\">lock wait</span><span class=\"mk say\">narration</span><span class=\"mk brk\">breakpoint hit</span></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<span class=\"visually-hidden\">Jump to end</span></button> <button type=\"button\" id=\"btn-next-op\" aria-keyshortcuts=\"n\" title=\"Run to the next operation (n)\">next op</button> <button type=\"button\" id=\"btn-next-node\" aria-keyshortcuts=\"s\" title=\"Run to the next chart step (s)\">next step</button> <button type=\"button\" id=\"btn-next-lock\" aria-keyshortcuts=\"l\" title=\"Run to the next lock event (l)\">next lock</button> <label class=\"speed\">speed <select id=\"speed\" aria-keyshortcuts=\"+ -\" title=\"Events a second (+/-)\"><option value=\"1\">1/s</option> <option value=\"2\">2/s</option> <option value=\"5\" selected>5/s</option> <option value=\"10\">10/s</option> <option value=\"25\">25/s</option> <option value=\"100\">100/s</option> <option value=\"1000\">1000/s</option> <option value=\"0\">max</option></select></label></div><div class=\"scrubber\"><canvas id=\"markers\" aria-hidden=\"true\"></canvas><input type=\"range\" id=\"scrubber\" min=\"0\" max=\"0\" value=\"0\" step=\"1\" aria-label=\"Position in the trace\"></div><output id=\"position\" class=\"position\" aria-live=\"off\">0 / 0</output><div class=\"marker-key\" aria-hidden=\"true\"><span class=\"mk op\">op</span><span class=\"mk result\">result</span><span class=\"mk error\">error</span><span class=\"mk wait\">lock wait</span><span class=\"mk say\">narration</span><span class=\"mk brk\">breakpoint hit</span></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -245,20 +304,20 @@ func icon(d string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<svg class=\"ico\" viewBox=\"0 0 24 24\" aria-hidden=\"true\" focusable=\"false\"><path d=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<svg class=\"ico\" viewBox=\"0 0 24 24\" aria-hidden=\"true\" focusable=\"false\"><path d=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var8 string
-		templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d).Resolve(ctx)
+		var templ_7745c5c3_Var10 string
+		templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 107, Col: 86}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 126, Col: 86}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\"></path></svg>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "\"></path></svg>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -283,97 +342,97 @@ func chartPane(views []diagramView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<section class=\"chart-pane\" aria-label=\"Flowchart\"><div class=\"chart-bar\"><div class=\"tabs\" role=\"tablist\" aria-label=\"Diagram\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<section class=\"chart-pane\" aria-label=\"Flowchart\"><div class=\"chart-bar\"><div class=\"tabs\" role=\"tablist\" aria-label=\"Diagram\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for i, v := range views {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<button type=\"button\" role=\"tab\" class=\"diagram-tab\" id=\"")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var10 string
-			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-" + v.Name).Resolve(ctx)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 115, Col: 78}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\" data-diagram=\"")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var11 string
-			templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 115, Col: 102}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var11)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "\" aria-selected=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<button type=\"button\" role=\"tab\" class=\"diagram-tab\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var12 string
-			templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression(boolText(i == 0)).Resolve(ctx)
+			templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-" + v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 115, Col: 137}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 134, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "\" data-diagram=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var13 string
-			templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(v.Title)
+			templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 115, Col: 149}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 134, Col: 102}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<span class=\"tab-cpus\"></span></button>")
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</div><label class=\"follow\"><input type=\"checkbox\" id=\"follow\" checked> follow the CPU</label> <span class=\"spacer\"></span> <button type=\"button\" id=\"zoom-in\" title=\"Zoom in (])\">+</button> <button type=\"button\" id=\"zoom-out\" title=\"Zoom out ([)\">−</button> <button type=\"button\" id=\"zoom-fit\" aria-keyshortcuts=\"f\" title=\"Fit (f)\">fit</button></div><div id=\"chart\" class=\"chart\">")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		for i, v := range views {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<div class=\"diagram\" data-diagram=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\" aria-selected=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var14 string
-			templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
+			templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(boolText(i == 0)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 126, Col: 46}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 134, Col: 137}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var14)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var15 string
+			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Title)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 134, Col: 149}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<span class=\"tab-cpus\"></span></button>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</div><label class=\"follow\"><input type=\"checkbox\" id=\"follow\" checked> follow the CPU</label> <span class=\"spacer\"></span> <button type=\"button\" id=\"zoom-in\" title=\"Zoom in (])\">+</button> <button type=\"button\" id=\"zoom-out\" title=\"Zoom out ([)\">−</button> <button type=\"button\" id=\"zoom-fit\" aria-keyshortcuts=\"f\" title=\"Fit (f)\">fit</button></div><div id=\"chart\" class=\"chart\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		for i, v := range views {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<div class=\"diagram\" data-diagram=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var16 string
+			templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `page.templ`, Line: 145, Col: 46}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if i != 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " hidden")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, " hidden")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, ">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, ">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -381,12 +440,12 @@ func chartPane(views []diagramView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</div><div class=\"chart-key\" id=\"chart-key\"><span>Box fill: the lock the kernel's chart says is held. Band under a CPU's token: the locks that CPU <em>actually</em> holds now (M7). Click a step (or focus it and press Enter) for a breakpoint.</span></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "</div><div class=\"chart-key\" id=\"chart-key\"><span>Box fill: the lock the kernel's chart says is held. Band under a CPU's token: the locks that CPU <em>actually</em> holds now (M7). Click a step (or focus it and press Enter) for a breakpoint.</span></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -411,7 +470,7 @@ func side() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<aside class=\"side\"><section class=\"narration\" aria-label=\"Narration\"><h2 id=\"scn-title\">…</h2><div id=\"narration\" aria-live=\"polite\" aria-atomic=\"true\"></div><div id=\"now\" class=\"now\"></div></section><div class=\"tabs\" role=\"tablist\" aria-label=\"Panels\"><button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"state\" aria-selected=\"true\">State</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"ops\" aria-selected=\"false\">Operations</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"editor\" aria-selected=\"false\" aria-keyshortcuts=\"e\">Edit scenario</button></div><div class=\"panel\" id=\"panel-state\" role=\"tabpanel\"><h3>CPUs and locks</h3><div id=\"cpus\"></div><h3>LRU lists <span class=\"hint\">newest → oldest; <span class=\"chip ref demo\">k</span> reference bit set</span></h3><div id=\"lists\"></div><h3>Hash buckets <span class=\"hint\" id=\"bucket-hint\"></span></h3><div id=\"buckets\"></div></div><div class=\"panel\" id=\"panel-ops\" role=\"tabpanel\" hidden><div id=\"about\"></div><ol id=\"ops\" class=\"ops\"></ol></div><div class=\"panel\" id=\"panel-editor\" role=\"tabpanel\" hidden><div class=\"editor-bar\"><button type=\"button\" id=\"btn-run\" class=\"primary\" title=\"Load this text (Ctrl+Enter)\">Run script</button> <button type=\"button\" id=\"btn-revert\">Revert to loaded</button></div><p id=\"editor-error\" class=\"editor-error\" role=\"alert\"></p><div class=\"editor\" id=\"editor\"><pre class=\"gutter\" id=\"gutter\" aria-hidden=\"true\"></pre><div class=\"editor-text\"><div class=\"error-line\" id=\"error-line\" hidden></div><textarea id=\"script\" spellcheck=\"false\" autocomplete=\"off\" aria-label=\"Scenario text\" aria-describedby=\"editor-error\"></textarea></div></div></div></aside>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<aside class=\"side\"><section class=\"narration\" aria-label=\"Narration\"><h2 id=\"scn-title\">…</h2><div id=\"narration\" aria-live=\"polite\" aria-atomic=\"true\"></div><div id=\"now\" class=\"now\"></div></section><div class=\"tabs\" role=\"tablist\" aria-label=\"Panels\"><button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"state\" aria-selected=\"true\">State</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"ops\" aria-selected=\"false\">Operations</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"editor\" aria-selected=\"false\" aria-keyshortcuts=\"e\">Edit scenario</button></div><div class=\"panel\" id=\"panel-state\" role=\"tabpanel\"><h3>CPUs and locks</h3><div id=\"cpus\"></div><h3>LRU lists <span class=\"hint\">newest → oldest; <span class=\"chip ref demo\">k</span> reference bit set</span></h3><div id=\"lists\"></div><h3>Hash buckets <span class=\"hint\" id=\"bucket-hint\"></span></h3><div id=\"buckets\"></div></div><div class=\"panel\" id=\"panel-ops\" role=\"tabpanel\" hidden><div id=\"about\"></div><ol id=\"ops\" class=\"ops\"></ol></div><div class=\"panel\" id=\"panel-editor\" role=\"tabpanel\" hidden><div class=\"editor-bar\"><button type=\"button\" id=\"btn-run\" class=\"primary\" title=\"Load this text (Ctrl+Enter)\">Run script</button> <button type=\"button\" id=\"btn-revert\">Revert to loaded</button></div><p id=\"editor-error\" class=\"editor-error\" role=\"alert\"></p><div class=\"editor\" id=\"editor\"><pre class=\"gutter\" id=\"gutter\" aria-hidden=\"true\"></pre><div class=\"editor-text\"><div class=\"error-line\" id=\"error-line\" hidden></div><textarea id=\"script\" spellcheck=\"false\" autocomplete=\"off\" aria-label=\"Scenario text\" aria-describedby=\"editor-error\"></textarea></div></div></div></aside>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -436,7 +495,7 @@ func helpDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard</h2><table class=\"keys\"><tr><td><kbd>Space</kbd></td><td>play / pause</td></tr><tr><td><kbd>→</kbd> <kbd>←</kbd></td><td>step forward / back one event (<kbd>Shift</kbd>: ten)</td></tr><tr><td><kbd>Home</kbd> <kbd>End</kbd></td><td>jump to the start / the end</td></tr><tr><td><kbd>+</kbd> <kbd>-</kbd></td><td>faster / slower</td></tr><tr><td><kbd>n</kbd></td><td>run to the next operation</td></tr><tr><td><kbd>s</kbd></td><td>run to the next step of a chart</td></tr><tr><td><kbd>l</kbd></td><td>run to the next lock event</td></tr><tr><td><kbd>b</kbd></td><td>toggle a breakpoint on the step the CPU is at (or the focused one)</td></tr><tr><td><kbd>f</kbd> <kbd>[</kbd> <kbd>]</kbd></td><td>fit the chart / zoom out / zoom in; drag to pan, wheel to zoom</td></tr><tr><td><kbd>1</kbd>–<kbd>4</kbd></td><td>show the update, lookup, delete, push-back diagram</td></tr><tr><td><kbd>e</kbd></td><td>edit the scenario (<kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs it)</td></tr><tr><td><kbd>?</kbd></td><td>this help; <kbd>Esc</kbd> closes it</td></tr></table><p><button type=\"button\" class=\"primary\" id=\"help-close\">Close</button></p></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard</h2><table class=\"keys\"><tr><td><kbd>Space</kbd></td><td>play / pause</td></tr><tr><td><kbd>→</kbd> <kbd>←</kbd></td><td>step forward / back one event (<kbd>Shift</kbd>: ten)</td></tr><tr><td><kbd>Home</kbd> <kbd>End</kbd></td><td>jump to the start / the end</td></tr><tr><td><kbd>+</kbd> <kbd>-</kbd></td><td>faster / slower</td></tr><tr><td><kbd>n</kbd></td><td>run to the next operation</td></tr><tr><td><kbd>s</kbd></td><td>run to the next step of a chart</td></tr><tr><td><kbd>l</kbd></td><td>run to the next lock event</td></tr><tr><td><kbd>b</kbd></td><td>toggle a breakpoint on the step the CPU is at (or the focused one)</td></tr><tr><td><kbd>f</kbd> <kbd>[</kbd> <kbd>]</kbd></td><td>fit the chart / zoom out / zoom in; drag to pan, wheel to zoom</td></tr><tr><td><kbd>1</kbd>–<kbd>4</kbd></td><td>show the update, lookup, delete, push-back diagram</td></tr><tr><td><kbd>e</kbd></td><td>edit the scenario (<kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs it)</td></tr><tr><td><kbd>?</kbd></td><td>this help; <kbd>Esc</kbd> closes it</td></tr></table><p><button type=\"button\" class=\"primary\" id=\"help-close\">Close</button></p></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -16,11 +16,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -42,7 +45,20 @@ type Options struct {
 	Scenario string
 	// Logf logs a server-side problem (nil: log.Printf).
 	Logf func(format string, args ...any)
+	// Addr is the address the server listens on (host:port). When its host is a loopback
+	// address, requests must name a loopback host with this port (or an AllowOrigins host)
+	// in their Host header: a guard against DNS rebinding. "": no check.
+	Addr string
+	// AllowOrigins are origins (scheme://host[:port]) besides the server's own whose pages may
+	// open the websocket and embed the page in a frame, and whose hosts the Host check
+	// accepts: a deliberate exposure (serve's --allow-origin).
+	AllowOrigins []string
+	// MaxConns bounds the websocket connections at once (0: DefaultMaxConns).
+	MaxConns int
 }
+
+// DefaultMaxConns is the websocket connections served at once unless Options say otherwise.
+const DefaultMaxConns = 256
 
 // Server serves the explorer. Create it with New; it is an http.Handler.
 type Server struct {
@@ -56,6 +72,15 @@ type Server struct {
 	ctx    context.Context // cancelled by Shutdown
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // sessions
+	hub    *hub
+
+	conns    atomic.Int64 // websocket connections open
+	maxConns int
+	limits   limits // on a script's trace
+
+	hosts   map[string]bool // the Host headers accepted; nil: any
+	origins map[string]bool // AllowOrigins, normalised
+	csp     string
 
 	// Timings of a session, shortened by tests.
 	pongWait, writeWait time.Duration
@@ -73,7 +98,14 @@ func New(opts Options) (*Server, error) {
 	if !slices.Contains(names, opts.Scenario) {
 		return nil, fmt.Errorf("no bundled scenario %q (see lruviz scenarios)", opts.Scenario)
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), pongWait: 60 * time.Second, writeWait: 10 * time.Second}
+	s := &Server{opts: opts, mux: http.NewServeMux(), pongWait: 60 * time.Second, writeWait: 10 * time.Second,
+		maxConns: opts.MaxConns, limits: limits{events: MaxEvents, ops: MaxOps}}
+	if s.maxConns <= 0 {
+		s.maxConns = DefaultMaxConns
+	}
+	if err := s.setOrigins(); err != nil {
+		return nil, err
+	}
 	main := opts.Diagram
 	if main == nil {
 		r, err := diagrams.Default()
@@ -110,10 +142,12 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	// CheckOrigin stays nil: gorilla's default accepts only a same-origin page.
-	s.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384}
+	s.hub = newHub(s.ctx)
+	go s.hub.run()
+	s.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384, CheckOrigin: s.checkOrigin}
 
 	s.mux.HandleFunc("GET /{$}", s.handlePage)
+	s.mux.HandleFunc("GET /s/{id}", s.handleFollowPage)
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
 	s.mux.HandleFunc("GET /ws", s.handleWS)
 	s.mux.HandleFunc("GET /api/scenarios", s.handleScenarios)
@@ -128,14 +162,85 @@ func New(opts Options) (*Server, error) {
 // ServeHTTP serves a request with the security headers every response carries.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; "+
-		"img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; base-uri 'none'; "+
-		"form-action 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", s.csp)
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
+	if len(s.origins) == 0 {
+		h.Set("X-Frame-Options", "DENY") // with allowed origins, frame-ancestors alone says who may frame
+	}
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
+	if s.hosts != nil && !s.hosts[strings.ToLower(r.Host)] {
+		http.Error(w, fmt.Sprintf("lruviz serve: Host %q is not allowed. The server listens on a loopback address and answers "+
+			"only to 127.0.0.1, localhost or [::1] with its port (a guard against DNS rebinding); "+
+			"serve --allow-origin adds a host deliberately.", r.Host), http.StatusForbidden)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// setOrigins prepares the Host allow-list, the allowed origins and the frame policy.
+func (s *Server) setOrigins() error {
+	s.origins = map[string]bool{}
+	var frames []string
+	var originHosts []string
+	for _, o := range s.opts.AllowOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("--allow-origin %q: want an origin, scheme://host[:port]", o)
+		}
+		norm := strings.ToLower(u.Scheme + "://" + u.Host)
+		s.origins[norm] = true
+		frames = append(frames, norm)
+		originHosts = append(originHosts, strings.ToLower(u.Host))
+	}
+	frame := "'none'"
+	if len(frames) > 0 {
+		frame = strings.Join(frames, " ")
+	}
+	s.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+		"font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors " + frame
+	if s.opts.Addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %v", s.opts.Addr, err)
+	}
+	if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return nil // deliberately exposed: no Host check
+	}
+	s.hosts = map[string]bool{}
+	for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {
+		s.hosts[h+":"+port] = true
+		if port == "80" {
+			s.hosts[h] = true
+		}
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
+		s.hosts[host+":"+port] = true // 127.0.0.2 and the like
+	}
+	for _, h := range originHosts {
+		s.hosts[h] = true
+	}
+	return nil
+}
+
+// checkOrigin accepts a websocket from a page of the server itself or of an allowed origin,
+// and from a client that is no page (no Origin header).
+func (s *Server) checkOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return s.origins[strings.ToLower(u.Scheme+"://"+u.Host)]
 }
 
 // Shutdown closes every websocket session (status 1001, going away) and waits for them to
@@ -176,13 +281,25 @@ var diagramTitles = map[string]string{
 	diagrams.Update: "update", diagrams.Lookup: "lookup", diagrams.Delete: "delete", diagrams.PushFree: "push-back",
 }
 
-func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) { s.page(w, r, "") }
+
+// handleFollowPage serves /s/ID: the page, following the live session ID.
+func (s *Server) handleFollowPage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !validID(id) || !s.hub.isLive(id) {
+		http.Error(w, fmt.Sprintf("no live session %q: the presenter may have left", id), http.StatusNotFound)
+		return
+	}
+	s.page(w, r, id)
+}
+
+func (s *Server) page(w http.ResponseWriter, r *http.Request, follow string) {
 	views := s.views
 	list := scenarioList()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	var buf bytes.Buffer
-	if err := Page(views, list, s.opts.Scenario).Render(r.Context(), &buf); err != nil {
+	if err := Page(views, list, s.opts.Scenario, follow).Render(r.Context(), &buf); err != nil {
 		s.opts.Logf("lruviz serve: rendering the page: %v", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -241,7 +358,7 @@ func (s *Server) requestTrace(w http.ResponseWriter, r *http.Request) (t *Trace,
 			http.Error(w, "the scenario is larger than 1 MiB", http.StatusRequestEntityTooLarge)
 			return nil, "", false
 		}
-		t, err = Compute("script.lru", body)
+		t, err = compute("script.lru", body, s.limits)
 	} else {
 		name = r.URL.Query().Get("scenario")
 		if _, found := scenarios.Source(name); !found {

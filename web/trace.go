@@ -21,7 +21,11 @@ const (
 	MaxEntries = 1 << 16
 	// MaxEvents bounds the events of one trace.
 	MaxEvents = 2_000_000
-	// snapshotBudget bounds the memory a session's cursor spends on snapshots.
+	// MaxOps bounds a scenario's operations in the explorer (the parser's own limit,
+	// scenario.MaxOps, cannot be reached in 1 MiB of text).
+	MaxOps = 50_000
+	// snapshotBudget bounds the memory a trace's snapshots take; every session replaying the
+	// trace shares them.
 	snapshotBudget = 64 << 20
 	// maxMarkers bounds the scrubber markers of each kind, maxSpans the timeline's bars.
 	maxMarkers = 4000
@@ -45,8 +49,17 @@ type Trace struct {
 	// Truncated says that markers, spans or holds were left out beyond their limits.
 	Truncated bool
 
-	every    int       // the snapshot interval for cursors over this trace
-	cpuNodes [][]int32 // by CPU: the seqs of its node events, in order
+	every    int            // the snapshot interval
+	snaps    []*trace.State // snaps[i] is the state at position i*every, shared by every cursor
+	cpuNodes [][]int32      // by CPU: the seqs of its node events, in order
+
+	// The messages every session sends alike, encoded once (see encoded and loadedJSON).
+	encOnce    sync.Once
+	enc        []byte  // every event as AppendEvent writes it, each followed by a comma
+	encOff     []int32 // encOff[i] is where event i starts in enc; encOff[len] = len(enc)
+	loadedOnce sync.Once
+	loaded     []byte
+	pre        bool // encode the events once (a bundled trace, shared by many sessions)
 }
 
 // Marker is a point of interest on the scrubber, at the position just after its event.
@@ -115,6 +128,13 @@ var computeSem = make(chan struct{}, 4)
 // messages. A scenario that does not parse, that the kernel would refuse, or that is beyond
 // the explorer's limits gives a *ScenarioError.
 func Compute(name string, src []byte) (*Trace, error) {
+	return compute(name, src, limits{events: MaxEvents, ops: MaxOps})
+}
+
+// limits are the explorer's limits on one scenario that tests lower.
+type limits struct{ events, ops int }
+
+func compute(name string, src []byte, lim limits) (*Trace, error) {
 	if len(src) > scenario.MaxSize {
 		return nil, &ScenarioError{Line: 1, Col: 1, Msg: "the scenario is larger than 1 MiB"}
 	}
@@ -130,9 +150,14 @@ func Compute(name string, src []byte) (*Trace, error) {
 		return nil, &ScenarioError{Line: pos.Line, Col: pos.Col,
 			Msg: fmt.Sprintf("the explorer shows maps of at most %d entries (lruviz run and trace take more)", MaxEntries)}
 	}
+	if n := len(f.Ops); n > lim.ops {
+		pos := f.Ops[lim.ops].Pos
+		return nil, &ScenarioError{Line: pos.Line, Col: pos.Col,
+			Msg: fmt.Sprintf("the scenario has %d operations; the explorer shows at most %d (lruviz run and trace take more)", n, lim.ops)}
+	}
 	computeSem <- struct{}{}
 	defer func() { <-computeSem }()
-	rec := &limitRecorder{max: MaxEvents}
+	rec := &limitRecorder{max: lim.events}
 	m, err := scenario.NewMap(f, rec)
 	if err != nil {
 		return nil, scenarioError(err)
@@ -140,14 +165,73 @@ func Compute(name string, src []byte) (*Trace, error) {
 	t := &Trace{Source: string(src), Header: scenario.Header(f, m)}
 	t.Failure = scenario.Run(f, m, nil)
 	if rec.over {
-		return nil, &ScenarioError{Msg: fmt.Sprintf("the trace is longer than %d events, more than the explorer shows (lruviz trace writes it)", MaxEvents)}
+		return nil, &ScenarioError{Msg: fmt.Sprintf("the trace is longer than %d events, more than the explorer shows (lruviz trace writes it)", lim.events)}
 	}
 	t.Events = rec.evs
 	t.index()
-	if _, err := trace.NewCursor(t.Header, t.Events, t.every); err != nil {
+	if err := t.fold(); err != nil {
 		return nil, fmt.Errorf("the trace does not fold: %w", err) // a bug of ours, not the user's
 	}
 	return t, nil
+}
+
+// fold applies every event once, checking that they fit together, and keeps the snapshots.
+func (t *Trace) fold() error {
+	if err := trace.CheckHeader(t.Header); err != nil {
+		return err
+	}
+	s := trace.NewState(t.Header)
+	t.snaps = make([]*trace.State, 0, len(t.Events)/t.every+1)
+	t.snaps = append(t.snaps, s.Clone())
+	for i := range t.Events {
+		if err := s.Apply(&t.Events[i]); err != nil {
+			return err
+		}
+		if (i+1)%t.every == 0 {
+			t.snaps = append(t.snaps, s.Clone())
+		}
+	}
+	return nil
+}
+
+// encoded returns the events encoded once (nil for a trace only one session replays).
+func (t *Trace) encoded() ([]byte, []int32) {
+	if !t.pre {
+		return nil, nil
+	}
+	t.encOnce.Do(func() {
+		off := make([]int32, 0, len(t.Events)+1)
+		var b []byte
+		for i := range t.Events {
+			off = append(off, int32(len(b)))
+			b = trace.AppendEvent(b, &t.Events[i])
+			b = append(b, ',')
+		}
+		t.encOff, t.enc = append(off, int32(len(b))), b
+	})
+	return t.enc, t.encOff
+}
+
+// appendEvent appends event i as a line of a JSON Lines trace holds it.
+func (t *Trace) appendEvent(b []byte, i int) []byte {
+	if enc, off := t.encoded(); enc != nil {
+		return append(b, enc[off[i]:off[i+1]-1]...)
+	}
+	return trace.AppendEvent(b, &t.Events[i])
+}
+
+// appendEvents appends events from .. to-1, separated by commas.
+func (t *Trace) appendEvents(b []byte, from, to int) []byte {
+	if enc, off := t.encoded(); enc != nil {
+		return append(b, enc[off[from]:off[to]-1]...)
+	}
+	for i := from; i < to; i++ {
+		if i > from {
+			b = append(b, ',')
+		}
+		b = trace.AppendEvent(b, &t.Events[i])
+	}
+	return b
 }
 
 func scenarioError(err error) error {
@@ -325,7 +409,7 @@ func Bundled(name string) (*Trace, error) {
 	e.once.Do(func() {
 		e.t, e.err = Compute(name+".lru", src)
 		if e.t != nil {
-			e.t.Name = name
+			e.t.Name, e.t.pre = name, true
 		}
 	})
 	return e.t, e.err

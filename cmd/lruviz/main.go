@@ -46,6 +46,7 @@ const usage = `usage: lruviz [command] [arguments]
 
 commands:
   serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
+        [--allow-origin ORIGIN]... [--max-conns N]
                                   the explorer in the browser
   run FILE|NAME...                run scenarios, one line per operation
   scenarios                       list the bundled scenarios

@@ -17,13 +17,18 @@ import (
 	"github.com/lruviz/lruviz/web"
 )
 
-// cmdServe is `lruviz serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]`: it
-// listens first, then prints the URL, and serves until ctx is done (SIGINT, SIGTERM).
+// cmdServe is `lruviz serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
+// [--allow-origin ORIGIN]... [--max-conns N]`: it listens first, then prints the URL, and serves
+// until ctx is done (SIGINT, SIGTERM).
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	diagram := fs.String("diagram", "", "a DOT file of the update chart to show instead of lruviz's own")
 	scn := fs.String("scenario", "", "the bundled scenario a page opens with")
+	var origins []string
+	fs.Func("allow-origin", "an origin (scheme://host[:port]) besides the server's own whose pages may use it and frame it; repeatable",
+		func(v string) error { origins = append(origins, v); return nil })
+	maxConns := fs.Int("max-conns", web.DefaultMaxConns, "the most websocket connections at once")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return &usageError{err.Error()}
@@ -31,7 +36,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) != 0 {
 		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", pos[0])}
 	}
-	opts := web.Options{Scenario: *scn, Logf: log.New(stderr, "", log.LstdFlags).Printf}
+	if *maxConns < 1 {
+		return &usageError{fmt.Sprintf("--max-conns must be at least 1, got %d", *maxConns)}
+	}
+	opts := web.Options{Scenario: *scn, Logf: log.New(stderr, "", log.LstdFlags).Printf, AllowOrigins: origins, MaxConns: *maxConns}
 	if *diagram != "" {
 		src, err := os.ReadFile(*diagram)
 		if err != nil {
@@ -50,14 +58,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return &exitError{2}
 		}
 	}
-	srv, err := web.New(opts)
-	if err != nil {
-		return &usageError{err.Error()}
-	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "lruviz serve: %v\n", err)
 		return &exitError{2}
+	}
+	opts.Addr = ln.Addr().String()
+	srv, err := web.New(opts)
+	if err != nil {
+		ln.Close()
+		return &usageError{err.Error()}
 	}
 	hs := &http.Server{
 		Handler:           srv,

@@ -63,6 +63,14 @@ func TestServe(t *testing.T) {
 		if res.StatusCode != 200 || !strings.Contains(string(body), `<svg`) {
 			t.Fatalf("GET %s: %s", url, res.Status)
 		}
+		// On loopback, a foreign Host (DNS rebinding) is refused.
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Host = "rebound.example"
+		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 403 {
+			t.Errorf("Host rebound.example: %v %v", res, err)
+		} else {
+			res.Body.Close()
+		}
 		ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"ws", http.Header{"Origin": {strings.TrimSuffix(url, "/")}})
 		if err != nil {
 			t.Fatal(err)
@@ -98,6 +106,8 @@ func TestServeUsage(t *testing.T) {
 		{"serve", "extra"},
 		{"serve", "--scenario", "no-such-scenario", "--addr", "127.0.0.1:0"},
 		{"serve", "--bogus"},
+		{"serve", "--addr", "127.0.0.1:0", "--max-conns", "0"},
+		{"serve", "--addr", "127.0.0.1:0", "--allow-origin", "example.org"},
 	} {
 		_, errs, code := lruviz(t, "", args...)
 		if code != 2 || errs == "" {

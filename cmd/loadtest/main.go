@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+// Command loadtest drives `lruviz serve` with many websocket clients at once and reports what
+// they saw: events a second, the latency from each command to the last message it causes, and
+// the server's peak memory. `make load` runs it.
+//
+// It starts the server as a child process on loopback (so that its memory is its own), then:
+//
+//  1. one client alone plays the scenario at full speed, for the throughput of one connection;
+//  2. N clients at once (default 200) each load the scenario, play it at full speed to the end,
+//     seek to random positions and step back several times.
+//
+// Latency is from sending a command to the arrival of the last message it causes: loaded for a
+// load, state for a seek or a backward step, ended for play (reported apart: it is the whole
+// replay), playing for play's first answer. Everything is bounded: a deadline (--timeout)
+// stops the run.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func main() {
+	server := flag.String("server", "", "the lruviz binary to start (default: build ./cmd/lruviz)")
+	clients := flag.Int("clients", 200, "clients at once")
+	scn := flag.String("scenario", "load-100k", "the bundled scenario each client loads")
+	seeks := flag.Int("seeks", 20, "random seeks per client")
+	backs := flag.Int("backs", 10, "steps back per client")
+	timeout := flag.Duration("timeout", 120*time.Second, "stop the whole run after this")
+	batch := flag.Bool("batch", true, `ask for runs of events as one message ({"type":"options","batch":true})`)
+	check := flag.Bool("check", false, "exit 1 when a target is missed")
+	ramp := flag.Duration("ramp", time.Second, "start the clients evenly over this time (0: all at once)")
+	flag.Parse()
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	bin := *server
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "lruviz-load")
+		if err != nil {
+			fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		bin = dir + "/lruviz"
+		cmd := exec.Command("go", "build", "-o", bin, "./cmd/lruviz")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fatal(fmt.Errorf("building lruviz: %w", err))
+		}
+	}
+	srv, err := startServer(bin, *clients+8)
+	if err != nil {
+		fatal(err)
+	}
+	defer srv.stop()
+	fmt.Printf("lruviz serve at %s (pid %d); %d clients, scenario %s, batch %v, GOMAXPROCS %d on %d CPUs\n",
+		srv.url, srv.cmd.Process.Pid, *clients, *scn, *batch, runtime.GOMAXPROCS(0), runtime.NumCPU())
+
+	// 1. One client alone, at full speed, with and without batches.
+	ok := true
+	for _, b := range []bool{*batch, !*batch} {
+		r, err := single(ctx, srv.url, *scn, b)
+		if err != nil {
+			srv.stop()
+			fatal(fmt.Errorf("single client: %w", err))
+		}
+		fmt.Printf("single client, batch %-5v: %d events in %v: %.0f events/s\n", b, r.events, r.took.Round(time.Millisecond), float64(r.events)/r.took.Seconds())
+		if b == *batch && float64(r.events)/r.took.Seconds() < 200000 {
+			ok = false
+		}
+	}
+
+	// 2. Many clients.
+	rss0 := srv.rss()
+	res := many(ctx, srv.url, *clients, *scn, *seeks, *backs, *batch, *ramp)
+	hwm := srv.hwm()
+	fmt.Printf("\n%d clients (started over %v): %d done, %d failed, in %v; %d events received, %.0f events/s in all\n",
+		*clients, *ramp, res.done, len(res.errs), res.wall.Round(time.Millisecond), res.events, float64(res.events)/res.wall.Seconds())
+	for i, e := range res.errs {
+		if i == 5 {
+			fmt.Printf("  … %d more\n", len(res.errs)-5)
+			break
+		}
+		fmt.Printf("  error: %v\n", e)
+	}
+	fmt.Printf("\n%-22s %8s %10s %10s %10s\n", "command → last message", "count", "p50", "p99", "max")
+	var inter []time.Duration
+	for _, k := range []string{"load → loaded", "play → playing", "play → ended", "seek → state", "step -1 → state"} {
+		l := res.lat[k]
+		if len(l) == 0 {
+			continue
+		}
+		slices.Sort(l)
+		fmt.Printf("%-22s %8d %10v %10v %10v\n", k, len(l), pct(l, 50), pct(l, 99), l[len(l)-1].Round(time.Microsecond))
+		if k != "play → ended" {
+			inter = append(inter, l...)
+		}
+	}
+	slices.Sort(inter)
+	fmt.Printf("%-22s %8d %10v %10v %10v\n", "all but play → ended", len(inter), pct(inter, 50), pct(inter, 99), last(inter))
+	fmt.Printf("\nserver memory: %d MB resident before the clients, %d MB peak (VmHWM)\n", rss0>>20, hwm>>20)
+
+	p99 := pct(inter, 99)
+	fmt.Printf("\ntargets: p99 < 100ms: %v (%v); server memory < 500 MB: %v (%d MB); all clients done: %v\n",
+		p99 < 100*time.Millisecond, p99, hwm < 500<<20, hwm>>20, len(res.errs) == 0)
+	if p99 >= 100*time.Millisecond || hwm >= 500<<20 || len(res.errs) > 0 {
+		ok = false
+	}
+	if *check && !ok {
+		srv.stop()
+		os.Exit(1)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "loadtest:", err)
+	os.Exit(2)
+}
+
+func pct(l []time.Duration, p int) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	return l[min(len(l)-1, len(l)*p/100)].Round(time.Microsecond)
+}
+
+func last(l []time.Duration) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	return l[len(l)-1].Round(time.Microsecond)
+}
+
+// ---- the server -------------------------------------------------------------------------------
+
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	once sync.Once
+}
+
+// startServer starts lruviz serve with its default scenario (a short one, fast-path, which
+// every connection gets unasked: the clients then load the long one).
+func startServer(bin string, conns int) (*server, error) {
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--max-conns", strconv.Itoa(conns))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		return nil, fmt.Errorf("lruviz serve printed no URL: %w", err)
+	}
+	go io.Copy(io.Discard, out)
+	return &server{cmd: cmd, url: strings.TrimSuffix(strings.TrimSpace(line), "/")}, nil
+}
+
+func (s *server) stop() {
+	s.once.Do(func() {
+		s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+		}
+	})
+}
+
+// status reads a field of /proc/PID/status, in bytes.
+func (s *server) status(field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n << 10
+		}
+	}
+	return -1
+}
+
+func (s *server) rss() int64 { return s.status("VmRSS") }
+func (s *server) hwm() int64 { return s.status("VmHWM") }
+
+// ---- a client ---------------------------------------------------------------------------------
+
+type client struct {
+	c   *websocket.Conn
+	buf bytes.Buffer
+	pos int
+	n   int64 // events received
+}
+
+func dial(ctx context.Context, url string, batch bool) (*client, error) {
+	d := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 64 << 10, WriteBufferSize: 4096}
+	var c *websocket.Conn
+	var err error
+	for try := range 5 {
+		c, _, err = d.DialContext(ctx, "ws"+strings.TrimPrefix(url, "http")+"/ws", http.Header{"Origin": {url}})
+		if err == nil {
+			break
+		}
+		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cl := &client{c: c}
+	if context.Cause(ctx) == nil {
+		if dl, ok := ctx.Deadline(); ok {
+			c.SetReadDeadline(dl)
+		}
+	}
+	if batch {
+		if err := cl.send(`{"type":"options","batch":true}`); err != nil {
+			return nil, err
+		}
+	}
+	return cl, nil
+}
+
+func (cl *client) send(s string) error { return cl.c.WriteMessage(websocket.TextMessage, []byte(s)) }
+
+// next reads one message and returns its type, keeping track of the position and the events.
+func (cl *client) next() (string, error) {
+	_, r, err := cl.c.NextReader()
+	if err != nil {
+		return "", err
+	}
+	cl.buf.Reset()
+	if _, err := cl.buf.ReadFrom(r); err != nil {
+		return "", err
+	}
+	b := cl.buf.Bytes()
+	typ, _ := field(b, `"type":"`) // the first: the message's own (events have kinds)
+	_, rest := field(b, `{`)
+	if typ == "" {
+		return "", fmt.Errorf("not a message: %.80s", b)
+	}
+	switch typ {
+	case "event", "events", "state":
+		p, _ := field(rest, `"position":`)
+		pos, err := strconv.Atoi(p)
+		if err != nil {
+			return "", fmt.Errorf("no position: %.80s", b)
+		}
+		if typ != "state" {
+			cl.n += int64(pos - cl.pos)
+		}
+		cl.pos = pos
+	case "loaded":
+		cl.pos = 0
+	case "error":
+		return "", fmt.Errorf("server: %.200s", b)
+	}
+	return typ, nil
+}
+
+// field returns the value after prefix: a string's text, or a number.
+func field(b []byte, prefix string) (string, []byte) {
+	i := bytes.Index(b, []byte(prefix))
+	if i < 0 {
+		return "", nil
+	}
+	b = b[i+len(prefix):]
+	end := bytes.IndexAny(b, `",}`)
+	if end < 0 {
+		return "", nil
+	}
+	return string(b[:end]), b[end:]
+}
+
+// until reads up to a message of type typ.
+func (cl *client) until(typ string) error {
+	for {
+		t, err := cl.next()
+		if err != nil {
+			return err
+		}
+		if t == typ {
+			return nil
+		}
+	}
+}
+
+type singleResult struct {
+	events int64
+	took   time.Duration
+}
+
+func single(ctx context.Context, url, scn string, batch bool) (singleResult, error) {
+	cl, err := dial(ctx, url, batch)
+	if err != nil {
+		return singleResult{}, err
+	}
+	defer cl.c.Close()
+	if err := cl.until("loaded"); err != nil {
+		return singleResult{}, err
+	}
+	if err := cl.send(`{"type":"load","scenario":"` + scn + `"}`); err != nil {
+		return singleResult{}, err
+	}
+	if err := cl.until("loaded"); err != nil {
+		return singleResult{}, err
+	}
+	start := time.Now()
+	cl.send(`{"type":"play","speed":0}`)
+	if err := cl.until("ended"); err != nil {
+		return singleResult{}, err
+	}
+	return singleResult{cl.n, time.Since(start)}, nil
+}
+
+type manyResult struct {
+	done   int
+	errs   []error
+	events int64
+	wall   time.Duration
+	lat    map[string][]time.Duration
+}
+
+func many(ctx context.Context, url string, n int, scn string, seeks, backs int, batch bool, ramp time.Duration) manyResult {
+	var mu sync.Mutex
+	res := manyResult{lat: map[string][]time.Duration{}}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		time.Sleep(ramp / time.Duration(n))
+		wg.Go(func() {
+			lat := map[string][]time.Duration{}
+			events, err := oneClient(ctx, url, scn, seeks, backs, batch, uint64(i), lat)
+			mu.Lock()
+			defer mu.Unlock()
+			res.events += events
+			if err != nil {
+				res.errs = append(res.errs, fmt.Errorf("client %d: %w", i, err))
+				return
+			}
+			res.done++
+			for k, v := range lat {
+				res.lat[k] = append(res.lat[k], v...)
+			}
+		})
+	}
+	wg.Wait()
+	res.wall = time.Since(start)
+	return res
+}
+
+func oneClient(ctx context.Context, url, scn string, seeks, backs int, batch bool, seed uint64, lat map[string][]time.Duration) (int64, error) {
+	cl, err := dial(ctx, url, batch)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.c.Close()
+	if err := cl.until("loaded"); err != nil {
+		return cl.n, err
+	}
+	timed := func(kind, cmd string, ends ...string) (time.Duration, error) {
+		t0 := time.Now()
+		if err := cl.send(cmd); err != nil {
+			return 0, err
+		}
+		for _, e := range ends {
+			if err := cl.until(e); err != nil {
+				return 0, fmt.Errorf("%s: %w", kind, err)
+			}
+		}
+		d := time.Since(t0)
+		lat[kind] = append(lat[kind], d)
+		return d, nil
+	}
+	if _, err := timed("load → loaded", `{"type":"load","scenario":"`+scn+`"}`, "loaded"); err != nil {
+		return cl.n, err
+	}
+	// Play: the first answer, then the end.
+	t0 := time.Now()
+	cl.send(`{"type":"play","speed":0}`)
+	if err := cl.until("playing"); err != nil {
+		return cl.n, err
+	}
+	lat["play → playing"] = append(lat["play → playing"], time.Since(t0))
+	if err := cl.until("ended"); err != nil {
+		return cl.n, err
+	}
+	lat["play → ended"] = append(lat["play → ended"], time.Since(t0))
+	total := cl.pos
+	r := rand.New(rand.NewPCG(seed, 1))
+	for range seeks {
+		if _, err := timed("seek → state", `{"type":"seek","position":`+strconv.Itoa(r.IntN(total+1))+`}`, "state"); err != nil {
+			return cl.n, err
+		}
+	}
+	for range backs {
+		if cl.pos == 0 {
+			break
+		}
+		if _, err := timed("step -1 → state", `{"type":"step","n":-1}`, "state"); err != nil {
+			return cl.n, err
+		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return cl.n, ctx.Err()
+	}
+	return cl.n, nil
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// discardConn is a wsConn that keeps nothing; check, if set, sees every message.
+type discardConn struct {
+	check func(kind int, b []byte) error
+}
+
+func (d discardConn) WriteMessage(kind int, b []byte) error {
+	if d.check != nil {
+		return d.check(kind, b)
+	}
+	return nil
+}
+func (discardConn) WriteControl(int, []byte, time.Time) error { return nil }
+func (discardConn) SetWriteDeadline(time.Time) error          { return nil }
+func (discardConn) Close() error                              { return nil }
+
+var (
+	fuzzOnce sync.Once
+	fuzzSrv  *Server
+	fuzzErr  error
+)
+
+// FuzzDecodeMessage feeds any websocket message to the decoder and then to a session (over a
+// connection that discards, but checks, what it is sent): nothing panics, a message the
+// decoder refuses says why, every message the session writes is a JSON object with a type, and
+// the session's position stays in its trace.
+func FuzzDecodeMessage(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"step","n":3}`, `{"type":"step","n":-1}`, `{"type":"seek","position":40}`, `{"type":"play","speed":0}`,
+		`{"type":"play","speed":1e308}`, `{"type":"pause"}`, `{"type":"next","what":"lock"}`, `{"type":"break","node":"begin","on":true}`,
+		`{"type":"breaks","nodes":["begin","x"]}`, `{"type":"load","scenario":"refill"}`, `{"type":"load","script":"map lru_hash entries=4 cpus=1\ncpu 0 update 1 1\n"}`,
+		`{"type":"options","batch":true}`, `{"type":"present"}`, `{"type":"follow","id":"aaaaaaaaaaaaaaaa"}`, `{"type":"detach"}`, `{"type":"rejoin"}`,
+		`{"type":"unpresent"}`, `{"type":`, `[]`, `{"type":"!error"}`, `{"type":"step","n":9223372036854775807}`, `{"type":"seek","position":-9223372036854775808}`,
+	} {
+		f.Add(false, []byte(s))
+	}
+	f.Add(true, []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, binary bool, data []byte) {
+		fuzzOnce.Do(func() { fuzzSrv, fuzzErr = New(Options{Logf: func(string, ...any) {}}) })
+		if fuzzErr != nil {
+			t.Fatal(fuzzErr)
+		}
+		kind := websocket.TextMessage
+		if binary {
+			kind = websocket.BinaryMessage
+		}
+		m := decodeMessage(kind, data)
+		if m.Type == "" || m.Type == "!error" && m.What == "" {
+			t.Fatalf("decoded %q to %+v", data, m)
+		}
+		check := func(kind int, b []byte) error {
+			var v struct {
+				Type string `json:"type"`
+			}
+			if kind != websocket.TextMessage || json.Unmarshal(b, &v) != nil || v.Type == "" {
+				return errors.New("the session wrote something that is not a message: " + string(b))
+			}
+			return nil
+		}
+		ss := fuzzSrv.newSession(discardConn{check: check})
+		defer ss.leave()
+		tr, err := Bundled("fast-path")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss.tr, ss.cur = tr, newCursor(tr)
+		ss.cur.Seek(20)
+		if err := ss.handle(m); err != nil {
+			t.Fatalf("%q: %v", data, err)
+		}
+		for i := 0; i < 3 && ss.playing; i++ {
+			if err := ss.advance(burst); err != nil {
+				t.Fatalf("%q: playing: %v", data, err)
+			}
+		}
+		if ss.cur != nil {
+			if p := ss.cur.Position(); p < 0 || p > ss.cur.Len() {
+				t.Fatalf("%q: position %d outside 0..%d", data, p, ss.cur.Len())
+			}
+			if st := ss.cur.State(); st.Position() != ss.cur.Position() {
+				t.Fatalf("%q: state at %d, cursor at %d", data, st.Position(), ss.cur.Position())
+			}
+		}
+	})
+}
