@@ -98,6 +98,17 @@ func Run(ctx context.Context, opts Options, out io.Writer) (Report, error) {
 		total += j.count
 	}
 	fmt.Fprintf(out, "kernel %s, profile %s, %d possible CPUs\n", release, prof.Name, ncpus)
+	// The profile's LRU locks matter only under re-entrancy and contention, which this
+	// sequential comparison cannot exercise: say so when the host's differ.
+	if lt, err := kernelmap.LRULockType(); err == nil {
+		want := "raw_spinlock_t"
+		if prof.LRULock == engine.LRUResilientSpinlock {
+			want = "rqspinlock_t"
+		}
+		if lt != want {
+			fmt.Fprintf(out, "note: this kernel's LRU list locks are %s, profile %s models %s; sequential results are comparable, interrupt and contention scenarios are not\n", lt, prof.Name, want)
+		}
+	}
 
 	done := 0
 	for _, j := range jobs {
