@@ -65,6 +65,31 @@ func randomOp(r *rand.Rand, idx, ncpus int, keys uint64) Op {
 	return op
 }
 
+// randomGroup draws a parallel group of 2 to 5 operations, a quarter of them interrupted by
+// one or two operations on the same CPU at a random trace point; *idx counts operations.
+func randomGroup(r *rand.Rand, idx *int, ncpus int, keys uint64) Group {
+	g := Group{Seed: r.Uint64()}
+	next := func() Op {
+		op := randomOp(r, *idx, ncpus, keys)
+		*idx++
+		return op
+	}
+	for range 2 + r.IntN(4) {
+		task := Task{Op: next()}
+		if r.IntN(4) == 0 {
+			in := &Interrupt{At: interruptPoints[r.IntN(len(interruptPoints))], Nth: 1}
+			for range 1 + r.IntN(2) {
+				h := next()
+				h.CPU = task.Op.CPU
+				in.Handler = append(in.Handler, h)
+			}
+			task.Interrupt = in
+		}
+		g.Tasks = append(g.Tasks, task)
+	}
+	return g
+}
+
 // TestPropertyRandomPrograms runs random programs, sequential, parallel and interrupted, on
 // random maps, checking the invariants after every operation or group and the trace rules on
 // every event.
@@ -112,23 +137,7 @@ func runRandomProgram(seed uint64, nops int) (err error) {
 			m.Exec(randomOp(r, idx, ncpus, keys))
 			idx++
 		default:
-			var g Group
-			g.Seed = r.Uint64()
-			for range 2 + r.IntN(4) {
-				task := Task{Op: randomOp(r, idx, ncpus, keys)}
-				idx++
-				if r.IntN(4) == 0 {
-					in := &Interrupt{At: interruptPoints[r.IntN(len(interruptPoints))], Nth: 1}
-					for range 1 + r.IntN(2) {
-						h := randomOp(r, idx, ncpus, keys)
-						h.CPU = task.Op.CPU
-						in.Handler = append(in.Handler, h)
-						idx++
-					}
-					task.Interrupt = in
-				}
-				g.Tasks = append(g.Tasks, task)
-			}
+			g := randomGroup(r, &idx, ncpus, keys)
 			runErr := m.Run(g, nil)
 			var ie *InterruptError
 			if runErr != nil && !errors.Is(runErr, ErrDeadlock) && !errors.As(runErr, &ie) {

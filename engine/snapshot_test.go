@@ -175,23 +175,7 @@ func foldRandomProgram(seed uint64, nops int, perEvent bool) (err error) {
 			idx++
 		default:
 			what = "group"
-			var g Group
-			g.Seed = r.Uint64()
-			for range 2 + r.IntN(4) {
-				task := Task{Op: randomOp(r, idx, ncpus, keys)}
-				idx++
-				if r.IntN(4) == 0 {
-					in := &Interrupt{At: interruptPoints[r.IntN(len(interruptPoints))], Nth: 1}
-					for range 1 + r.IntN(2) {
-						h := randomOp(r, idx, ncpus, keys)
-						h.CPU = task.Op.CPU
-						in.Handler = append(in.Handler, h)
-						idx++
-					}
-					task.Interrupt = in
-				}
-				g.Tasks = append(g.Tasks, task)
-			}
+			g := randomGroup(r, &idx, ncpus, keys)
 			runErr := m.Run(g, done)
 			var ie *InterruptError
 			if runErr != nil && !errors.Is(runErr, ErrDeadlock) && !errors.As(runErr, &ie) {
