@@ -16,14 +16,14 @@ chromium:
 
 # Regenerate the templ components (web/*.templ -> web/*_templ.go).
 templ:
-	$(GO) tool templ generate -path web
+	$(GO) tool templ generate
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
-	$(GO) tool templ generate -path web -log-level error
+	$(GO) tool templ generate -log-level error
 	git diff --exit-code -- '*_templ.go'
 
 run:
