@@ -65,6 +65,20 @@ func randomOp(r *rand.Rand, idx, ncpus int, keys uint64) Op {
 	return op
 }
 
+// randomMapConfig draws a map for a random program: type, LRU flavour, 1-4 CPUs, 1 to
+// maxEntries entries, kernel profile.
+func randomMapConfig(r *rand.Rand, maxEntries int) (MapType, MapFlags, int, uint32, *Profile) {
+	typ := []MapType{LRUHash, LRUCPUHash}[r.IntN(2)]
+	var flags MapFlags
+	if r.IntN(2) == 0 {
+		flags = NoCommonLRU
+	}
+	ncpus := 1 + r.IntN(4)
+	entries := uint32(1 + r.IntN(maxEntries))
+	prof := []*Profile{&Profile68, &Profile618}[r.IntN(2)]
+	return typ, flags, ncpus, entries, prof
+}
+
 // randomGroup draws a parallel group of 2 to 5 operations, a quarter of them interrupted by
 // one or two operations on the same CPU at a random trace point; *idx counts operations.
 func randomGroup(r *rand.Rand, idx *int, ncpus int, keys uint64) Group {
@@ -109,14 +123,7 @@ func TestPropertyRandomPrograms(t *testing.T) {
 
 func runRandomProgram(seed uint64, nops int) (err error) {
 	r := rand.New(rand.NewPCG(seed, 1))
-	typ := []MapType{LRUHash, LRUCPUHash}[r.IntN(2)]
-	var flags MapFlags
-	if r.IntN(2) == 0 {
-		flags = NoCommonLRU
-	}
-	ncpus := 1 + r.IntN(4)
-	entries := uint32(1 + r.IntN(300))
-	prof := []*Profile{&Profile68, &Profile618}[r.IntN(2)]
+	typ, flags, ncpus, entries, prof := randomMapConfig(r, 300)
 	vt := &validatingTracer{v: trace.NewValidator(Chart(), flags&NoCommonLRU != 0)}
 	m, err := NewMap(MapSpec{Type: typ, MaxEntries: entries, Flags: flags, Seed: r.Uint32()}, Options{CPUs: ncpus, Profile: prof, Tracer: vt})
 	if err != nil {

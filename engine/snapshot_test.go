@@ -126,17 +126,11 @@ func TestSnapshotMatchesFold(t *testing.T) {
 
 func foldRandomProgram(seed uint64, nops int, perEvent bool) (err error) {
 	r := rand.New(rand.NewPCG(seed, 2))
-	typ := []MapType{LRUHash, LRUCPUHash}[r.IntN(2)]
-	var flags MapFlags
-	if r.IntN(2) == 0 {
-		flags = NoCommonLRU
-	}
-	ncpus := 1 + r.IntN(4)
-	entries := uint32(1 + r.IntN(300))
+	maxEntries := 300
 	if perEvent {
-		entries = uint32(1 + r.IntN(40)) // a snapshot per event costs O(entries)
+		maxEntries = 40 // a snapshot per event costs O(entries)
 	}
-	prof := []*Profile{&Profile68, &Profile618}[r.IntN(2)]
+	typ, flags, ncpus, entries, prof := randomMapConfig(r, maxEntries)
 	ft := &foldTracer{perEvent: perEvent}
 	m, err := NewMap(MapSpec{Type: typ, MaxEntries: entries, Flags: flags, Seed: r.Uint32()}, Options{CPUs: ncpus, Profile: prof, Tracer: ft})
 	if err != nil {
