@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,17 +65,7 @@ var _ = jsonString
 func newBrowser(t *testing.T, dark bool) *browser {
 	t.Helper()
 	exe := findChromium(t)
-	srv, err := New(Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		ts.Close()
-	})
+	_, ts := newServerWith(t, Options{})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
@@ -111,7 +100,7 @@ func newBrowser(t *testing.T, dark bool) *browser {
 	}
 	var mu sync.Mutex
 	var consoleErrs []string
-	err = chromedp.Listen(ctx, func(ev any) {
+	err := chromedp.Listen(ctx, func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch e := ev.(type) {

@@ -34,7 +34,9 @@ func newServerWith(t *testing.T, opts Options) (*Server, *httptest.Server) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(ctx)
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
 		ts.Close()
 	})
 	return srv, ts

@@ -20,20 +20,7 @@ import (
 // newTestServer starts the explorer on httptest.
 func newTestServer(t *testing.T) (*Server, *httptest.Server) {
 	t.Helper()
-	srv, err := New(Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		ts.Close()
-	})
-	return srv, ts
+	return newServerWith(t, Options{})
 }
 
 func get(t *testing.T, url string) (*http.Response, string) {
