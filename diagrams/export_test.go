@@ -184,14 +184,7 @@ func TestExportAllScenarios(t *testing.T) {
 // TestExportKernelChart draws a trace on the kernel's own chart, which lacks our nodes and the
 // M4 edge: the step through the gap is drawn as a jump.
 func TestExportKernelChart(t *testing.T) {
-	d, err := Parse("map_lru_hash_update.dot", readShared(t, kernelChart))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := RenderDiagram(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := renderKernelChart(t)
 	h, evs := scenarioTrace(t, "steal-free")
 	svg, err := Export(r, h, evs, ExportOptions{Step: -1})
 	if err != nil {

@@ -213,7 +213,9 @@ func TestCompanions(t *testing.T) {
 	}
 }
 
-func TestRenderKernelChart(t *testing.T) {
+// renderKernelChart renders the kernel's own chart from ../shared/reference.
+func renderKernelChart(t *testing.T) *Rendered {
+	t.Helper()
 	d, err := Parse("map_lru_hash_update.dot", readShared(t, kernelChart))
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +224,11 @@ func TestRenderKernelChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+func TestRenderKernelChart(t *testing.T) {
+	r := renderKernelChart(t)
 	groups := svgGroups(t, r.SVG())
 	for _, id := range engine.ChartNodes {
 		want := "lock-" + LockNone
@@ -249,7 +256,7 @@ func TestRenderKernelChart(t *testing.T) {
 	if len(r.Nodes()) != 31 || len(r.Edges()) != 33 {
 		t.Errorf("%d nodes, %d edges; want 31 (26 and the key), 33", len(r.Nodes()), len(r.Edges()))
 	}
-	svg, err := Render(d)
+	svg, err := Render(r.Diagram())
 	if err != nil || !bytes.Equal(svg, r.SVG()) {
 		t.Errorf("Render = %v, or differs from RenderDiagram", err)
 	}
