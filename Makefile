@@ -4,15 +4,16 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test lint run fmt build verify-kernel fuzz fuzz-ci bench bench-web load chromium templ
+.PHONY: test lint run fmt build verify-kernel fuzz fuzz-ci bench bench-web load tools templ
 
-# The browser tests (web/) fail rather than skip here: `chromium` installs Debian's chromium
-# when it is missing (CI runs as root on Debian).
-test: lint chromium
-	LRUVIZ_REQUIRE_BROWSER=1 $(GO) test -race -count=1 $(PKGS)
+# The browser tests (web/) and the PNG export test fail rather than skip here: `tools`
+# installs Debian's chromium and rsvg-convert when they are missing (CI runs as root on Debian).
+test: lint tools
+	LRUVIZ_REQUIRE_BROWSER=1 LRUVIZ_REQUIRE_TOOLS=1 $(GO) test -race -count=1 $(PKGS)
 
-chromium:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+tools:
+	@command -v chromium >/dev/null 2>&1 && command -v rsvg-convert >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium librsvg2-bin >/dev/null)
 
 # Regenerate the templ components (web/*.templ -> web/*_templ.go).
 templ:

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/chart"
 )
 
 // CheckUpdateChart checks that d can stand for the kernel's update chart: it must have all 26
@@ -14,12 +14,12 @@ import (
 // error names every missing node and edge.
 func CheckUpdateChart(d *Diagram) error {
 	var missing []string
-	for _, id := range engine.ChartNodes {
+	for _, id := range chart.ChartNodes() {
 		if n := d.Node(id); n == nil || n.Invisible() {
 			missing = append(missing, "node "+id)
 		}
 	}
-	for _, e := range engine.ChartEdges {
+	for _, e := range chart.Edges {
 		if !d.Directed || !hasVisibleEdge(d, e[0], e[1]) {
 			missing = append(missing, "edge "+e[0]+" -> "+e[1])
 		}

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/chart"
 )
 
 func TestCheckUpdateChart(t *testing.T) {
 	if err := CheckUpdateChart(mustEmbedded(t, Update)); err != nil {
 		t.Errorf("update.dot: %v", err)
 	}
-	kernel, err := Parse("map_lru_hash_update.dot", readShared(t, kernelChart))
+	kernel, err := Parse("map_lru_hash_update.dot", readFixture(t, kernelDialect))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestCheckUpdateChart(t *testing.T) {
 }
 
 func TestCheckUpdateChartMissing(t *testing.T) {
-	src := string(readShared(t, kernelChart))
+	src := string(readFixture(t, kernelDialect))
 	// Drop the node fn_htab_lru_map_update_elem3 (its declaration and every edge to or from it).
 	var kept []string
 	skip := false
@@ -72,7 +72,7 @@ func TestCheckUpdateChartMissing(t *testing.T) {
 		strings.Contains(err.Error(), "node ") {
 		t.Errorf("missing edge: %v", err)
 	}
-	if len(engine.ChartNodes) != 26 || len(engine.ChartEdges) != 33 {
-		t.Errorf("engine lists %d nodes, %d edges", len(engine.ChartNodes), len(engine.ChartEdges))
+	if len(chart.ChartNodes()) != 26 || len(chart.Edges) != 33 {
+		t.Errorf("engine lists %d nodes, %d edges", len(chart.ChartNodes()), len(chart.Edges))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -431,8 +432,8 @@ func (x *exporter) hasNode(id string) bool { _, ok := x.g.nodes[id]; return ok }
 // LRU, the chart's "local" colour is the CPU's list lock, class lru.
 func (x *exporter) nodeLock(id string) string {
 	c, _ := x.r.Lock(id)
-	if c == LockLocal && x.h.Map.NoCommonLRU {
-		return LockLRU
+	if c == trace.ClassLocal && x.h.Map.NoCommonLRU {
+		return trace.ClassLRU
 	}
 	return c
 }
@@ -996,8 +997,8 @@ func (x *exporter) countTag(w *svgw, xl, yc float64, n int, taken *[]box) {
 // chips draws one small square per lock class met at a node, in the key's colours, ending at
 // xr, centred on yc: solid when held, dashed when spun on, crossed when taking it failed.
 func (x *exporter) chips(w *svgw, xr, yc float64, uses map[string]lockUse) {
-	var met []LockInfo
-	for _, li := range Locks {
+	var met []chart.KeyEntry
+	for _, li := range chart.Key {
 		if uses[li.Class] != 0 {
 			met = append(met, li)
 		}
@@ -1130,7 +1131,7 @@ func (x *exporter) token(w *svgw, x0, y0 float64, f trace.OpFrame) {
 }
 
 func lockColour(class string) string {
-	for _, l := range Locks {
+	for _, l := range chart.Key {
 		if l.Class == class {
 			return l.Colour
 		}
@@ -1838,19 +1839,19 @@ func (x *exporter) legend(p *panelWriter) {
 			p.w.text(x0+15, y-4, 10.5, fontSans, "#ffffff", ` text-anchor="middle" font-weight="bold"`, "×12")
 		}, "times a node was reached; faded: never reached")
 		sw(func(x0, y float64) {
-			for i, c := range []string{LockLocal, LockHashtab} {
+			for i, c := range []string{trace.ClassLocal, trace.ClassHashtab} {
 				p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(x0+float64(i)*15), num(y-15), lockColour(c), colInk)
 			}
 		}, "lock classes actually held at a node, coloured as in the key:")
-		for _, li := range Locks[:4] {
+		for _, li := range chart.Key[:4] {
 			p.y += 17
 			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(p.x+panelPad+64), num(p.y-11), li.Colour, colInk)
 			p.w.text(p.x+panelPad+84, p.y, 11.5, fontSans, colInk, "", li.Class+": "+li.Label)
 			p.lines++
 		}
 		sw(func(x0, y float64) {
-			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4" stroke-dasharray="2,1.5"/>`+"\n", num(x0), num(y-15), lockColour(LockLRU), colInk)
-			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(x0+15), num(y-15), lockColour(LockHashtab), colInk)
+			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4" stroke-dasharray="2,1.5"/>`+"\n", num(x0), num(y-15), lockColour(trace.ClassLRU), colInk)
+			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(x0+15), num(y-15), lockColour(trace.ClassHashtab), colInk)
 			p.w.f(`<path d="M%s,%s l13,13 m0,-13 l-13,13" stroke="%s" stroke-width="1.8"/>`+"\n", num(x0+15), num(y-15), colGap)
 		}, "dashed: spun waiting for it; crossed: failed to take it (at least once)")
 	}

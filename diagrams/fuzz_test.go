@@ -13,7 +13,7 @@ import (
 // FuzzParse checks that Parse never panics, that its errors are *SyntaxError at a place in
 // the input, and that the DOT it writes back parses to the same diagram.
 func FuzzParse(f *testing.F) {
-	for _, path := range []string{kernelChart, lossyCopy} {
+	for _, path := range []string{kernelDialect, lossyPage} {
 		if b, err := os.ReadFile(path); err == nil {
 			f.Add(b)
 		}

@@ -9,20 +9,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/chart"
 )
 
+// The fixtures in the kernel's dialect: kernelDialect is the update chart written as the
+// kernel's Documentation/bpf/map_lru_hash_update.dot is (its ids, edges, clusters, colours and
+// syntax, our words); lossyPage is a copy of it scraped from a web page, with the page's header
+// on top and lines lost, as a user might paste one.
 const (
-	kernelChart = "/work/shared/reference/map_lru_hash_update.dot"
-	lossyCopy   = "/work/shared/reference/seed-copy-lossy.txt"
+	kernelDialect = "testdata/kernel-dialect.dot"
+	lossyPage     = "testdata/lossy-page.txt"
 )
 
-// readShared reads a file of the shared reference folder, skipping the test without it.
-func readShared(t testing.TB, path string) []byte {
+// readFixture reads a test fixture of the package.
+func readFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("reference file not available: %v", err)
+		t.Fatal(err)
 	}
 	return b
 }
@@ -51,7 +55,7 @@ func census(d *Diagram) (flow, key, pads, edges, invis int) {
 }
 
 func TestParseKernelChart(t *testing.T) {
-	src := readShared(t, kernelChart)
+	src := readFixture(t, kernelDialect)
 	d, err := Parse("map_lru_hash_update.dot", src)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +65,7 @@ func TestParseKernelChart(t *testing.T) {
 		t.Errorf("census = %d flow, %d key, %d pads, %d edges, %d invisible; want 26, 5, 5, 33, 17",
 			flow, key, pads, edges, invis)
 	}
-	for _, id := range engine.ChartNodes {
+	for _, id := range chart.ChartNodes() {
 		n := d.Node(id)
 		if n == nil {
 			t.Errorf("node %s missing", id)
@@ -71,7 +75,7 @@ func TestParseKernelChart(t *testing.T) {
 			t.Errorf("node %s is not a flow node", id)
 		}
 	}
-	for _, e := range engine.ChartEdges {
+	for _, e := range chart.Edges {
 		if !d.HasEdge(e[0], e[1]) {
 			t.Errorf("edge %s -> %s missing", e[0], e[1])
 		}
@@ -87,10 +91,10 @@ func TestParseKernelChart(t *testing.T) {
 		t.Errorf("local_freelist_check6 cluster = %q", got)
 	}
 	// Raw newlines inside quotes stay in the label, \n escapes stay as written.
-	if got := d.Node("fn_bpf_lru_list_pop_free_to_local").Label(); !strings.Contains(got, "pending,\n    Rotate") {
+	if got := d.Node("fn_bpf_lru_list_pop_free_to_local").Label(); !strings.Contains(got, "rotate,\n    and move") {
 		t.Errorf("multi-line label = %q", got)
 	}
-	if got := d.Node("begin").Label(); got != `begin\nbpf_map_update()` {
+	if got := d.Node("begin").Label(); got != `start\nof an update` {
 		t.Errorf("begin label = %q", got)
 	}
 	if got := d.Node("fn___bpf_lru_node_move_to_free").FillColor(); got != "2" {
@@ -113,7 +117,7 @@ func TestParseKernelChart(t *testing.T) {
 }
 
 func TestParseLossyCopy(t *testing.T) {
-	src := readShared(t, lossyCopy)
+	src := readFixture(t, lossyPage)
 	_, err := Parse("seed-copy-lossy.txt", src)
 	var se *SyntaxError
 	if !errors.As(err, &se) {
@@ -137,7 +141,7 @@ func TestParseLossyCopy(t *testing.T) {
 		t.Fatalf("err = %v, want a *SyntaxError", err)
 	}
 	bad := strings.Split(body, "\n")[se.Line-1]
-	if !strings.Contains(bad, "LOCAL_FREE_TARGET\\nnodes?\"]") || []rune(bad)[se.Col-1] != ']' {
+	if !strings.Contains(bad, "whole batch\\nmoved?\"]") || []rune(bad)[se.Col-1] != ']' {
 		t.Errorf("error at %d:%d on line %q: %v", se.Line, se.Col, bad, err)
 	}
 	t.Log(err)
@@ -238,8 +242,8 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestDOTRoundTrip(t *testing.T) {
-	for _, path := range []string{kernelChart} {
-		d, err := Parse(path, readShared(t, path))
+	for _, path := range []string{kernelDialect} {
+		d, err := Parse(path, readFixture(t, path))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,60 +16,12 @@ import (
 	"sync"
 
 	"github.com/goccy/go-graphviz"
-	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/chart"
 )
 
-// Lock classes of the chart's key, as the classes of rendered nodes name them ("lock-local").
-const (
-	LockLocal   = "local"   // the CPU's own local list lock (per-CPU LRU: its list lock)
-	LockLRU     = "lru"     // an LRU list lock: the global one, or a CPU's in per-CPU LRU
-	LockHashtab = "hashtab" // a hash bucket lock
-	LockRemote  = "remote"  // another CPU's local list lock (the steal round)
-	LockNone    = "none"    // no lock held
-)
-
-// A LockInfo is one entry of the lock key: a class, what it means, and our colour for it.
-type LockInfo struct {
-	Class, Label, Colour string
-}
-
-// Locks is the key of lock colours used by our diagrams, in the chart's order.
-var Locks = []LockInfo{
-	{LockLocal, "this CPU's local list lock", "#a6dba0"},
-	{LockLRU, "LRU list lock", "#c9b8e8"},
-	{LockHashtab, "hash bucket lock", "#fcb97d"},
-	{LockRemote, "another CPU's local list lock", "#fbf09a"},
-	{LockNone, "no lock held", "#e4e4e4"},
-}
-
-// colourLock maps fill colours to lock classes: ours, and the kernel chart's accent4 colours
-// written out.
-var colourLock = map[string]string{
-	"#a6dba0": LockLocal, "#c9b8e8": LockLRU, "#fcb97d": LockHashtab, "#fbf09a": LockRemote,
-	"#7fc97f": LockLocal, "#beaed4": LockLRU, "#fdc086": LockHashtab, "#ffff99": LockRemote,
-}
-
-// accent4Lock maps the kernel chart's colours (colorscheme accent4) to lock classes.
-var accent4Lock = map[string]string{"1": LockLocal, "2": LockLRU, "3": LockHashtab, "4": LockRemote}
-
-// NodeLock returns the lock class a node's fill colour stands for, LockNone when it has none
-// of the key's colours.
-func NodeLock(n *Node) string {
-	fill := strings.ToLower(strings.TrimSpace(n.FillColor()))
-	if c, ok := colourLock[fill]; ok {
-		return c
-	}
-	scheme := n.Attr("colorscheme")
-	if s, ok := strings.CutPrefix(fill, "/accent4/"); ok {
-		fill, scheme = s, "accent4"
-	}
-	if strings.EqualFold(scheme, "accent4") {
-		if c, ok := accent4Lock[fill]; ok {
-			return c
-		}
-	}
-	return LockNone
-}
+// NodeLock returns the lock class a node's fill colour stands for (chart.ClassOfFill):
+// chart.ClassNone when it has none of the key's colours.
+func NodeLock(n *Node) string { return chart.ClassOfFill(n.FillColor(), n.Attr("colorscheme")) }
 
 // Kinds of nodes and edges, as the classes of rendered nodes and edges name them.
 const (
@@ -79,20 +31,6 @@ const (
 	KindLayout = "layout" // an invisible node or edge, for layout only
 )
 
-var (
-	chartNodes = map[string]bool{}
-	chartEdges = map[[2]string]bool{}
-)
-
-func init() {
-	for _, n := range engine.ChartNodes {
-		chartNodes[n] = true
-	}
-	for _, e := range engine.ChartEdges {
-		chartEdges[e] = true
-	}
-}
-
 // nodeKind tells a chart node from ours, the legend and layout nodes.
 func nodeKind(n *Node) string {
 	switch c := n.Cluster(); {
@@ -100,7 +38,7 @@ func nodeKind(n *Node) string {
 		return KindLayout
 	case c == "cluster_key" || c == "cluster_legend":
 		return KindKey
-	case chartNodes[n.ID]:
+	case chart.IsChartNode(n.ID):
 		return KindChart
 	}
 	return KindOurs
@@ -110,7 +48,7 @@ func edgeKind(d *Diagram, e *Edge) string {
 	switch {
 	case e.Invisible():
 		return KindLayout
-	case chartEdges[[2]string{e.From, e.To}] && d.Directed:
+	case chart.IsChartEdge(e.From, e.To) && d.Directed:
 		return KindChart
 	}
 	return KindOurs
@@ -122,7 +60,7 @@ type NodeInfo struct {
 	Label string // as drawn, lines separated by "\n"
 	Shape string
 	Kind  string // KindChart, KindOurs or KindKey
-	Lock  string // a lock class: LockLocal ... LockNone
+	Lock  string // a lock class of chart.Key
 }
 
 // An EdgeInfo describes a visible edge of a rendered diagram.

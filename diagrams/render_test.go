@@ -16,7 +16,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/chart"
 )
 
 func mustEmbedded(t testing.TB, name string) *Diagram {
@@ -89,14 +89,14 @@ func TestDefault(t *testing.T) {
 	}
 	svg := r.SVG()
 	groups := svgGroups(t, svg)
-	for _, id := range engine.ChartNodes {
+	for _, id := range chart.ChartNodes() {
 		class, ok := groups[id]
 		if !ok {
 			t.Errorf("no <g id=%q>", id)
 			continue
 		}
-		want := "lock-" + LockNone
-		if c, ok := engine.ChartColours[id]; ok {
+		want := "lock-" + chart.ClassNone
+		if c, ok := chart.Trace().Colours[id]; ok {
 			want = "lock-" + c
 		}
 		if !hasClass(class, "node") || !hasClass(class, KindChart) || !hasClass(class, want) {
@@ -106,7 +106,7 @@ func TestDefault(t *testing.T) {
 			t.Errorf("Lock(%s) = %s, want %s", id, lock, want)
 		}
 	}
-	for _, e := range engine.ChartEdges {
+	for _, e := range chart.Edges {
 		id := e[0] + "->" + e[1]
 		class, ok := groups[id]
 		if !ok {
@@ -126,8 +126,8 @@ func TestDefault(t *testing.T) {
 		}
 	}
 	ours := []string{
-		engine.NodeUpdateReturnsEINVAL, engine.NodePercpuRotate, engine.NodePercpuSkipPop,
-		engine.NodePushFreePending, engine.NodePushFreeGlobal, engine.NodePushFreePercpu,
+		chart.UpdateEINVAL, chart.PercpuRotate, chart.PercpuSkipPop,
+		chart.PushFreePending, chart.PushFreeGlobal, chart.PushFreePercpu,
 	}
 	for _, id := range ours {
 		if !hasClass(groups[id], KindOurs) {
@@ -162,8 +162,8 @@ func TestDefault(t *testing.T) {
 			n++
 		}
 	}
-	if n != len(engine.ChartEdges) {
-		t.Errorf("%d chart edges, want %d", n, len(engine.ChartEdges))
+	if n != len(chart.Edges) {
+		t.Errorf("%d chart edges, want %d", n, len(chart.Edges))
 	}
 	if bytes.Contains(svg, []byte("<title>")) || bytes.Contains(svg, []byte("<!DOCTYPE")) {
 		t.Error("graphviz noise left")
@@ -180,10 +180,10 @@ func TestDefault(t *testing.T) {
 
 func TestCompanions(t *testing.T) {
 	want := map[string][]string{
-		Lookup: {engine.NodeLookupBegin, engine.NodeLookupSetRef, engine.NodeLookupFound, engine.NodeLookupENOENT},
-		Delete: {engine.NodeDeleteBegin, engine.NodeDeleteUnlink, engine.NodeDeleteENOENT, engine.NodeDeleteLockFailed,
-			engine.NodePushFreePending, engine.NodePushFreeGlobal, engine.NodePushFreePercpu, engine.NodeDeleteReturn},
-		PushFree: {engine.NodePushFreePending, engine.NodePushFreeGlobal, engine.NodePushFreePercpu},
+		Lookup: {chart.LookupBegin, chart.LookupSetRef, chart.LookupFound, chart.LookupENOENT},
+		Delete: {chart.DeleteBegin, chart.DeleteUnlink, chart.DeleteENOENT, chart.DeleteLockFailed,
+			chart.PushFreePending, chart.PushFreeGlobal, chart.PushFreePercpu, chart.DeleteReturn},
+		PushFree: {chart.PushFreePending, chart.PushFreeGlobal, chart.PushFreePercpu},
 	}
 	for _, name := range []string{Lookup, Delete, PushFree} {
 		r, err := Companion(name)
@@ -197,7 +197,7 @@ func TestCompanions(t *testing.T) {
 			}
 		}
 		for _, n := range r.Nodes() {
-			if chartNodes[n.ID] {
+			if chart.IsChartNode(n.ID) {
 				t.Errorf("%s: chart node %s in a companion", name, n.ID)
 			}
 		}
@@ -213,10 +213,10 @@ func TestCompanions(t *testing.T) {
 	}
 }
 
-// renderKernelChart renders the kernel's own chart from ../shared/reference.
+// renderKernelChart renders the fixture in the kernel's own dialect.
 func renderKernelChart(t *testing.T) *Rendered {
 	t.Helper()
-	d, err := Parse("map_lru_hash_update.dot", readShared(t, kernelChart))
+	d, err := Parse("map_lru_hash_update.dot", readFixture(t, kernelDialect))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,16 +230,16 @@ func renderKernelChart(t *testing.T) *Rendered {
 func TestRenderKernelChart(t *testing.T) {
 	r := renderKernelChart(t)
 	groups := svgGroups(t, r.SVG())
-	for _, id := range engine.ChartNodes {
-		want := "lock-" + LockNone
-		if c, ok := engine.ChartColours[id]; ok {
+	for _, id := range chart.ChartNodes() {
+		want := "lock-" + chart.ClassNone
+		if c, ok := chart.Trace().Colours[id]; ok {
 			want = "lock-" + c
 		}
 		if !hasClass(groups[id], want) {
 			t.Errorf("node %s class %q, want %s", id, groups[id], want)
 		}
 	}
-	for _, e := range engine.ChartEdges {
+	for _, e := range chart.Edges {
 		if !hasClass(groups[e[0]+"->"+e[1]], KindChart) {
 			t.Errorf("edge %s->%s missing or not chart: %q", e[0], e[1], groups[e[0]+"->"+e[1]])
 		}

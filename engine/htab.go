@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -111,15 +112,15 @@ func (m *Map) htabLRUPushFree(c *opCtx, n int32) {
 func returnNode(err syscall.Errno) string {
 	switch err {
 	case 0:
-		return NodeReturn0
+		return chart.Return0
 	case syscall.EEXIST:
-		return NodeReturnEEXIST
+		return chart.ReturnEEXIST
 	case syscall.ENOENT:
-		return NodeReturnENOENT
+		return chart.ReturnENOENT
 	case syscall.ENOMEM:
-		return NodeReturnENOMEM
+		return chart.ReturnENOMEM
 	}
-	return NodeReturnEBUSY // the lock failed: -EBUSY, or -EDEADLK/-ETIMEDOUT since v6.15
+	return chart.ReturnEBUSY // the lock failed: -EBUSY, or -EDEADLK/-ETIMEDOUT since v6.15
 }
 
 func (m *Map) finishUpdate(c *opCtx, ret syscall.Errno) error {
@@ -141,10 +142,10 @@ func (m *Map) finishUpdate(c *opCtx, ret syscall.Errno) error {
 func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlags) error {
 	if flags > UpdateExist {
 		m.note(c, noteM2)
-		m.node(c, NodeUpdateReturnsEINVAL)
+		m.node(c, chart.UpdateEINVAL)
 		return syscall.EINVAL
 	}
-	m.node(c, NodeBegin)
+	m.node(c, chart.Begin)
 	hash, bi := m.Hash(key)
 	b := &m.buckets[bi]
 	lnew := m.preallocLRUPop(c, key, hash)
@@ -152,7 +153,7 @@ func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlag
 		return m.finishUpdate(c, syscall.ENOMEM)
 	}
 	m.elems[lnew].value = value
-	m.node(c, NodeUpdateHashmap)
+	m.node(c, chart.UpdateHashmap)
 	lold := int32(nilIdx)
 	ret := m.htabLockBucket(c, b, hash)
 	if ret == 0 {
@@ -186,10 +187,10 @@ func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlag
 func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlags) error {
 	if flags > UpdateExist {
 		m.note(c, noteM2)
-		m.node(c, NodeUpdateReturnsEINVAL)
+		m.node(c, chart.UpdateEINVAL)
 		return syscall.EINVAL
 	}
-	m.node(c, NodeBegin)
+	m.node(c, chart.Begin)
 	hash, bi := m.Hash(key)
 	b := &m.buckets[bi]
 	lnew := int32(nilIdx)
@@ -200,9 +201,9 @@ func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags Upda
 		}
 	} else {
 		m.gap(c, gapM10)
-		m.node(c, NodePercpuSkipPop)
+		m.node(c, chart.PercpuSkipPop)
 	}
-	m.node(c, NodeUpdateHashmap)
+	m.node(c, chart.UpdateHashmap)
 	ret := m.htabLockBucket(c, b, hash)
 	lold := int32(nilIdx)
 	if ret == 0 {
@@ -239,43 +240,43 @@ func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags Upda
 
 // htabLRUMapDeleteElem is htab_lru_map_delete_elem.
 func (m *Map) htabLRUMapDeleteElem(c *opCtx, key uint64) error {
-	m.node(c, NodeDeleteBegin)
+	m.node(c, chart.DeleteBegin)
 	hash, bi := m.Hash(key)
 	b := &m.buckets[bi]
 	if ret := m.htabLockBucket(c, b, hash); ret != 0 {
-		m.node(c, NodeDeleteLockFailed)
+		m.node(c, chart.DeleteLockFailed)
 		return ret
 	}
 	l := m.lookupElemRaw(b, hash, key)
 	if l != nilIdx {
-		m.node(c, NodeDeleteUnlink)
+		m.node(c, chart.DeleteUnlink)
 		m.hlistDel(c, l)
 	}
 	m.htabUnlockBucket(c, b, hash)
 	if l == nilIdx {
-		m.node(c, NodeDeleteENOENT)
+		m.node(c, chart.DeleteENOENT)
 		return syscall.ENOENT
 	}
 	m.htabLRUPushFree(c, l)
-	m.node(c, NodeDeleteReturn)
+	m.node(c, chart.DeleteReturn)
 	return nil
 }
 
 // htabLRUMapLookupElem is htab_lru_map_lookup_elem (from a program: sets the reference bit) or
 // htab_lru_map_lookup_elem_sys (from user space: does not). Lock-free, as under RCU.
 func (m *Map) htabLRUMapLookupElem(c *opCtx, key uint64, markRef bool) (uint64, error) {
-	m.node(c, NodeLookupBegin)
+	m.node(c, chart.LookupBegin)
 	hash, bi := m.Hash(key)
 	l := m.lookupElemRaw(&m.buckets[bi], hash, key)
 	if l == nilIdx {
-		m.node(c, NodeLookupENOENT)
+		m.node(c, chart.LookupENOENT)
 		return 0, syscall.ENOENT
 	}
 	if markRef {
-		m.node(c, NodeLookupSetRef)
+		m.node(c, chart.LookupSetRef)
 		m.setRef(c, l)
 	}
-	m.node(c, NodeLookupFound)
+	m.node(c, chart.LookupFound)
 	return m.elemValue(l, c.cpu), nil
 }
 

@@ -5,6 +5,7 @@ package engine
 import (
 	"strconv"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -67,8 +68,8 @@ func (m *Map) nodeMoveToFree(c *opCtx, l *bpfLRUList, n, freeList int32, tgtFree
 func (m *Map) setPendingFree(c *opCtx, n int32, lock *spinlock) {
 	m.nodes[n].pendingFree = 1
 	if c.traced() {
-		m.note(c, "rqspinlock: "+lock.ID()+" failed, so bpf_lru_push_free leaves element "+
-			strconv.Itoa(int(n))+" where it is ("+m.listName(m.nodes[n].on)+") marked pending_free; a flush, shrink or steal will reclaim it")
+		m.note(c, chart.Reason("M14", lock.ID()+" failed, so bpf_lru_push_free leaves element "+
+			strconv.Itoa(int(n))+" where it is ("+m.listName(m.nodes[n].on)+") marked pending_free; a flush, shrink or steal will reclaim it"))
 	}
 }
 
@@ -83,7 +84,7 @@ func (m *Map) clearPendingFree(c *opCtx, n int32) {
 		if on := m.listName(m.nodes[n].on); on != "" {
 			where = " from " + on
 		}
-		m.note(c, "pending_free element "+strconv.Itoa(int(n))+" is reclaimed"+where)
+		m.note(c, chart.Reason("M14", "pending_free element "+strconv.Itoa(int(n))+" is reclaimed"+where))
 	}
 }
 
@@ -247,16 +248,16 @@ const (
 func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tgtFreeType uint8) (int, shrinkResult) {
 	// Another CPU's lookup (or an interrupt) may set reference bits without a lock, which
 	// decides whether this step evicts (takes bucket locks) at all.
-	m.nodeArrive(c, NodeShrinkInactive, func() bool { return !m.wouldTryVictim(l, tgtNshrink) })
+	m.nodeArrive(c, chart.ShrinkInactive, func() bool { return !m.wouldTryVictim(l, tgtNshrink) })
 	nshrinked := m.shrinkInactive(c, l, tgtNshrink, freeList, tgtFreeType)
-	m.node(c, NodeShrink)
+	m.node(c, chart.Shrink)
 	if nshrinked > 0 {
 		return nshrinked, shrunkInactive
 	}
 	if !m.listEmpty(freeList) {
 		m.note(c, noteM4Forced)
 	}
-	m.node(c, NodeShrink2)
+	m.node(c, chart.Shrink2)
 	forceList := l.lists[typeInactive]
 	if m.listEmpty(forceList) {
 		forceList = l.lists[typeActive]
@@ -264,12 +265,12 @@ func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tg
 	if m.prof.LRULock == LRUResilientSpinlock {
 		// A push_free on another CPU may mark the tail pending_free without a lock: decide
 		// whether the step asks the hash table (takes a bucket lock) as the CPU arrives.
-		m.nodeArrive(c, NodeShrink3, func() bool {
+		m.nodeArrive(c, chart.Shrink3, func() bool {
 			t := m.nodes[forceList].prev
 			return t == forceList || m.nodes[t].pendingFree != 0
 		})
 	} else {
-		m.nodeIdle(c, NodeShrink3, m.listEmpty(forceList))
+		m.nodeIdle(c, chart.Shrink3, m.listEmpty(forceList))
 	}
 	for n := m.nodes[forceList].prev; n != forceList; {
 		prev := m.nodes[n].prev
@@ -310,7 +311,7 @@ func (m *Map) localListFlush(c *opCtx, l *bpfLRUList, loc *bpfLRULocallist) {
 // twice, so the first node harvested is the first popped (v6.8 pops the last one harvested).
 func (m *Map) listPopFreeToLocal(c *opCtx, loc *bpfLRULocallist) shrinkResult {
 	l := &m.global
-	m.node(c, NodePopFreeToLocal)
+	m.node(c, chart.PopFreeToLocal)
 	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
 		return refillFailed
 	}
@@ -333,7 +334,7 @@ func (m *Map) listPopFreeToLocal(c *opCtx, loc *bpfLRULocallist) shrinkResult {
 		}
 		n = next
 	}
-	m.node(c, NodeMoveToFree)
+	m.node(c, chart.MoveToFree)
 	res := shrunkInactive // "able to free target_free": the chart's Y edge goes the same way
 	if nfree < m.targetFree {
 		_, res = m.shrink(c, l, m.targetFree-nfree, localFree, typeLocalFree)
@@ -414,26 +415,26 @@ func (m *Map) popPendingAsksHtab(loc *bpfLRULocallist) bool {
 func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
 	l := &m.percpu[c.cpu]
 	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
-		m.gap(c, "rqspinlock: "+l.lock.ID()+" failed, so the pop returns NULL: -ENOMEM")
+		m.gap(c, chart.Reason("M14", l.lock.ID()+" failed, so the pop returns NULL: -ENOMEM"))
 		return nilIdx
 	}
 	m.note(c, noteM3)
-	m.node(c, NodePercpuRotate)
+	m.node(c, chart.PercpuRotate)
 	m.rotate(c, l)
 	free := l.lists[typeFree]
-	m.node(c, NodeLocalFreelistCheck)
-	via := NodeUseLocalNode
+	m.node(c, chart.LocalFreelistCheck)
+	via := chart.UseLocalNode
 	if m.listEmpty(free) {
-		m.node(c, NodeCommonLRUCheck) // N: per-CPU LRU
+		m.node(c, chart.CommonLRUCheck) // N: per-CPU LRU
 		_, res := m.shrink(c, l, percpuFreeTarget, free, typeFree)
 		switch res {
 		case shrunkInactive:
-			via = NodePopFreeToLocal2
+			via = chart.PopFreeToLocal2
 		case forceFreed:
-			m.node(c, NodeFreelistCheck2)
-			via = NodeFreelistCheck4
+			m.node(c, chart.FreelistCheck2)
+			via = chart.FreelistCheck4
 		case forceFailed:
-			m.node(c, NodeFreelistCheck2)
+			m.node(c, chart.FreelistCheck2)
 			via = ""
 		}
 	}
@@ -447,7 +448,7 @@ func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
 	}
 	m.unlock(c, &l.lock, trace.ClassLRU)
 	if n == nilIdx {
-		m.node(c, NodeCommonLRUCheck2) // N: no stealing in per-CPU LRU
+		m.node(c, chart.CommonLRUCheck2) // N: no stealing in per-CPU LRU
 	}
 	return n
 }
@@ -464,32 +465,32 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 	cpu := c.cpu
 	loc := &m.local[cpu]
 	if m.lruLock(c, &loc.lock, trace.ClassLocal) != 0 {
-		m.gap(c, "rqspinlock: "+loc.lock.ID()+" failed, so the pop returns NULL: -ENOMEM")
+		m.gap(c, chart.Reason("M14", loc.lock.ID()+" failed, so the pop returns NULL: -ENOMEM"))
 		return nilIdx
 	}
-	m.node(c, NodeLocalFreelistCheck)
+	m.node(c, chart.LocalFreelistCheck)
 	n := m.localListPopFree(c, loc)
 	if n != nilIdx {
-		m.node(c, NodeUseLocalNode)
+		m.node(c, chart.UseLocalNode)
 	} else {
-		m.node(c, NodeCommonLRUCheck) // Y: common LRU
+		m.node(c, chart.CommonLRUCheck) // Y: common LRU
 		res := m.listPopFreeToLocal(c, loc)
 		switch res {
 		case shrunkInactive:
-			m.node(c, NodePopFreeToLocal2)
+			m.node(c, chart.PopFreeToLocal2)
 		case forceFreed, forceFailed:
-			m.node(c, NodeFreelistCheck2)
+			m.node(c, chart.FreelistCheck2)
 		}
 		n = m.localListPopFree(c, loc)
 		switch {
 		case res == forceFreed:
-			m.node(c, NodeFreelistCheck4)
+			m.node(c, chart.FreelistCheck4)
 		case res == forceFailed && n != nilIdx:
 			m.gap(c, gapM4UseFree)
-			m.node(c, NodePopFreeToLocal2)
+			m.node(c, chart.PopFreeToLocal2)
 		case res == refillFailed && n != nilIdx:
 			m.gap(c, gapRefillFailedUse)
-			m.node(c, NodeUseLocalNode)
+			m.node(c, chart.UseLocalNode)
 		case res == refillFailed:
 			m.gap(c, gapRefillFailedSteal)
 		}
@@ -502,35 +503,35 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 		return n
 	}
 
-	m.node(c, NodeCommonLRUCheck2) // Y: steal
+	m.node(c, chart.CommonLRUCheck2) // Y: steal
 	resilient := m.prof.LRULock == LRUResilientSpinlock
 	first := loc.nextSteal
 	steal := first
 	for {
 		sl := &m.local[steal]
 		if m.lruLock(c, &sl.lock, trace.ClassRemote) == 0 {
-			m.node(c, NodeStealFree)
+			m.node(c, chart.StealFree)
 			n = m.localListPopFree(c, sl)
 			if n == nilIdx {
-				m.node(c, NodeStealPending)
+				m.node(c, chart.StealPending)
 				if resilient {
 					// Reference bits and pending_free flags change without this lock.
-					m.nodeArrive(c, NodeStealTryRemove, func() bool { return !m.popPendingAsksHtab(sl) })
+					m.nodeArrive(c, chart.StealTryRemove, func() bool { return !m.popPendingAsksHtab(sl) })
 				} else {
-					m.nodeIdle(c, NodeStealTryRemove, m.listEmpty(sl.lists[localPendingIdx]))
+					m.nodeIdle(c, chart.StealTryRemove, m.listEmpty(sl.lists[localPendingIdx]))
 				}
 				n = m.localListPopPending(c, sl)
 			}
 			m.unlock(c, &sl.lock, trace.ClassRemote)
 		} else {
-			m.gap(c, "rqspinlock: "+sl.lock.ID()+" failed: the steal skips CPU "+strconv.Itoa(steal))
+			m.gap(c, chart.Reason("M14", sl.lock.ID()+" failed: the steal skips CPU "+strconv.Itoa(steal)))
 		}
 		steal = (steal + 1) % m.ncpus // cpumask_next_wrap over the possible CPUs
-		m.node(c, NodeStole)
+		m.node(c, chart.Stole)
 		if n != nilIdx {
 			break
 		}
-		m.node(c, NodeIteratedAll)
+		m.node(c, chart.IteratedAll)
 		if steal == first {
 			break
 		}
@@ -540,7 +541,7 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 		m.emit(c, trace.Event{Kind: trace.KindNextSteal, Value: uint64(steal)})
 	}
 	if n != nilIdx {
-		m.node(c, NodeUseStolen)
+		m.node(c, chart.UseStolen)
 		if m.lruLock(c, &loc.lock, trace.ClassLocal) != 0 {
 			// Not orphaned: onto this CPU's free_llist, lock-free, for its next pop.
 			nd := &m.nodes[n]
@@ -548,7 +549,7 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 			nd.ref = 0
 			m.clearPendingFree(c, n)
 			m.listMove(c, n, loc.lists[localFreeIdx])
-			m.gap(c, "rqspinlock: "+loc.lock.ID()+" failed after the steal: the stolen node goes onto this CPU's local free list and the pop returns NULL: -ENOMEM")
+			m.gap(c, chart.Reason("M14", loc.lock.ID()+" failed after the steal: the stolen node goes onto this CPU's local free list and the pop returns NULL: -ENOMEM"))
 			return nilIdx
 		}
 		m.localListAddPending(c, loc, cpu, n, hash)
@@ -579,7 +580,7 @@ func (m *Map) commonPushFree(c *opCtx, n int32) {
 		owner := int(nd.cpu)
 		loc := &m.local[owner]
 		class := localClass(c, owner)
-		m.node(c, NodePushFreePending)
+		m.node(c, chart.PushFreePending)
 		if m.lruLock(c, &loc.lock, class) != 0 {
 			m.setPendingFree(c, n, &loc.lock)
 			return
@@ -609,7 +610,7 @@ func (m *Map) listPushFree(c *opCtx, l *bpfLRUList, n int32) {
 		m.warn(c, "bpf_lru_list_push_free")
 		return
 	}
-	m.node(c, NodePushFreeGlobal)
+	m.node(c, chart.PushFreeGlobal)
 	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
 		m.setPendingFree(c, n, &l.lock)
 		return
@@ -621,7 +622,7 @@ func (m *Map) listPushFree(c *opCtx, l *bpfLRUList, n int32) {
 // percpuPushFree is bpf_percpu_lru_push_free: back to the free list of the CPU that owns it.
 func (m *Map) percpuPushFree(c *opCtx, n int32) {
 	l := &m.percpu[m.nodes[n].cpu]
-	m.node(c, NodePushFreePercpu)
+	m.node(c, chart.PushFreePercpu)
 	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
 		m.setPendingFree(c, n, &l.lock)
 		return

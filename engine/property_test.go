@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -43,10 +44,10 @@ func testSeed(t *testing.T) uint64 {
 var debugProps = false
 
 var interruptPoints = []string{
-	NodeLocalFreelistCheck, NodePopFreeToLocal, NodeShrinkInactive, NodeShrink3, NodeStealFree,
-	NodeStealTryRemove, NodeUpdateHashmap, NodeUseLocalNode, NodeCommonLRUCheck,
+	chart.LocalFreelistCheck, chart.PopFreeToLocal, chart.ShrinkInactive, chart.Shrink3, chart.StealFree,
+	chart.StealTryRemove, chart.UpdateHashmap, chart.UseLocalNode, chart.CommonLRUCheck,
 	"lru.global", "cpu0.local", "cpu1.local", "cpu0.lru", "htab.bucket[0]", "htab.bucket[1]",
-	NodeDeleteBegin, NodeLookupBegin, NodePushFreePending, NodePushFreeGlobal,
+	chart.DeleteBegin, chart.LookupBegin, chart.PushFreePending, chart.PushFreeGlobal,
 }
 
 func randomOp(r *rand.Rand, idx, ncpus int, keys uint64) Op {
@@ -124,7 +125,7 @@ func TestPropertyRandomPrograms(t *testing.T) {
 func runRandomProgram(seed uint64, nops int) (err error) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	typ, flags, ncpus, entries, prof := randomMapConfig(r, 300)
-	vt := &validatingTracer{v: trace.NewValidator(Chart(), flags&NoCommonLRU != 0)}
+	vt := &validatingTracer{v: trace.NewValidator(chart.Trace(), flags&NoCommonLRU != 0)}
 	m, err := NewMap(MapSpec{Type: typ, MaxEntries: entries, Flags: flags, Seed: r.Uint32()}, Options{CPUs: ncpus, Profile: prof, Tracer: vt})
 	if err != nil {
 		return err

@@ -10,16 +10,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/trace"
 )
-
-// scenarioTimeLimit is how long one bundled scenario may take to run (with the invariant
-// checker after every operation, under -race on a slow machine). They take milliseconds.
-const scenarioTimeLimit = 10 * time.Second
 
 var kebabCase = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
@@ -43,7 +38,7 @@ func newChartCoverage() *chartCoverage {
 // add folds one scenario's trace in. An edge counts when two consecutive chart-node events of
 // the same operation are joined by it with no gap event between them.
 func (cv *chartCoverage) add(name string, events []trace.Event) {
-	chart := engine.Chart()
+	ch := chart.Trace()
 	type opPos struct {
 		last string   // last chart node of the op, "" before the first
 		gaps []string // the gap events since then (their mismatch items)
@@ -60,14 +55,14 @@ func (cv *chartCoverage) add(name string, events []trace.Event) {
 			item, _, _ := strings.Cut(ev.Reason, ":")
 			st.gaps = append(st.gaps, item)
 		case trace.KindNode:
-			if !chart.Nodes[ev.Node] {
+			if !ch.Nodes[ev.Node] {
 				continue // a node of lruviz's own diagrams
 			}
 			firstIn(cv.nodes, ev.Node, name)
-			if _, ok := engine.ChartColours[ev.Node]; ok && !ev.Idle {
+			if _, ok := ch.Colours[ev.Node]; ok && !ev.Idle {
 				firstIn(cv.coloured, ev.Node, name)
 			}
-			if e := [2]string{st.last, ev.Node}; st.last != "" && chart.Edges[e] {
+			if e := [2]string{st.last, ev.Node}; st.last != "" && ch.Edges[e] {
 				if len(st.gaps) == 0 {
 					firstIn(cv.edges, e, name)
 				} else {
@@ -94,12 +89,12 @@ func firstIn[K comparable](m map[K]string, k K, name string) {
 // missing lists what the chart has and the traces did not reach, one item a line.
 func (cv *chartCoverage) missing() []string {
 	var out []string
-	for _, n := range engine.ChartNodes {
+	for _, n := range chart.ChartNodes() {
 		if _, ok := cv.nodes[n]; !ok {
 			out = append(out, "node "+n)
 		}
 	}
-	for _, e := range engine.ChartEdges {
+	for _, e := range chart.Edges {
 		k := [2]string{e[0], e[1]}
 		if _, ok := cv.edges[k]; !ok {
 			item := "edge " + e[0] + " -> " + e[1]
@@ -115,13 +110,13 @@ func (cv *chartCoverage) missing() []string {
 		}
 	}
 	var coloured []string
-	for n := range engine.ChartColours {
+	for n := range chart.Trace().Colours {
 		coloured = append(coloured, n)
 	}
 	sort.Strings(coloured)
 	for _, n := range coloured {
 		if _, ok := cv.coloured[n]; !ok {
-			out = append(out, "coloured node "+n+" (class "+engine.ChartColours[n]+") never reached without idle")
+			out = append(out, "coloured node "+n+" (class "+chart.Trace().Colours[n]+") never reached without idle")
 		}
 	}
 	return out
@@ -146,12 +141,8 @@ func runBundled(t *testing.T, name string) (*File, *Failure, []trace.Event) {
 		t.Fatalf("map: %v", err)
 	}
 	m.SetChecks(true)
-	start := time.Now()
 	fail := Run(f, m, nil)
-	if d := time.Since(start); d > scenarioTimeLimit {
-		t.Errorf("took %v to run, more than %v", d, scenarioTimeLimit)
-	}
-	v := trace.NewValidator(engine.Chart(), f.Map.NoCommonLRU)
+	v := trace.NewValidator(chart.Trace(), f.Map.NoCommonLRU)
 	for _, ev := range rec.Events {
 		if err := v.Event(ev); err != nil {
 			t.Fatalf("trace rule broken: %v", err)
@@ -204,7 +195,7 @@ func TestBundledScenariosCoverChart(t *testing.T) {
 			strings.Join(miss, "\n  "))
 	}
 	if testing.Verbose() {
-		for _, e := range engine.ChartEdges {
+		for _, e := range chart.Edges {
 			t.Logf("edge %s -> %s: first in %s", e[0], e[1], cv.edges[[2]string{e[0], e[1]}])
 		}
 	}
@@ -219,37 +210,37 @@ func TestChartCoverageCounting(t *testing.T) {
 	}
 	cv := newChartCoverage()
 	cv.add("x", []trace.Event{
-		ev(0, trace.KindNode, engine.NodeBegin, false),
-		ev(1, trace.KindNode, engine.NodeBegin, false), // another op, interleaved
-		ev(0, trace.KindNode, engine.NodePercpuRotate, false),
-		ev(0, trace.KindNode, engine.NodeLocalFreelistCheck, false),
+		ev(0, trace.KindNode, chart.Begin, false),
+		ev(1, trace.KindNode, chart.Begin, false), // another op, interleaved
+		ev(0, trace.KindNode, chart.PercpuRotate, false),
+		ev(0, trace.KindNode, chart.LocalFreelistCheck, false),
 		ev(1, trace.KindGap, "", false),
-		ev(1, trace.KindNode, engine.NodeLocalFreelistCheck, false),
-		ev(0, trace.KindNode, engine.NodeCommonLRUCheck, false),
-		ev(0, trace.KindNode, engine.NodeShrinkInactive, true),
+		ev(1, trace.KindNode, chart.LocalFreelistCheck, false),
+		ev(0, trace.KindNode, chart.CommonLRUCheck, false),
+		ev(0, trace.KindNode, chart.ShrinkInactive, true),
 	})
-	if cv.edges[[2]string{engine.NodeBegin, engine.NodeLocalFreelistCheck}] != "x" {
+	if cv.edges[[2]string{chart.Begin, chart.LocalFreelistCheck}] != "x" {
 		t.Error("begin -> local_freelist_check with only an own node between did not count")
 	}
-	if cv.edges[[2]string{engine.NodeCommonLRUCheck, engine.NodeShrinkInactive}] != "x" {
+	if cv.edges[[2]string{chart.CommonLRUCheck, chart.ShrinkInactive}] != "x" {
 		t.Error("an edge into an idle node did not count")
 	}
-	if _, ok := cv.coloured[engine.NodeShrinkInactive]; ok {
+	if _, ok := cv.coloured[chart.ShrinkInactive]; ok {
 		t.Error("an idle coloured node counted as coloured")
 	}
-	if _, ok := cv.coloured[engine.NodeLocalFreelistCheck]; !ok {
+	if _, ok := cv.coloured[chart.LocalFreelistCheck]; !ok {
 		t.Error("a coloured node without idle did not count")
 	}
 	cv2 := newChartCoverage()
 	cv2.add("y", []trace.Event{
-		ev(0, trace.KindNode, engine.NodeBegin, false),
+		ev(0, trace.KindNode, chart.Begin, false),
 		ev(0, trace.KindGap, "", false),
-		ev(0, trace.KindNode, engine.NodeLocalFreelistCheck, false),
+		ev(0, trace.KindNode, chart.LocalFreelistCheck, false),
 	})
 	if len(cv2.edges) != 0 {
 		t.Errorf("a step across a gap counted as an edge: %v", cv2.edges)
 	}
-	if miss := cv2.missing(); len(miss) != len(engine.ChartNodes)-2+len(engine.ChartEdges)+len(engine.ChartColours)-1 {
+	if miss := cv2.missing(); len(miss) != len(chart.ChartNodes())-2+len(chart.Edges)+len(chart.Trace().Colours)-1 {
 		t.Errorf("missing() lists %d items:\n%s", len(miss), strings.Join(miss, "\n"))
 	}
 }
@@ -293,5 +284,30 @@ func TestBundledScenarioNames(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("..", "scenarios")); err != nil {
 		t.Logf("scenarios directory not found from the test (%v); checked the embedded list only", err)
+	}
+}
+
+// BenchmarkBundledScenarios runs every bundled scenario (but the load test's) with a recorder,
+// as the explorer computes them: what a newcomer's machine spends on each.
+func BenchmarkBundledScenarios(b *testing.B) {
+	for _, name := range scenarios.Names() {
+		if name == "load-100k" {
+			continue
+		}
+		src, _ := scenarios.Source(name)
+		f, err := Parse(name+".lru", src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m, err := NewMap(f, &trace.Recorder{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				Run(f, m, nil)
+			}
+		})
 	}
 }

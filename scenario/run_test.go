@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/trace"
@@ -28,7 +29,7 @@ func runText(t *testing.T, src string) (*Failure, []string, []trace.Event) {
 	m.SetChecks(true)
 	var lines []string
 	fail := Run(f, m, func(op *Op, res string) { lines = append(lines, op.String()+" -> "+res) })
-	v := trace.NewValidator(engine.Chart(), f.Map.NoCommonLRU)
+	v := trace.NewValidator(chart.Trace(), f.Map.NoCommonLRU)
 	for _, ev := range rec.Events {
 		if err := v.Event(ev); err != nil {
 			t.Fatalf("trace rule broken: %v", err)

@@ -16,6 +16,19 @@ type Chart struct {
 	Colours     map[string]string // node -> lock class
 	Returns     map[string]string // op_end result -> return node
 	PercpuLocal string            // the class that satisfies "local" in a per-CPU LRU map
+	// Reasons holds the codes of the mismatch catalogue ("M4"): every gap's reason must start
+	// with one ("M4: ..."), so that whatever shows a gap can say why.
+	Reasons map[string]bool
+}
+
+// ReasonCode returns the catalogue code a gap's or note's reason starts with ("M4" of "M4: ..."),
+// or "" if it starts with none of c.Reasons.
+func (c Chart) ReasonCode(reason string) string {
+	code, _, ok := strings.Cut(reason, ":")
+	if !ok || !c.Reasons[code] {
+		return ""
+	}
+	return code
 }
 
 // Validator checks a trace, event by event, against the rules of contracts section 3:
@@ -25,6 +38,9 @@ type Chart struct {
 //  2. at a coloured node the CPU holds, takes or fails to take a lock of that class, unless
 //     the node event says idle;
 //  3. every lock is released by the operation that took it, and none is held at op_end.
+//
+// Besides, every gap must name its entry of the mismatch catalogue (Chart.Reasons), and a note
+// that starts with a code ("M9: ...") must name one that exists.
 //
 // Operations that end with DEADLOCK are exempt from rules 1 and 3. Seq must count from 0.
 type Validator struct {
@@ -106,7 +122,14 @@ func (v *Validator) Event(ev Event) error {
 			}
 		}
 	case KindGap:
+		if v.chart.ReasonCode(ev.Reason) == "" {
+			return fmt.Errorf("seq %d: op %d's gap gives no reason of the mismatch catalogue: %q", ev.Seq, ev.Op, ev.Reason)
+		}
 		st.gap = true
+	case KindNote:
+		if code, _, ok := strings.Cut(ev.Reason, ":"); ok && len(code) <= 4 && strings.HasPrefix(code, "M") && !v.chart.Reasons[code] {
+			return fmt.Errorf("seq %d: op %d's note cites %s, which the mismatch catalogue does not have", ev.Seq, ev.Op, code)
+		}
 	case KindLock, KindLockFailed:
 		if st.colour != "" && ev.Class == st.colour {
 			st.colour = ""

@@ -8,8 +8,10 @@ package web
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import "github.com/a-h/templ"
-import templruntime "github.com/a-h/templ/runtime"
+import (
+	"github.com/a-h/templ"
+	templruntime "github.com/a-h/templ/runtime"
+)
 
 // Page is the explorer: the chart, the controls, the state panels, the timeline and the
 // editor. Everything moving is drawn by static/app.js from the websocket's messages. follow is

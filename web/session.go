@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/lruviz/lruviz/diagrams"
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/trace"
 )
@@ -305,18 +305,18 @@ func (ss *session) fail(req, format string, args ...any) error {
 }
 
 type helloMsg struct {
-	Type      string              `json:"type"`
-	Version   int                 `json:"version"`
-	Nodes     []string            `json:"nodes"`
-	Locks     []diagrams.LockInfo `json:"locks"`
-	Scenarios []scenarioInfo      `json:"scenarios"`
-	Default   string              `json:"default"`
-	Limits    map[string]int      `json:"limits"`
+	Type      string           `json:"type"`
+	Version   int              `json:"version"`
+	Nodes     []string         `json:"nodes"`
+	Locks     []chart.KeyEntry `json:"locks"`
+	Scenarios []scenarioInfo   `json:"scenarios"`
+	Default   string           `json:"default"`
+	Limits    map[string]int   `json:"limits"`
 }
 
 func (ss *session) hello() error {
 	s := ss.srv
-	err := ss.write(helloMsg{Type: "hello", Version: ProtocolVersion, Nodes: s.nodes, Locks: diagrams.Locks,
+	err := ss.write(helloMsg{Type: "hello", Version: ProtocolVersion, Nodes: s.nodes, Locks: chart.Key,
 		Scenarios: scenarioList(), Default: s.opts.Scenario,
 		Limits: map[string]int{"message_bytes": maxMessage, "entries": MaxEntries, "events": s.limits.events,
 			"ops": s.limits.ops, "cpus": scenario.MaxCPUs, "speed": maxSpeed, "connections": s.maxConns,

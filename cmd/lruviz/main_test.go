@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/trace"
 )
@@ -96,7 +96,7 @@ func TestTraceEveryBundledScenario(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		v := trace.NewValidator(engine.Chart(), h.Map.NoCommonLRU)
+		v := trace.NewValidator(chart.Trace(), h.Map.NoCommonLRU)
 		for _, ev := range evs {
 			if err := v.Event(ev); err != nil {
 				t.Fatalf("%s: %v", name, err)
