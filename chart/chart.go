@@ -132,6 +132,8 @@ func codes(file string, fns []string) []Code {
 type Node struct {
 	ID   string `json:"id"`
 	Kind Kind   `json:"kind"`
+	// Title says in one line what the code does or decides there.
+	Title string `json:"title"`
 	// Chart says the kernel's flowchart has this node; false for lruviz's own.
 	Chart bool `json:"chart"`
 	// Diagrams are the drawings the node appears on, the one it belongs to first.
@@ -388,5 +390,66 @@ func Trace() trace.Chart {
 	for _, m := range Mismatches {
 		c.Reasons[m.Code] = true
 	}
+	c.Titles = map[string]string{}
+	c.Mismatch = map[string]string{}
+	for _, n := range Nodes {
+		c.Titles[n.ID] = n.Title
+		if n.Mismatch != "" {
+			c.Mismatch[n.ID] = n.Mismatch
+		}
+	}
 	return c
+}
+
+// titles are the nodes' one-line descriptions: what the code does or decides there, in our
+// words. Trace descriptions and the explorer use them; the drawings have longer labels.
+var titles = map[string]string{
+	Begin:              "an update begins",
+	UpdateEINVAL:       "flags above BPF_EXIST: -EINVAL before any LRU work",
+	PercpuRotate:       "per-CPU LRU: rotate this CPU's lists before popping",
+	PercpuSkipPop:      "LRU_PERCPU_HASH with BPF_EXIST: no node is popped",
+	LocalFreelistCheck: "is there a node on this CPU's free list?",
+	UseLocalNode:       "take it: onto this CPU's pending list (per-CPU LRU: its inactive list)",
+	CommonLRUCheck:     "common LRU (no BPF_F_NO_COMMON_LRU)?",
+	PopFreeToLocal:     "refill: flush pending, rotate the global lists, move free nodes here",
+	MoveToFree:         "did the refill move a whole batch?",
+	ShrinkInactive:     "evict unreferenced nodes from the inactive tail for the rest",
+	Shrink:             "did that evict any?",
+	Shrink2:            "force: take the inactive list (or the active one), ignoring reference bits",
+	Shrink3:            "delete nodes from the hash table, tail first, until one goes",
+	FreelistCheck2:     "did the forced eviction free one?",
+	FreelistCheck4:     "take the force-evicted node",
+	PopFreeToLocal2:    "take a refilled node",
+	CommonLRUCheck2:    "common LRU, so try stealing?",
+	StealFree:          "steal round: a node on this CPU's free list?",
+	StealPending:       "steal round: pick from its pending tail, unreferenced first",
+	StealTryRemove:     "steal round: delete that node from the hash table",
+	Stole:              "steal round: got one?",
+	IteratedAll:        "steal round: back at the first CPU?",
+	UseStolen:          "take the stolen node onto this CPU's pending list; next_steal moves on",
+	UpdateHashmap:      "lock the key's bucket, look the key up, check the flags, link",
+	PushFreePending:    "give the node back: still pending, to its owner's local free list",
+	PushFreeGlobal:     "give the node back: to the global free list",
+	PushFreePercpu:     "give the node back: to its CPU's free list (per-CPU LRU)",
+	PushFreeDone:       "the node is given back",
+	Return0:            "return 0",
+	ReturnEBUSY:        "the bucket lock failed: return its error",
+	ReturnEEXIST:       "return -EEXIST (BPF_NOEXIST, key present)",
+	ReturnENOENT:       "return -ENOENT (BPF_EXIST, key absent)",
+	ReturnENOMEM:       "return -ENOMEM: no node to be had",
+	LookupBegin:        "a lookup walks the key's bucket",
+	LookupSetRef:       "a BPF program's lookup sets the reference bit",
+	LookupFound:        "return the value",
+	LookupENOENT:       "return -ENOENT: no such key",
+	DeleteBegin:        "a delete locks the key's bucket",
+	DeleteLockFailed:   "the bucket lock failed: return its error",
+	DeleteUnlink:       "found: unlink it from the bucket",
+	DeleteENOENT:       "no such key: unlock, return -ENOENT",
+	DeleteReturn:       "return 0",
+}
+
+func init() {
+	for i := range Nodes {
+		Nodes[i].Title = titles[Nodes[i].ID]
+	}
 }

@@ -52,6 +52,9 @@ func TestChartShape(t *testing.T) {
 				t.Errorf("node %s cites %s, which the catalogue does not have", n.ID, n.Mismatch)
 			}
 		}
+		if n.Title == "" {
+			t.Errorf("node %s has no title", n.ID)
+		}
 		if len(n.Code) == 0 {
 			t.Errorf("node %s names no kernel code", n.ID)
 		}

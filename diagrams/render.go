@@ -99,6 +99,23 @@ func (r *Rendered) Nodes() []NodeInfo { return slices.Clone(r.nodes) }
 // Edges returns the visible edges in file order.
 func (r *Rendered) Edges() []EdgeInfo { return slices.Clone(r.edges) }
 
+// HasNode reports whether the diagram draws node id as a step (a node of the chart or ours,
+// not of the legend): trace.Timeline.Path projects an operation's steps onto it.
+func (r *Rendered) HasNode(id string) bool {
+	_, ok := r.lock[id]
+	return ok
+}
+
+// HasEdge reports whether the diagram draws a visible edge from -> to.
+func (r *Rendered) HasEdge(from, to string) bool {
+	for i := range r.edges {
+		if r.edges[i].From == from && r.edges[i].To == to {
+			return true
+		}
+	}
+	return false
+}
+
 // Lock returns the lock class of node id's colour, and whether the diagram has such a node.
 func (r *Rendered) Lock(id string) (string, bool) {
 	c, ok := r.lock[id]

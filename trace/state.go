@@ -61,6 +61,7 @@ type elemState struct {
 	hnext      int32 // next element in the bucket chain, -1 at its end
 	bucket     int32 // -1 when not linked
 	list       int32 // -1 when on no list (in some CPU's hands)
+	hold       int16 // on no list: the CPU whose hands it is in; -1 on a list
 	ref        bool
 	linked     bool
 }
@@ -130,8 +131,12 @@ type View struct {
 	// for the list head.
 	Rotation  map[string]int `json:"rotation"`
 	NextSteal []int          `json:"next_steal,omitempty"` // by CPU; common LRU only
-	Locks     []LockHold     `json:"locks"`
-	CPUs      []CPUState     `json:"cpus"`
+	// Hands holds, by CPU, the elements that CPU has taken off every list and not yet put on
+	// one (a node just popped or stolen): every element is on exactly one list or in one CPU's
+	// hands. Empty between operations.
+	Hands [][]int    `json:"hands,omitempty"`
+	Locks []LockHold `json:"locks"`
+	CPUs  []CPUState `json:"cpus"`
 	// Results holds the result of every finished operation as op_end gives it, indexed by
 	// operation: "" for an operation that has not finished. It ends at the last finished one.
 	Results []string `json:"results"`
@@ -202,7 +207,7 @@ func NewState(h Header) *State {
 	}
 	s.elems = make([]elemState, h.Elems)
 	for i := range s.elems {
-		s.elems[i] = elemState{next: -1, prev: -1, hnext: -1, bucket: -1, list: -1}
+		s.elems[i] = elemState{next: -1, prev: -1, hnext: -1, bucket: -1, list: -1, hold: -1}
 	}
 	if s.percpuValues {
 		s.pcpu = make([]uint64, h.Elems*s.cpus)
@@ -468,6 +473,9 @@ func (s *State) move(ev *Event) error {
 	}
 	if to >= 0 {
 		s.listAdd(i, to)
+		e.hold = -1
+	} else {
+		e.hold = int16(ev.CPU) // off every list: in this CPU's hands until it puts it down
 	}
 	e.ref, e.key = ev.Ref, ev.Key
 	return nil
@@ -597,6 +605,10 @@ func (s *State) Elem(i int) ElemState {
 	return out
 }
 
+// Holder returns the CPU in whose hands element i is (taken off every list), or -1 when it is
+// on a list.
+func (s *State) Holder(i int) int { return int(s.elems[i].hold) }
+
 // ElemList returns the name of the list element i is on, "" if none.
 func (s *State) ElemList(i int) string {
 	if l := s.elems[i].list; l >= 0 {
@@ -707,6 +719,14 @@ func (s *State) View() *View {
 	for _, n := range s.nextSteal {
 		v.NextSteal = append(v.NextSteal, int(n))
 	}
+	for i := range s.elems {
+		if h := s.elems[i].hold; h >= 0 {
+			if v.Hands == nil {
+				v.Hands = make([][]int, s.cpus)
+			}
+			v.Hands[h] = append(v.Hands[h], i)
+		}
+	}
 	for c := range v.CPUs {
 		v.CPUs[c].Stack = s.Stack(c)
 		if v.CPUs[c].Stack == nil {
@@ -754,7 +774,7 @@ func StateFromView(h Header, v *View) (*State, error) {
 		s.lists[l] = listHead{-1, -1, 0}
 	}
 	for i := range s.elems {
-		s.elems[i] = elemState{next: -1, prev: -1, hnext: -1, bucket: -1, list: -1}
+		s.elems[i] = elemState{next: -1, prev: -1, hnext: -1, bucket: -1, list: -1, hold: -1}
 	}
 	seen := make([]string, len(s.elems))
 	for li, ls := range v.Lists {
@@ -778,9 +798,23 @@ func StateFromView(h Header, v *View) (*State, error) {
 			s.listAdd(int32(i), l)
 		}
 	}
+	if len(v.Hands) != 0 && len(v.Hands) != s.cpus {
+		return nil, fmt.Errorf("hands of %d CPUs for a map of %d", len(v.Hands), s.cpus)
+	}
+	for c, hand := range v.Hands {
+		for _, i := range hand {
+			if i < 0 || i >= len(s.elems) || seen[i] != "" || s.elems[i].hold >= 0 {
+				return nil, fmt.Errorf("cpu %d holds element %d, which is on a list, held twice or does not exist", c, i)
+			}
+			s.elems[i].hold = int16(c)
+		}
+	}
 	for i, ve := range v.Elems {
 		if seen[i] == "" && ve.List != -1 {
 			return nil, fmt.Errorf("element %d is on no list but says list %d", i, ve.List)
+		}
+		if seen[i] == "" && s.elems[i].hold < 0 && len(v.Hands) != 0 {
+			return nil, fmt.Errorf("element %d is on no list and in no CPU's hands", i)
 		}
 		e := &s.elems[i]
 		e.key, e.value, e.ref, e.linked = ve.Key, ve.Value, ve.Ref, ve.Linked
@@ -932,8 +966,6 @@ type opResult struct {
 
 const resultChunk = 64
 
-// unsafeSizeofChunk is the size of a chunk of results, for memory estimates.
-const unsafeSizeofChunk = unsafe.Sizeof([resultChunk]opResult{})
 
 // resultLog is the results of the finished operations, in the order they finished. It grows
 // with the trace, so snapshots share it: full chunks are never written again and are shared by

@@ -19,6 +19,11 @@ type Chart struct {
 	// Reasons holds the codes of the mismatch catalogue ("M4"): every gap's reason must start
 	// with one ("M4: ..."), so that whatever shows a gap can say why.
 	Reasons map[string]bool
+	// Titles says in one line what each node (of the chart or ours) stands for.
+	Titles map[string]string
+	// Mismatch gives, for each node of our own drawings, the catalogue entry it draws (M9 for
+	// the push-back): the reason a path that passes it is not the chart's.
+	Mismatch map[string]string
 }
 
 // ReasonCode returns the catalogue code a gap's or note's reason starts with ("M4" of "M4: ..."),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/trace"
 )
@@ -273,11 +274,14 @@ func TestWebsocketSession(t *testing.T) {
 	// Back: a state at position 2, equal to the fold's.
 	w.send(map[string]any{"type": "step", "n": -1})
 	st := w.recv()
-	cur, _ := trace.NewCursor(ref.Header, ref.Events, 0)
+	tl, err := trace.NewTimeline(ref.Header, ref.Events, chart.Trace(), trace.TimelineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st.Type != "state" || st.Position != 2 {
 		t.Fatalf("step back: %.200s", st.raw)
 	}
-	wantView, _ := json.Marshal(cur.Seek(2).View())
+	wantView, _ := json.Marshal(tl.StateAt(2, nil).View())
 	gotView, _ := json.Marshal(st.State)
 	if string(gotView) != string(wantView) {
 		t.Errorf("state at 2:\n%s\nwant\n%s", gotView, wantView)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/scenarios"
@@ -118,9 +119,20 @@ func curRandomScenario(r *rand.Rand, nops int) []byte {
 	return []byte(b.String())
 }
 
-// TestCursorMatchesFold checks on random traces that the state a cursor gives at any position,
-// reached by seeks and steps in any order, is the one a straight fold from the start gives.
-func TestCursorMatchesFold(t *testing.T) {
+// newTimeline derives a trace's timeline with the chart's facts.
+func newTimeline(tb testing.TB, h trace.Header, evs []trace.Event, budget int) *trace.Timeline {
+	tb.Helper()
+	tl, err := trace.NewTimeline(h, evs, chart.Trace(), trace.TimelineOptions{SnapshotBudget: budget})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tl
+}
+
+// TestTimelineStateMatchesFold checks on random traces that the state the timeline gives at any
+// position, reached by seeks and steps in any order and reusing the last state, is the one a
+// straight fold from the start gives.
+func TestTimelineStateMatchesFold(t *testing.T) {
 	seed := curTestSeed(t)
 	traces := 30
 	if testing.Short() {
@@ -147,33 +159,36 @@ func curCheck(r *rand.Rand, h trace.Header, evs []trace.Event) error {
 		}
 		ref[i+1] = st.Clone()
 	}
-	every := 1 + r.IntN(64)
-	c, err := trace.NewCursor(h, evs, every)
+	// A small budget: snapshots far apart, so that StateAt replays between them.
+	tl, err := trace.NewTimeline(h, evs, chart.Trace(), trace.TimelineOptions{SnapshotBudget: 1 + r.IntN(1<<16)})
 	if err != nil {
 		return err
 	}
-	if c.Position() != 0 || c.Len() != len(evs) {
-		return fmt.Errorf("new cursor at %d of %d, want 0 of %d", c.Position(), c.Len(), len(evs))
+	if tl.Len() != len(evs) {
+		return fmt.Errorf("timeline of %d events, want %d", tl.Len(), len(evs))
 	}
 	views := 0
-	check := func(how string, s *trace.State, want int) error {
-		if s != c.State() || c.Position() != want || s.Position() != want {
-			return fmt.Errorf("%s: cursor at %d, state at %d, want %d", how, c.Position(), s.Position(), want)
+	var cur *trace.State
+	check := func(how string, want int) error {
+		cur = tl.StateAt(want, cur)
+		if cur.Position() != want {
+			return fmt.Errorf("%s: state at %d, want %d", how, cur.Position(), want)
 		}
-		if !s.Equal(ref[want]) {
-			return fmt.Errorf("%s (every=%d): state at %d differs from the fold:\n got  %+v\n want %+v", how, every, want, s.View(), ref[want].View())
+		if !cur.Equal(ref[want]) {
+			return fmt.Errorf("%s (every=%d): state at %d differs from the fold:\n got  %+v\n want %+v", how, tl.SnapshotEvery(), want, cur.View(), ref[want].View())
 		}
 		// Equal looks at the representation; now and then compare what the UI gets, too.
-		if views++; views%50 == 0 && !reflect.DeepEqual(s.View(), ref[want].View()) {
-			return fmt.Errorf("%s (every=%d): view at %d differs from the fold's", how, every, want)
+		if views++; views%50 == 0 && !reflect.DeepEqual(cur.View(), ref[want].View()) {
+			return fmt.Errorf("%s (every=%d): view at %d differs from the fold's", how, tl.SnapshotEvery(), want)
 		}
 		return nil
 	}
 	for _, p := range r.Perm(len(evs) + 1) {
-		if err := check("seek "+strconv.Itoa(p), c.Seek(p), p); err != nil {
+		if err := check("seek "+strconv.Itoa(p), p); err != nil {
 			return err
 		}
 	}
+	pos := 0
 	for range 300 {
 		var n int
 		switch x := r.IntN(10); {
@@ -181,74 +196,27 @@ func curCheck(r *rand.Rand, h trace.Header, evs []trace.Event) error {
 			n = -1
 		case x < 6:
 			n = 1
-		case x < 9:
-			n = r.IntN(4*every+1) - 2*every
 		default:
-			n = []int{math.MinInt, math.MaxInt, -len(evs) - 1, len(evs) + 1}[r.IntN(4)]
+			n = r.IntN(4*tl.SnapshotEvery()+1) - 2*tl.SnapshotEvery()
 		}
-		want := max(0, min(len(evs), c.Position()+max(-len(evs)-1, min(n, len(evs)+1))))
-		if err := check("step "+strconv.Itoa(n), c.Step(n), want); err != nil {
+		pos = max(0, min(len(evs), pos+n))
+		if err := check("step "+strconv.Itoa(n), pos); err != nil {
 			return err
 		}
+	}
+	// Beyond either end: clamped.
+	if s := tl.StateAt(-5, nil); s.Position() != 0 {
+		return fmt.Errorf("StateAt(-5) at %d", s.Position())
+	}
+	if s := tl.StateAt(math.MaxInt, nil); s.Position() != len(evs) {
+		return fmt.Errorf("StateAt(MaxInt) at %d", s.Position())
 	}
 	return nil
 }
 
-// TestCursorEnds checks clamping at both ends and the events between two positions.
-func TestCursorEnds(t *testing.T) {
-	src, _ := scenarios.Source("fast-path")
-	h, evs, _ := curRunScenario(t, "fast-path.lru", src)
-	c, err := trace.NewCursor(h, evs, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := c.Len()
-	for _, tc := range []struct {
-		move func() *trace.State
-		want int
-	}{
-		{func() *trace.State { return c.Step(-1) }, 0},
-		{func() *trace.State { return c.Seek(-5) }, 0},
-		{func() *trace.State { return c.Step(math.MinInt) }, 0},
-		{func() *trace.State { return c.Seek(n + 100) }, n},
-		{func() *trace.State { return c.Step(1) }, n},
-		{func() *trace.State { return c.Step(math.MaxInt) }, n},
-		{func() *trace.State { return c.Step(-3) }, n - 3},
-		{func() *trace.State { return c.Seek(math.MaxInt) }, n},
-		{func() *trace.State { return c.Seek(math.MinInt) }, 0},
-	} {
-		if s := tc.move(); s.Position() != tc.want || c.Position() != tc.want {
-			t.Fatalf("at %d, want %d", s.Position(), tc.want)
-		}
-	}
-	if got := c.Events(3, 5); len(got) != 2 || got[0].Seq != 3 || got[1].Seq != 4 {
-		t.Fatalf("Events(3, 5) = %+v", got)
-	}
-	if got := c.Events(-4, 2); len(got) != 2 || got[0].Seq != 0 {
-		t.Fatalf("Events(-4, 2) = %+v", got)
-	}
-	if got := c.Events(n-1, n+10); len(got) != 1 || got[0].Seq != int64(n-1) {
-		t.Fatalf("Events(n-1, n+10) = %+v", got)
-	}
-	if got := c.Events(5, 3); len(got) != 0 {
-		t.Fatalf("Events(5, 3) = %+v", got)
-	}
-	if c.SnapshotBytes() <= 0 {
-		t.Fatal("no snapshot memory")
-	}
-
-	// An empty trace has one position.
-	e, err := trace.NewCursor(h, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Len() != 0 || e.Step(-1).Position() != 0 || e.Seek(3).Position() != 0 || e.Step(1).Position() != 0 {
-		t.Fatal("an empty trace moved")
-	}
-}
-
-// TestCursorRefusesBrokenTraces checks that NewCursor reports an inconsistent trace.
-func TestCursorRefusesBrokenTraces(t *testing.T) {
+// TestTimelineRefusesBrokenTraces checks that NewTimeline reports an inconsistent trace, and
+// one that breaks the chart's rules.
+func TestTimelineRefusesBrokenTraces(t *testing.T) {
 	src, _ := scenarios.Source("fast-path")
 	h, evs, _ := curRunScenario(t, "fast-path.lru", src)
 	spoil := func(k trace.Kind, f func(ev *trace.Event)) []trace.Event {
@@ -268,13 +236,20 @@ func TestCursorRefusesBrokenTraces(t *testing.T) {
 		"seq":       spoil(trace.KindNode, func(ev *trace.Event) { ev.Seq += 2 }),
 		"op":        spoil(trace.KindNode, func(ev *trace.Event) { ev.Op = 99 }),
 		"unlink":    spoil(trace.KindLink, func(ev *trace.Event) { ev.Kind = trace.KindUnlink }),
+		"edge":      spoil(trace.KindNode, func(ev *trace.Event) { ev.Node = chart.Return0 }),
+		"gap":       spoil(trace.KindNode, func(ev *trace.Event) { ev.Kind, ev.Reason = trace.KindGap, "because" }),
 	} {
-		if _, err := trace.NewCursor(h, broken, 0); err == nil {
+		if _, err := trace.NewTimeline(h, broken, chart.Trace(), trace.TimelineOptions{}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := trace.NewCursor(trace.Header{CPUs: 0}, evs, 0); err == nil {
+	if _, err := trace.NewTimeline(trace.Header{CPUs: 0}, evs, chart.Trace(), trace.TimelineOptions{}); err == nil {
 		t.Error("a header with no CPUs accepted")
+	}
+	// An empty trace has one position.
+	e := newTimeline(t, h, nil, 0)
+	if e.Len() != 0 || e.StateAt(3, nil).Position() != 0 {
+		t.Fatal("an empty trace moved")
 	}
 }
 
@@ -284,11 +259,8 @@ func TestBundledScenariosFold(t *testing.T) {
 	for _, name := range scenarios.Names() {
 		src, _ := scenarios.Source(name)
 		h, evs, m := curRunScenario(t, name+".lru", src)
-		c, err := trace.NewCursor(h, evs, 0)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		s := c.Seek(c.Len())
+		tl := newTimeline(t, h, evs, 0)
+		s := tl.StateAt(tl.Len(), nil)
 		var keys []uint64
 		for i := range s.NumElems() {
 			if e := s.Elem(i); e.Linked {
@@ -343,71 +315,43 @@ var curBigTrace = sync.OnceValues(func() (trace.Header, []trace.Event) {
 	return m.TraceHeader(), rec.Events
 })
 
-func BenchmarkCursorBuild(b *testing.B) {
+func BenchmarkTimelineBuild(b *testing.B) {
 	h, evs := curBigTrace()
 	b.ReportAllocs()
-	var c *trace.Cursor
+	var tl *trace.Timeline
 	for b.Loop() {
-		var err error
-		if c, err = trace.NewCursor(h, evs, 0); err != nil {
-			b.Fatal(err)
-		}
+		tl = newTimeline(b, h, evs, 0)
 	}
 	b.ReportMetric(float64(len(evs)), "events")
-	b.ReportMetric(float64(c.SnapshotBytes())/(1<<20), "snapshot-MiB")
+	b.ReportMetric(float64(tl.SnapshotBytes())/(1<<20), "snapshot-MiB")
 }
 
-func BenchmarkCursorSeekRandom(b *testing.B) {
+func BenchmarkTimelineSeekRandom(b *testing.B) {
 	h, evs := curBigTrace()
-	c, err := trace.NewCursor(h, evs, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tl := newTimeline(b, h, evs, 0)
 	r := rand.New(rand.NewPCG(3, 4))
+	var st *trace.State
 	b.ReportAllocs()
 	for b.Loop() {
-		c.Seek(r.IntN(len(evs) + 1))
+		st = tl.StateAt(r.IntN(len(evs)+1), st)
 	}
 }
 
-// BenchmarkCursorStepBack steps back one event at a time from the end of the trace: ns/op is
+// BenchmarkTimelineStepBack steps back one event at a time from the end of the trace: ns/op is
 // the cost of one step.
-func BenchmarkCursorStepBack(b *testing.B) {
+func BenchmarkTimelineStepBack(b *testing.B) {
 	h, evs := curBigTrace()
-	c, err := trace.NewCursor(h, evs, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c.Seek(c.Len())
+	tl := newTimeline(b, h, evs, 0)
+	pos := tl.Len()
+	st := tl.StateAt(pos, nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		if c.Position() == 0 {
-			b.StopTimer()
-			c.Seek(c.Len())
-			b.StartTimer()
+		if pos == 0 {
+			pos = tl.Len() + 1
 		}
-		c.Step(-1)
+		pos--
+		st = tl.StateAt(pos, st)
 	}
-}
-
-// BenchmarkCursorStepBackWhole times stepping back through the whole trace, one event at a
-// time, and reports the mean per step.
-func BenchmarkCursorStepBackWhole(b *testing.B) {
-	h, evs := curBigTrace()
-	c, err := trace.NewCursor(h, evs, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	steps := 0
-	for b.Loop() {
-		c.Seek(c.Len())
-		for c.Position() > 0 {
-			c.Step(-1)
-			steps++
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/step")
 }
 
 // BenchmarkStateApply is the cost of folding one event.
@@ -432,11 +376,8 @@ func BenchmarkStateApply(b *testing.B) {
 // BenchmarkStateJSON is the cost of writing the state of the big trace's map as JSON.
 func BenchmarkStateJSON(b *testing.B) {
 	h, evs := curBigTrace()
-	c, err := trace.NewCursor(h, evs, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := c.Seek(c.Len() / 2)
+	tl := newTimeline(b, h, evs, 0)
+	s := tl.StateAt(tl.Len()/2, nil)
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package trace
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Timeline is a trace derived once: what every view of it shows. It holds the operations
+// with the steps each took through the diagrams, the gaps with their reasons, the locks held,
+// spun on and failed, snapshots of the State for seeking, and a one-line description of every
+// event. The validator, the exporter, the explorer's sessions and the CLI read it; none of
+// them folds the events again on its own.
+//
+// A Timeline is read-only once built and safe for concurrent use.
+type Timeline struct {
+	Header Header
+	Events []Event
+	Chart  Chart
+
+	// Ops holds the operations by index (Header.Ops's order); an operation that never began has
+	// Begin -1.
+	Ops []OpSpan
+	// Steps holds every node event as a step of its operation, in trace order.
+	Steps []Step
+	// Holds holds every lock held, spun on or failed, in the order they began.
+	Holds []Hold
+
+	cpuSteps [][]int32 // by CPU: indices of its steps, in order
+	// keyedBits has bit i set when event i moves an element that is in the table (holds a key).
+	keyedBits []uint64
+	// waitHolder gives, for each lock_wait event, the CPU holding the lock then.
+	waitHolder map[int]int
+	every      int      // the snapshot interval
+	snaps      []*State // snaps[i] is the state at position i*every
+}
+
+// OpSpan is one operation of the trace.
+type OpSpan struct {
+	Op    int    `json:"op"`
+	CPU   int    `json:"cpu"`
+	Name  string `json:"name"`
+	Key   uint64 `json:"key"`
+	Value uint64 `json:"value,omitempty"`
+	Flags string `json:"flags,omitempty"`
+	// Begin and End are the positions just after its op_begin and op_end; End is -1 for an
+	// operation the trace never ends, Begin -1 for one it never begins.
+	Begin  int    `json:"begin"`
+	End    int    `json:"end"`
+	Result string `json:"result,omitempty"`
+	// Depth is the number of operations below it on its CPU when it began: 1 for an interrupt.
+	Depth int `json:"depth,omitempty"`
+	// Steps indexes Timeline.Steps: the nodes the operation visited, in order.
+	Steps []int32 `json:"-"`
+}
+
+// Lock use bits of a Step, per lock class.
+const (
+	UseHeld   = 1 << iota // held when the step began, or taken during it
+	UseSpun               // spun on (lock_wait) during the step
+	UseFailed             // failed to take (lock_failed) during the step
+)
+
+// classIndex orders the four lock classes for ClassUses.
+var classIndex = map[string]int{ClassLocal: 0, ClassLRU: 1, ClassHashtab: 2, ClassRemote: 3}
+
+// Classes lists the lock classes in ClassUses order.
+var Classes = []string{ClassLocal, ClassLRU, ClassHashtab, ClassRemote}
+
+// ClassUses packs, for each lock class, how a step met it: UseHeld, UseSpun, UseFailed.
+type ClassUses uint16
+
+// Of returns the use bits of class.
+func (u ClassUses) Of(class string) int {
+	i, ok := classIndex[class]
+	if !ok {
+		return 0
+	}
+	return int(u>>(3*i)) & 7
+}
+
+func (u *ClassUses) add(class string, bits int) {
+	if i, ok := classIndex[class]; ok {
+		*u |= ClassUses(bits << (3 * i))
+	}
+}
+
+// Held returns the classes held during the step, in Classes order.
+func (u ClassUses) Held() []string {
+	var out []string
+	for _, c := range Classes {
+		if u.Of(c)&UseHeld != 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Step is one node event: an operation arriving at a node of a diagram, and how long it stays.
+type Step struct {
+	Seq  int64
+	Op   int
+	CPU  int
+	Node string
+	Idle bool
+	// Gap is the reason of the gap event(s) between the operation's previous step and this
+	// one: the code took a path the chart does not draw. "" when there was none.
+	Gap string
+	// Prev indexes the operation's previous step, -1 for its first.
+	Prev int32
+	// From and To are the positions the CPU stands at this node: from just after the node
+	// event to just before its next node event (or its op_end).
+	From, To int
+	// Uses says how the step met each lock class; Locks names the locks it held, spun on or
+	// failed to take, in the order it met them.
+	Uses  ClassUses
+	Locks []string
+	// Failed is the result of a failed lock attempt during the step ("-EBUSY"), "" if none.
+	Failed string
+}
+
+// Expected is the lock class the chart colours the step's node with, as this map has it
+// (the per-CPU rule); "" for a node the chart leaves grey or does not have.
+func (t *Timeline) Expected(node string) string {
+	c, ok := t.Chart.Colours[node]
+	if !ok {
+		return ""
+	}
+	if c == ClassLocal && t.Header.Map.NoCommonLRU {
+		return t.Chart.PercpuLocal
+	}
+	return c
+}
+
+// M7 reports whether the locks a step held differ from the lock its chart node's colour
+// stands for (mismatch M7). It is false for an idle step, for a node of our own drawings, and
+// for a step where the CPU spun on or failed to take the lock the colour names: that moment is
+// the spin or the failure, not a colour that lies.
+func (t *Timeline) M7(s *Step) bool {
+	if s.Idle || !t.Chart.Nodes[s.Node] {
+		return false
+	}
+	want := t.Expected(s.Node)
+	if want != "" && s.Uses.Of(want)&(UseSpun|UseFailed) != 0 {
+		return false
+	}
+	held := s.Uses.Held()
+	if want == "" {
+		return len(held) > 0
+	}
+	return !(len(held) == 1 && held[0] == want)
+}
+
+// HoldKind says what a Hold is.
+type HoldKind uint8
+
+// The kinds of Hold.
+const (
+	Held   HoldKind = iota // the lock was held
+	Waited                 // the CPU spun on it
+	Failed                 // taking it failed, at From
+)
+
+var holdKindNames = [...]string{Held: "held", Waited: "wait", Failed: "failed"}
+
+func (k HoldKind) String() string { return holdKindNames[k] }
+
+// MarshalText writes the kind's name.
+func (k HoldKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Hold is a lock held by an operation, spun on, or failed to be taken, from position From to
+// position To (the position after the event that ends it; the trace's end if none does).
+type Hold struct {
+	CPU    int      `json:"cpu"`
+	Op     int      `json:"op"`
+	Lock   string   `json:"lock"`
+	Class  string   `json:"class"`
+	From   int      `json:"from"`
+	To     int      `json:"to"`
+	Kind   HoldKind `json:"kind"`
+	Result string   `json:"result,omitempty"`
+}
+
+// TimelineOptions tune NewTimeline.
+type TimelineOptions struct {
+	// SnapshotBudget bounds the memory the snapshots take (0: 64 MiB); there is a snapshot at
+	// least every DefaultSnapshotEvery events in any case.
+	SnapshotBudget int
+}
+
+// DefaultSnapshotEvery is the closest the snapshots of a Timeline are, in events.
+const DefaultSnapshotEvery = 1024
+
+// NewTimeline derives the timeline of a trace, checking on the way that its events fold into
+// a state (State.Apply) and follow the chart's rules (Validator). An error means the trace is
+// not one the engine could have written.
+func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timeline, error) {
+	if err := CheckHeader(h); err != nil {
+		return nil, err
+	}
+	t := &Timeline{Header: h, Events: evs, Chart: ch, cpuSteps: make([][]int32, h.CPUs),
+		keyedBits: make([]uint64, (len(evs)+63)/64), waitHolder: map[int]int{}}
+	nops := len(h.Ops)
+	for i := range evs {
+		if evs[i].Kind == KindOpBegin && evs[i].Op >= nops {
+			nops = evs[i].Op + 1
+		}
+	}
+	if nops > maxViewOps {
+		return nil, fmt.Errorf("trace: operation index %d is beyond any scenario", nops-1)
+	}
+	t.Ops = make([]OpSpan, nops)
+	for i := range t.Ops {
+		t.Ops[i] = OpSpan{Op: i, Begin: -1, End: -1}
+	}
+	budget := opt.SnapshotBudget
+	if budget <= 0 {
+		budget = 64 << 20
+	}
+	s := NewState(h)
+	nsnaps := max(1, budget/max(1, s.Bytes()))
+	t.every = max(DefaultSnapshotEvery, (len(evs)+nsnaps-1)/nsnaps)
+	t.snaps = make([]*State, 0, len(evs)/t.every+1)
+	t.snaps = append(t.snaps, s.Clone())
+	v := NewValidator(ch, h.Map.NoCommonLRU)
+	type open struct {
+		step  int32  // the op's current step, -1 before the first
+		gap   string // a gap's reason since the current step
+		holds map[string]int
+		wait  int // index in Holds of the wait in progress, -1 none
+		// taken holds the locks taken during the current step that belong to the next one
+		// (taken on the way there): at the next node they are held; released before it,
+		// they were the current step's after all.
+		taken map[string]string
+		// next holds lock uses met on the way to the next step (a spin or a failure of a
+		// class the current node's colour does not name).
+		next ClassUses
+	}
+	ops := map[int]*open{}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Kind == KindMove && ev.Elem >= 0 && ev.Elem < s.NumElems() && s.elems[ev.Elem].linked {
+			t.keyedBits[i/64] |= 1 << (i % 64)
+		}
+		if err := s.Apply(ev); err != nil {
+			return nil, err
+		}
+		if ev.Kind == KindLockWait {
+			if j := s.lockIndex(ev.Lock); j >= 0 {
+				t.waitHolder[i] = s.locks[j].CPU
+			}
+		}
+		if err := v.Event(*ev); err != nil {
+			return nil, err
+		}
+		pos := i + 1
+		o := ops[ev.Op]
+		switch ev.Kind {
+		case KindOpBegin:
+			span := &t.Ops[ev.Op]
+			span.CPU, span.Name, span.Key, span.Value, span.Flags, span.Begin = ev.CPU, ev.Name, ev.Key, ev.Value, ev.Flags, pos
+			span.Depth = len(s.Stack(ev.CPU)) - 1
+			ops[ev.Op] = &open{step: -1, holds: map[string]int{}, wait: -1, taken: map[string]string{}}
+		case KindOpEnd:
+			span := &t.Ops[ev.Op]
+			span.End, span.Result = pos, ev.Result
+			if o.step >= 0 {
+				t.Steps[o.step].To = i
+			}
+			for _, h := range o.holds {
+				t.Holds[h].To = pos
+			}
+			if o.wait >= 0 {
+				t.Holds[o.wait].To = pos
+			}
+			delete(ops, ev.Op)
+		case KindNode:
+			if o.step >= 0 {
+				t.Steps[o.step].To = i
+			}
+			st := Step{Seq: ev.Seq, Op: ev.Op, CPU: ev.CPU, Node: ev.Node, Idle: ev.Idle, Gap: o.gap, Prev: o.step, From: pos, To: len(evs), Uses: o.next}
+			clear(o.taken)
+			o.next = 0
+			for _, l := range s.Locks() {
+				if l.Op == ev.Op {
+					st.Uses.add(l.Class, UseHeld)
+					st.Locks = append(st.Locks, l.Lock)
+				}
+			}
+			idx := int32(len(t.Steps))
+			t.Steps = append(t.Steps, st)
+			t.Ops[ev.Op].Steps = append(t.Ops[ev.Op].Steps, idx)
+			t.cpuSteps[ev.CPU] = append(t.cpuSteps[ev.CPU], idx)
+			o.step, o.gap = idx, ""
+		case KindGap:
+			if o.gap != "" {
+				o.gap += "; "
+			}
+			o.gap += ev.Reason
+		case KindLock:
+			if o.wait >= 0 {
+				t.Holds[o.wait].To = pos
+				o.wait = -1
+			}
+			o.holds[ev.Lock] = len(t.Holds)
+			t.Holds = append(t.Holds, Hold{CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, To: len(evs), Kind: Held})
+			if t.belongs(o.step, ev.Class) {
+				t.stepUse(o.step, ev, UseHeld)
+			} else {
+				o.taken[ev.Lock] = ev.Class
+			}
+		case KindUnlock:
+			if h, ok := o.holds[ev.Lock]; ok {
+				t.Holds[h].To = pos
+				delete(o.holds, ev.Lock)
+			}
+			if _, ok := o.taken[ev.Lock]; ok {
+				// Taken and released within the step: the step's own.
+				t.stepUse(o.step, ev, UseHeld)
+				delete(o.taken, ev.Lock)
+			}
+		case KindLockWait:
+			o.wait = len(t.Holds)
+			t.Holds = append(t.Holds, Hold{CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, To: len(evs), Kind: Waited})
+			if t.belongs(o.step, ev.Class) {
+				t.stepUse(o.step, ev, UseSpun)
+			} else {
+				o.next.add(ev.Class, UseSpun)
+			}
+		case KindLockFailed:
+			if o.wait >= 0 {
+				t.Holds[o.wait].To = pos
+				o.wait = -1
+			}
+			t.Holds = append(t.Holds, Hold{CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, To: pos, Kind: Failed, Result: ev.Result})
+			if t.belongs(o.step, ev.Class) {
+				t.stepUse(o.step, ev, UseFailed)
+			} else {
+				o.next.add(ev.Class, UseFailed)
+			}
+			if o.step >= 0 {
+				t.Steps[o.step].Failed = ev.Result
+			}
+		}
+		if pos%t.every == 0 {
+			t.snaps = append(t.snaps, s.Clone())
+		}
+	}
+	return t, nil
+}
+
+// belongs reports whether a lock of class met during step (after its node event) is the
+// step's: it is when the node's colour names that class. Otherwise the lock is taken on the way
+// to the next node (begin, then this CPU's local lock, then "local free list?") and belongs to
+// that one — unless it is released before (see NewTimeline).
+func (t *Timeline) belongs(step int32, class string) bool {
+	return step >= 0 && t.Expected(t.Steps[step].Node) == class
+}
+
+// stepUse records a lock event of the step it happens in (none before an op's first node).
+func (t *Timeline) stepUse(step int32, ev *Event, bits int) {
+	if step < 0 {
+		return
+	}
+	st := &t.Steps[step]
+	st.Uses.add(ev.Class, bits)
+	for _, l := range st.Locks {
+		if l == ev.Lock {
+			return
+		}
+	}
+	st.Locks = append(st.Locks, ev.Lock)
+}
+
+// Len is the number of events, the last position.
+func (t *Timeline) Len() int { return len(t.Events) }
+
+// SnapshotBytes estimates the memory the snapshots hold.
+func (t *Timeline) SnapshotBytes() int {
+	n := 0
+	for _, s := range t.snaps {
+		n += s.Bytes()
+	}
+	return n
+}
+
+// SnapshotEvery is the snapshot interval, in events.
+func (t *Timeline) SnapshotEvery() int { return t.every }
+
+// StateAt returns the state at position pos (clamped to the trace), reusing st when it is not
+// nil: from st itself when it is at or before pos within the same snapshot interval, else from
+// a copy of the nearest snapshot. The result is the caller's.
+func (t *Timeline) StateAt(pos int, st *State) *State {
+	pos = max(0, min(pos, len(t.Events)))
+	seg := pos / t.every
+	if st == nil || st.pos > pos || seg > st.pos/t.every {
+		if st == nil {
+			st = &State{}
+		}
+		st.copyFrom(t.snaps[seg])
+	}
+	for st.pos < pos {
+		if st.Apply(&t.Events[st.pos]) != nil {
+			break // NewTimeline folded these very events: not reached
+		}
+	}
+	return st
+}
+
+// StepOf returns the step operation op stands at at position pos: its last node event
+// before pos, if it is running then; nil otherwise.
+func (t *Timeline) StepOf(op, pos int) *Step {
+	if op < 0 || op >= len(t.Ops) {
+		return nil
+	}
+	o := &t.Ops[op]
+	if o.Begin < 0 || o.Begin > pos || (o.End >= 0 && o.End <= pos) {
+		return nil
+	}
+	i := sort.Search(len(o.Steps), func(i int) bool { return t.Steps[o.Steps[i]].From > pos }) - 1
+	if i < 0 {
+		return nil
+	}
+	return &t.Steps[o.Steps[i]]
+}
+
+// CPUSteps returns the indices in Steps of CPU cpu's steps, in order.
+func (t *Timeline) CPUSteps(cpu int) []int32 {
+	if cpu < 0 || cpu >= len(t.cpuSteps) {
+		return nil
+	}
+	return t.cpuSteps[cpu]
+}
+
+// OpSteps returns the steps of operation op made before position pos, in order.
+func (t *Timeline) OpSteps(op, pos int) []*Step {
+	if op < 0 || op >= len(t.Ops) {
+		return nil
+	}
+	var out []*Step
+	for _, i := range t.Ops[op].Steps {
+		if t.Steps[i].From > pos {
+			break
+		}
+		out = append(out, &t.Steps[i])
+	}
+	return out
+}
+
+// A Move is one step of an operation drawn on a diagram: from a node to the next node of the
+// diagram the operation reached.
+type Move struct {
+	Step     *Step
+	From, To string // From is "" for the operation's first node on the diagram
+	// Edge says the diagram has the edge From -> To, so the move is drawn as that edge.
+	Edge bool
+	// Reason says why a move that is no edge of the diagram (a jump) happened: the gap's
+	// reason, or the catalogue entry of the nodes of ours it passed that the diagram does not
+	// have. An edge may carry a reason too (a gap the diagram draws as one of its own edges).
+	Reason string
+	// Via lists the nodes the operation passed between From and To that the diagram does not
+	// draw.
+	Via []string
+}
+
+// Diagram is what Path needs to know of a drawing: its nodes and its edges.
+type Diagram interface {
+	HasNode(id string) bool
+	HasEdge(from, to string) bool
+}
+
+// Path returns the moves of operation op on diagram d, up to position pos. A node of the
+// operation that d does not draw is passed over; a move across such nodes whose ends d joins
+// directly is that edge (the kernel's chart's edge from the hash table step to a return, with
+// our push-back passed on the way), otherwise a jump whose reason is the gap's or the passed
+// nodes' catalogue entry.
+func (t *Timeline) Path(op, pos int, d Diagram) []Move {
+	var out []Move
+	last := ""
+	var via []string
+	gap := ""
+	// anchor is the last node reached on d that is not one of our detour nodes (those that
+	// draw a catalogue entry, such as the push-back), detour the ones reached since.
+	anchor := ""
+	var detour []string
+	for _, st := range t.OpSteps(op, pos) {
+		if st.Gap != "" {
+			gap = joinReason(gap, st.Gap)
+		}
+		if !d.HasNode(st.Node) {
+			via = append(via, st.Node)
+			continue
+		}
+		m := Move{Step: st, From: last, To: st.Node, Via: via}
+		if last != "" {
+			m.Edge = d.HasEdge(last, st.Node)
+			m.Reason = gap
+			if !m.Edge && len(detour) > 0 && d.HasEdge(anchor, st.Node) {
+				// Back from a detour the chart does not draw (giving a node back): the
+				// chart's own edge, with the detour passed on the way.
+				m.From, m.Edge, m.Via = anchor, true, append(append([]string(nil), detour...), via...)
+			}
+			if !m.Edge && m.Reason == "" {
+				for _, n := range append(append([]string(nil), via...), last) {
+					if code := t.Chart.Mismatch[n]; code != "" {
+						m.Reason = code + ": " + t.Chart.Titles[n]
+						break
+					}
+				}
+			}
+		}
+		out = append(out, m)
+		if t.Chart.Mismatch[st.Node] != "" && anchor != "" {
+			detour = append(detour, st.Node)
+		} else {
+			anchor, detour = st.Node, nil
+		}
+		last, via, gap = st.Node, nil, ""
+	}
+	return out
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
