@@ -358,15 +358,14 @@ var Returns = func() map[string]string {
 // LRU lock" is the CPU's own list lock, class lru. ClassNone for a node the chart leaves grey
 // (or one it does not have).
 func Expected(node string, percpuLRU bool) string {
-	n, ok := byID[node]
-	if !ok {
-		return ClassNone
+	if c := forTrace.Expected(node, percpuLRU); c != "" {
+		return c
 	}
-	if percpuLRU && n.Lock == trace.ClassLocal {
-		return trace.ClassLRU
-	}
-	return n.Lock
+	return ClassNone
 }
+
+// forTrace is Trace(), made once: the per-CPU rule lives in trace.Chart.Expected.
+var forTrace = Trace()
 
 // Trace returns what the trace validator and the Timeline need of the chart.
 func Trace() trace.Chart {
@@ -393,7 +392,7 @@ func Trace() trace.Chart {
 	c.Titles = map[string]string{}
 	c.Mismatch = map[string]string{}
 	for _, n := range Nodes {
-		c.Titles[n.ID] = n.Title
+		c.Titles[n.ID] = titles[n.ID] // not n.Title: Trace may run before init sets it
 		if n.Mismatch != "" {
 			c.Mismatch[n.ID] = n.Mismatch
 		}

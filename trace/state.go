@@ -966,7 +966,6 @@ type opResult struct {
 
 const resultChunk = 64
 
-
 // resultLog is the results of the finished operations, in the order they finished. It grows
 // with the trace, so snapshots share it: full chunks are never written again and are shared by
 // every clone; only the last, partial chunk is copied. A snapshot of a trace of many operations

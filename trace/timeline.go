@@ -3,7 +3,9 @@
 package trace
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -123,14 +125,7 @@ type Step struct {
 // Expected is the lock class the chart colours the step's node with, as this map has it
 // (the per-CPU rule); "" for a node the chart leaves grey or does not have.
 func (t *Timeline) Expected(node string) string {
-	c, ok := t.Chart.Colours[node]
-	if !ok {
-		return ""
-	}
-	if c == ClassLocal && t.Header.Map.NoCommonLRU {
-		return t.Chart.PercpuLocal
-	}
-	return c
+	return t.Chart.Expected(node, t.Header.Map.NoCommonLRU)
 }
 
 // M7 reports whether the locks a step held differ from the lock its chart node's colour
@@ -172,6 +167,7 @@ func (k HoldKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil
 // Hold is a lock held by an operation, spun on, or failed to be taken, from position From to
 // position To (the position after the event that ends it; the trace's end if none does).
 type Hold struct {
+	Seq    int64    `json:"-"` // the event that began it
 	CPU    int      `json:"cpu"`
 	Op     int      `json:"op"`
 	Lock   string   `json:"lock"`
@@ -192,11 +188,12 @@ type TimelineOptions struct {
 // DefaultSnapshotEvery is the closest the snapshots of a Timeline are, in events.
 const DefaultSnapshotEvery = 1024
 
-// NewTimeline derives the timeline of a trace, checking on the way that its events fold into
-// a state (State.Apply) and follow the chart's rules (Validator). An error means the trace is
-// not one the engine could have written.
+// NewTimeline derives the timeline of a trace with a Deriver, which checks on the way that
+// the events fold into a state (State.Apply) and follow the chart's rules (Validator). An
+// error means the trace is not one the engine could have written.
 func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timeline, error) {
-	if err := CheckHeader(h); err != nil {
+	d, err := NewDeriver(h, ch)
+	if err != nil {
 		return nil, err
 	}
 	t := &Timeline{Header: h, Events: evs, Chart: ch, cpuSteps: make([][]int32, h.CPUs),
@@ -214,163 +211,50 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 	for i := range t.Ops {
 		t.Ops[i] = OpSpan{Op: i, Begin: -1, End: -1}
 	}
+	d.OnOp = func(o *OpSpan) { t.Ops[o.Op] = *o }
+	d.OnStep = func(s *Step) { t.Steps = append(t.Steps, *s) }
+	d.OnHold = func(h *Hold) { t.Holds = append(t.Holds, *h) }
 	budget := opt.SnapshotBudget
 	if budget <= 0 {
 		budget = 64 << 20
 	}
-	s := NewState(h)
+	s := d.State()
 	nsnaps := max(1, budget/max(1, s.Bytes()))
 	t.every = max(DefaultSnapshotEvery, (len(evs)+nsnaps-1)/nsnaps)
 	t.snaps = make([]*State, 0, len(evs)/t.every+1)
 	t.snaps = append(t.snaps, s.Clone())
-	v := NewValidator(ch, h.Map.NoCommonLRU)
-	type open struct {
-		step  int32  // the op's current step, -1 before the first
-		gap   string // a gap's reason since the current step
-		holds map[string]int
-		wait  int // index in Holds of the wait in progress, -1 none
-		// taken holds the locks taken during the current step that belong to the next one
-		// (taken on the way there): at the next node they are held; released before it,
-		// they were the current step's after all.
-		taken map[string]string
-		// next holds lock uses met on the way to the next step (a spin or a failure of a
-		// class the current node's colour does not name).
-		next ClassUses
-	}
-	ops := map[int]*open{}
 	for i := range evs {
-		ev := &evs[i]
-		if ev.Kind == KindMove && ev.Elem >= 0 && ev.Elem < s.NumElems() && s.elems[ev.Elem].linked {
+		f, err := d.Event(&evs[i])
+		if err != nil {
+			return nil, err
+		}
+		if f.Keyed {
 			t.keyedBits[i/64] |= 1 << (i % 64)
 		}
-		if err := s.Apply(ev); err != nil {
-			return nil, err
+		if f.Holder >= 0 {
+			t.waitHolder[i] = f.Holder
 		}
-		if ev.Kind == KindLockWait {
-			if j := s.lockIndex(ev.Lock); j >= 0 {
-				t.waitHolder[i] = s.locks[j].CPU
-			}
-		}
-		if err := v.Event(*ev); err != nil {
-			return nil, err
-		}
-		pos := i + 1
-		o := ops[ev.Op]
-		switch ev.Kind {
-		case KindOpBegin:
-			span := &t.Ops[ev.Op]
-			span.CPU, span.Name, span.Key, span.Value, span.Flags, span.Begin = ev.CPU, ev.Name, ev.Key, ev.Value, ev.Flags, pos
-			span.Depth = len(s.Stack(ev.CPU)) - 1
-			ops[ev.Op] = &open{step: -1, holds: map[string]int{}, wait: -1, taken: map[string]string{}}
-		case KindOpEnd:
-			span := &t.Ops[ev.Op]
-			span.End, span.Result = pos, ev.Result
-			if o.step >= 0 {
-				t.Steps[o.step].To = i
-			}
-			for _, h := range o.holds {
-				t.Holds[h].To = pos
-			}
-			if o.wait >= 0 {
-				t.Holds[o.wait].To = pos
-			}
-			delete(ops, ev.Op)
-		case KindNode:
-			if o.step >= 0 {
-				t.Steps[o.step].To = i
-			}
-			st := Step{Seq: ev.Seq, Op: ev.Op, CPU: ev.CPU, Node: ev.Node, Idle: ev.Idle, Gap: o.gap, Prev: o.step, From: pos, To: len(evs), Uses: o.next}
-			clear(o.taken)
-			o.next = 0
-			for _, l := range s.Locks() {
-				if l.Op == ev.Op {
-					st.Uses.add(l.Class, UseHeld)
-					st.Locks = append(st.Locks, l.Lock)
-				}
-			}
-			idx := int32(len(t.Steps))
-			t.Steps = append(t.Steps, st)
-			t.Ops[ev.Op].Steps = append(t.Ops[ev.Op].Steps, idx)
-			t.cpuSteps[ev.CPU] = append(t.cpuSteps[ev.CPU], idx)
-			o.step, o.gap = idx, ""
-		case KindGap:
-			if o.gap != "" {
-				o.gap += "; "
-			}
-			o.gap += ev.Reason
-		case KindLock:
-			if o.wait >= 0 {
-				t.Holds[o.wait].To = pos
-				o.wait = -1
-			}
-			o.holds[ev.Lock] = len(t.Holds)
-			t.Holds = append(t.Holds, Hold{CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, To: len(evs), Kind: Held})
-			if t.belongs(o.step, ev.Class) {
-				t.stepUse(o.step, ev, UseHeld)
-			} else {
-				o.taken[ev.Lock] = ev.Class
-			}
-		case KindUnlock:
-			if h, ok := o.holds[ev.Lock]; ok {
-				t.Holds[h].To = pos
-				delete(o.holds, ev.Lock)
-			}
-			if _, ok := o.taken[ev.Lock]; ok {
-				// Taken and released within the step: the step's own.
-				t.stepUse(o.step, ev, UseHeld)
-				delete(o.taken, ev.Lock)
-			}
-		case KindLockWait:
-			o.wait = len(t.Holds)
-			t.Holds = append(t.Holds, Hold{CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, To: len(evs), Kind: Waited})
-			if t.belongs(o.step, ev.Class) {
-				t.stepUse(o.step, ev, UseSpun)
-			} else {
-				o.next.add(ev.Class, UseSpun)
-			}
-		case KindLockFailed:
-			if o.wait >= 0 {
-				t.Holds[o.wait].To = pos
-				o.wait = -1
-			}
-			t.Holds = append(t.Holds, Hold{CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, To: pos, Kind: Failed, Result: ev.Result})
-			if t.belongs(o.step, ev.Class) {
-				t.stepUse(o.step, ev, UseFailed)
-			} else {
-				o.next.add(ev.Class, UseFailed)
-			}
-			if o.step >= 0 {
-				t.Steps[o.step].Failed = ev.Result
-			}
-		}
-		if pos%t.every == 0 {
+		if (i+1)%t.every == 0 {
 			t.snaps = append(t.snaps, s.Clone())
 		}
 	}
-	return t, nil
-}
-
-// belongs reports whether a lock of class met during step (after its node event) is the
-// step's: it is when the node's colour names that class. Otherwise the lock is taken on the way
-// to the next node (begin, then this CPU's local lock, then "local free list?") and belongs to
-// that one — unless it is released before (see NewTimeline).
-func (t *Timeline) belongs(step int32, class string) bool {
-	return step >= 0 && t.Expected(t.Steps[step].Node) == class
-}
-
-// stepUse records a lock event of the step it happens in (none before an op's first node).
-func (t *Timeline) stepUse(step int32, ev *Event, bits int) {
-	if step < 0 {
-		return
-	}
-	st := &t.Steps[step]
-	st.Uses.add(ev.Class, bits)
-	for _, l := range st.Locks {
-		if l == ev.Lock {
-			return
+	d.Finish()
+	// The deriver hands steps and holds over when they end; order them as they began.
+	slices.SortFunc(t.Steps, func(a, b Step) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortStableFunc(t.Holds, func(a, b Hold) int { return cmp.Compare(a.Seq, b.Seq) })
+	last := map[int]int32{}
+	for i := range t.Steps {
+		st := &t.Steps[i]
+		idx := int32(i)
+		st.Prev = -1
+		if p, ok := last[st.Op]; ok {
+			st.Prev = p
 		}
+		last[st.Op] = idx
+		t.Ops[st.Op].Steps = append(t.Ops[st.Op].Steps, idx)
+		t.cpuSteps[st.CPU] = append(t.cpuSteps[st.CPU], idx)
 	}
-	st.Locks = append(st.Locks, ev.Lock)
+	return t, nil
 }
 
 // Len is the number of events, the last position.

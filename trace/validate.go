@@ -26,6 +26,20 @@ type Chart struct {
 	Mismatch map[string]string
 }
 
+// Expected is the lock class the chart colours node with, in a map with or without the per-CPU
+// LRU (percpuLRU): there the chart's "local" is the CPU's list lock. "" for a node the chart
+// leaves grey or does not have.
+func (c Chart) Expected(node string, percpuLRU bool) string {
+	class, ok := c.Colours[node]
+	if !ok {
+		return ""
+	}
+	if class == ClassLocal && percpuLRU {
+		return c.PercpuLocal
+	}
+	return class
+}
+
 // ReasonCode returns the catalogue code a gap's or note's reason starts with ("M4" of "M4: ..."),
 // or "" if it starts with none of c.Reasons.
 func (c Chart) ReasonCode(reason string) string {
@@ -118,10 +132,7 @@ func (v *Validator) Event(ev Event) error {
 			return fmt.Errorf("seq %d: op %d goes %s -> %s, which is no edge of the chart", ev.Seq, ev.Op, st.last, ev.Node)
 		}
 		st.chartSeen, st.last, st.gap = true, ev.Node, false
-		if class, ok := v.chart.Colours[ev.Node]; ok && !ev.Idle {
-			if v.percpu && class == ClassLocal {
-				class = v.chart.PercpuLocal
-			}
+		if class := v.chart.Expected(ev.Node, v.percpu); class != "" && !ev.Idle {
 			if !v.holds(st, class) {
 				st.colour, st.colourAt = class, ev.Node
 			}
