@@ -14,6 +14,7 @@
 package chart
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/lruviz/lruviz/trace"
@@ -451,4 +452,15 @@ func init() {
 	for i := range Nodes {
 		Nodes[i].Title = titles[Nodes[i].ID]
 	}
+}
+
+// UnmarshalText reads a kind's name.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n == string(b) {
+			*k = Kind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown node kind %q", b)
 }

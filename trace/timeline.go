@@ -164,6 +164,17 @@ func (k HoldKind) String() string { return holdKindNames[k] }
 // MarshalText writes the kind's name.
 func (k HoldKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText reads a kind's name.
+func (k *HoldKind) UnmarshalText(b []byte) error {
+	for i, n := range holdKindNames {
+		if n == string(b) {
+			*k = HoldKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown hold kind %q", b)
+}
+
 // Hold is a lock held by an operation, spun on, or failed to be taken, from position From to
 // position To (the position after the event that ends it; the trace's end if none does).
 type Hold struct {

@@ -4,17 +4,16 @@ package web
 
 import "github.com/lruviz/lruviz/trace"
 
-// cursor is a session's place in a trace. Unlike trace.Cursor it keeps no snapshots of its
-// own: it shares the trace's (Trace.snaps), so a session costs one state however long the
-// trace, and loading a bundled scenario folds nothing. It is lazy: moving only changes the
-// position, and the state is brought there when it is asked for (a seek or a backward step
-// sends it; playing forward never needs it).
+// cursor is a session's place in a trace. It keeps no snapshots of its own: the trace's
+// Timeline has them, shared by every session, so a session costs one state however long the
+// trace. It is lazy: moving only changes the position, and the state is brought there when it
+// is asked for.
 //
 // A cursor is not safe for concurrent use; its trace is, and is shared.
 type cursor struct {
 	t   *Trace
 	pos int
-	st  *trace.State // the state at st.Position(), <= or > pos; nil before the first need
+	st  *trace.State // the state at st.Position(); nil before the first need
 }
 
 func newCursor(t *Trace) *cursor { return &cursor{t: t} }
@@ -41,17 +40,6 @@ func (c *cursor) Events(from, to int) []trace.Event {
 // State returns the state at the position. It is the cursor's own and changes with the next
 // call: a caller that keeps it clones it.
 func (c *cursor) State() *trace.State {
-	t := c.t
-	seg := c.pos / t.every
-	// Apply forward from where the state is when that is no further than the snapshot;
-	// otherwise start from a copy of the nearest snapshot at or before the position.
-	if c.st == nil || c.st.Position() > c.pos || seg > c.st.Position()/t.every {
-		c.st = t.snaps[seg].Clone()
-	}
-	for c.st.Position() < c.pos {
-		if c.st.Apply(&t.Events[c.st.Position()]) != nil {
-			break // Compute folded these very events: not reached
-		}
-	}
+	c.st = c.t.Timeline.StateAt(c.pos, c.st)
 	return c.st
 }

@@ -6,8 +6,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/json"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Follow mode: a presenter's session is shared under /s/ID, and the sessions following it
@@ -28,7 +32,7 @@ type fkind uint8
 const (
 	fLoaded fkind = iota // a new trace, at position 0: its loaded message
 	fEvents              // events from .. to of the current trace
-	fState               // a state message (raw), at pos
+	fState               // a jump (seek, step back) to pos
 	fRaw                 // playing, paused, ended or breaks (raw)
 	fJoin                // the presenter's view when a follower joins: tr at pos, then play and breaks
 	fLeft                // the presenter has left
@@ -45,6 +49,7 @@ type fitem struct {
 	playing  []byte // fRaw: the playing message, if it starts playing; fJoin: playing now
 	stop     bool   // fRaw: the message stops playing
 	breaks   []byte // fJoin: the presenter's breakpoints
+	view     []byte // fEvents: the presenter's view message at to, when it sends views
 }
 
 // presentation is one shared session. The hub owns it.
@@ -223,4 +228,168 @@ func validID(s string) bool {
 		}
 	}
 	return true
+}
+
+// ---- a session's part in follow mode --------------------------------------------------------
+
+// fellBehind tells a follower the hub dropped it (best effort: it may not be reading) and
+// ends the session.
+func (ss *session) fellBehind() {
+	ss.fol, ss.folP = nil, nil
+	b, _ := json.Marshal(errorMsg{Type: "error", Message: "you fell behind the presenter and were disconnected; reload to rejoin", Request: "follow"})
+	ss.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	if ss.conn.WriteMessage(websocket.TextMessage, b) == nil {
+		ss.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "fell behind the presenter"),
+			time.Now().Add(time.Second))
+	}
+}
+
+// publish hands an item to the followers, if this session is presenting.
+func (ss *session) publish(it fitem) {
+	if ss.pres == nil {
+		return
+	}
+	if it.kind == fEvents || it.kind == fLoaded {
+		it.tr = ss.tr
+	}
+	ss.srv.hub.send(hubReq{op: hubPublish, p: ss.pres, it: it})
+}
+
+func (ss *session) present() error {
+	if ss.fol != nil {
+		return ss.fail("present", "you are following a presenter: detach before presenting")
+	}
+	if ss.cur == nil {
+		return ss.fail("present", "no scenario is loaded")
+	}
+	if ss.pres == nil {
+		p := &presentation{id: newID(), followers: map[*follower]bool{}, tr: ss.tr, pos: ss.cur.Position(), breaks: ss.breaksJSON()}
+		if ss.playing {
+			p.playing, _ = json.Marshal(playingMsg{Type: "playing", Speed: ss.speed, Position: ss.cur.Position()})
+		}
+		if !ss.srv.hub.send(hubReq{op: hubPresent, p: p}) {
+			return ss.fail("present", "the server is stopping")
+		}
+		ss.pres = p
+	}
+	return ss.write(presentingMsg{Type: "presenting", ID: ss.pres.id, URL: "/s/" + ss.pres.id})
+}
+
+func (ss *session) unpresent() error {
+	if ss.pres == nil {
+		return ss.fail("unpresent", "not presenting")
+	}
+	ss.srv.hub.send(hubReq{op: hubUnpresent, p: ss.pres})
+	ss.pres = nil
+	return ss.write(plainMsg{Type: "unpresented"})
+}
+
+func (ss *session) follow(id string) error {
+	if ss.pres != nil {
+		return ss.fail("follow", "you are presenting: stop presenting before following another")
+	}
+	if !validID(id) {
+		return ss.fail("follow", "follow needs the id of a live session (the ID of /s/ID)")
+	}
+	if ss.fol != nil {
+		ss.srv.hub.send(hubReq{op: hubUnfollow, p: ss.folP, f: ss.fol})
+		ss.fol, ss.folP = nil, nil
+	}
+	f := &follower{q: make(chan fitem, followQueue), dropped: make(chan struct{}), kick: ss.kick}
+	reply := make(chan *presentation, 1)
+	if !ss.srv.hub.send(hubReq{op: hubFollow, id: id, f: f, reply: reply}) {
+		return ss.fail("follow", "the server is stopping")
+	}
+	var p *presentation
+	select {
+	case p = <-reply:
+	case <-ss.srv.ctx.Done():
+	}
+	if p == nil {
+		return ss.fail("follow", "no live session %q: the presenter may have left", id)
+	}
+	ss.fol, ss.folP, ss.folID = f, p, id
+	ss.playing = false
+	return ss.write(followingMsg{Type: "following", ID: id, URL: "/s/" + id})
+}
+
+func (ss *session) detach() error {
+	if ss.fol == nil {
+		return ss.fail("detach", "not following")
+	}
+	ss.srv.hub.send(hubReq{op: hubUnfollow, p: ss.folP, f: ss.fol})
+	ss.fol, ss.folP = nil, nil
+	pos := 0
+	if ss.cur != nil {
+		pos = ss.cur.Position()
+	}
+	if err := ss.write(detachedMsg{Type: "detached", Position: pos}); err != nil {
+		return err
+	}
+	return ss.writeBreaks()
+}
+
+// take shows a follower what its presenter showed, in the follower's own form (views or
+// events and states).
+func (ss *session) take(it fitem) error {
+	switch it.kind {
+	case fJoin:
+		if it.tr == nil {
+			return nil
+		}
+		ss.setTrace(it.tr)
+		if err := ss.writeRaw(ss.loadedFor(it.tr)); err != nil {
+			return err
+		}
+		if it.pos > 0 {
+			if err := ss.seek(it.pos); err != nil {
+				return err
+			}
+		}
+		if it.breaks != nil {
+			if err := ss.writeRaw(it.breaks); err != nil {
+				return err
+			}
+		}
+		if it.playing != nil {
+			return ss.writeRaw(it.playing)
+		}
+		return nil
+	case fLoaded:
+		ss.setTrace(it.tr)
+		return ss.writeRaw(ss.loadedFor(it.tr))
+	case fEvents:
+		if ss.tr != it.tr || ss.cur.Position() != it.from {
+			// Out of step (cannot happen: items come in order); show the whole picture.
+			ss.setTrace(it.tr)
+			return ss.seek(it.to)
+		}
+		ss.cur.Seek(it.to)
+		if ss.frames && it.view != nil {
+			// In step with the presenter: its view is ours.
+			ss.fm.prev = it.to
+			return ss.writeRaw(it.view)
+		}
+		return ss.sendEvents(it.from, it.to)
+	case fState:
+		return ss.seek(it.pos)
+	case fRaw:
+		return ss.writeRaw(it.raw)
+	case fLeft:
+		ss.fol, ss.folP, ss.folID = nil, nil, ""
+		return ss.write(plainMsg{Type: "presenter_left"})
+	}
+	return nil
+}
+
+// leave ends the session's part in follow mode: a presenter's followers learn it has left.
+func (ss *session) leave() {
+	if ss.pres != nil {
+		ss.srv.hub.send(hubReq{op: hubUnpresent, p: ss.pres})
+		ss.pres = nil
+	}
+	if ss.fol != nil {
+		ss.srv.hub.send(hubReq{op: hubUnfollow, p: ss.folP, f: ss.fol})
+		ss.fol, ss.folP = nil, nil
+	}
 }

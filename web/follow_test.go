@@ -12,16 +12,11 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// presentMsg is the presenting (or following) answer.
-type presentMsg struct {
-	Type, ID, URL string
-}
-
-func (w *wsClient) present() presentMsg {
+func (w *wsClient) present() presentingMsg {
 	w.t.Helper()
 	w.send(map[string]any{"type": "present"})
 	m, _ := w.until("presenting")
-	var p presentMsg
+	var p presentingMsg
 	json.Unmarshal([]byte(m.raw), &p)
 	return p
 }

@@ -43,7 +43,8 @@ func FuzzDecodeMessage(f *testing.F) {
 		`{"type":"play","speed":1e308}`, `{"type":"pause"}`, `{"type":"next","what":"lock"}`, `{"type":"break","node":"begin","on":true}`,
 		`{"type":"breaks","nodes":["begin","x"]}`, `{"type":"load","scenario":"refill"}`, `{"type":"load","script":"map lru_hash entries=4 cpus=1\ncpu 0 update 1 1\n"}`,
 		`{"type":"options","batch":true}`, `{"type":"present"}`, `{"type":"follow","id":"aaaaaaaaaaaaaaaa"}`, `{"type":"detach"}`, `{"type":"rejoin"}`,
-		`{"type":"unpresent"}`, `{"type":`, `[]`, `{"type":"!error"}`, `{"type":"step","n":9223372036854775807}`, `{"type":"seek","position":-9223372036854775808}`,
+		`{"type":"unpresent"}`, `{"type":"options","frames":true}`, `{"type":"ack","position":3}`, `{"type":"log","from":-5,"to":99999999}`,
+		`{"type":"timeline"}`, `{"type":"next","what":"node","back":true}`, `{"type":`, `[]`, `{"type":"!error"}`, `{"type":"step","n":9223372036854775807}`, `{"type":"seek","position":-9223372036854775808}`,
 	} {
 		f.Add(false, []byte(s))
 	}
@@ -58,7 +59,7 @@ func FuzzDecodeMessage(f *testing.F) {
 			kind = websocket.BinaryMessage
 		}
 		m := decodeMessage(kind, data)
-		if m.Type == "" || m.Type == "!error" && m.What == "" {
+		if bad, ok := m.(badMsg); ok && bad.What == "" {
 			t.Fatalf("decoded %q to %+v", data, m)
 		}
 		check := func(kind int, b []byte) error {
@@ -76,7 +77,8 @@ func FuzzDecodeMessage(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ss.tr, ss.cur = tr, newCursor(tr)
+		ss.setTrace(tr)
+		ss.frames = len(data)%2 == 0 // both forms of the protocol
 		ss.cur.Seek(20)
 		if err := ss.handle(m); err != nil {
 			t.Fatalf("%q: %v", data, err)

@@ -33,9 +33,6 @@ import (
 	"github.com/lruviz/lruviz/trace"
 )
 
-// ProtocolVersion is the websocket protocol's version, sent in hello.
-const ProtocolVersion = 1
-
 // Options configure a Server.
 type Options struct {
 	// Diagram is the update chart shown; nil: diagrams.Default().

@@ -214,8 +214,9 @@ type msg struct {
 	Nodes    []string        `json:"nodes"`
 	Event    json.RawMessage `json:"event"`
 	State    *trace.View     `json:"state"`
-	Paths    []Path          `json:"paths"`
+	Frame    *Frame          `json:"frame"`
 	Markers  []Marker        `json:"markers"`
+	Lines    []string        `json:"lines"`
 	raw      string
 }
 
@@ -251,7 +252,7 @@ func TestWebsocketSession(t *testing.T) {
 	_, ts := newTestServer(t)
 	w := dial(t, ts)
 	hello := w.recv()
-	if hello.Type != "hello" || !strings.Contains(hello.raw, `"version":1`) || !strings.Contains(hello.raw, `"begin"`) || !strings.Contains(hello.raw, `"locks":[`) {
+	if hello.Type != "hello" || !strings.Contains(hello.raw, `"version":2`) || !strings.Contains(hello.raw, `"begin"`) || !strings.Contains(hello.raw, `"locks":[`) {
 		t.Fatalf("first message %s", hello.raw)
 	}
 	loaded := w.recv()
@@ -296,11 +297,6 @@ func TestWebsocketSession(t *testing.T) {
 	if m := w.recv(); m.Type != "state" || m.Position != 0 {
 		t.Errorf("seek before the start: %.100s", m.raw)
 	}
-	// Paths: after a seek the visited nodes of each CPU come along.
-	w.send(map[string]any{"type": "seek", "position": loaded.Events})
-	if m := w.recv(); len(m.Paths) == 0 || len(m.Paths[0].Nodes) == 0 {
-		t.Errorf("no paths at the end: %.300s", m.raw)
-	}
 	// Malformed and unknown messages get an error; the connection goes on.
 	w.c.WriteMessage(websocket.TextMessage, []byte(`{"type":`))
 	if m := w.recv(); m.Type != "error" || !strings.Contains(m.Message, "malformed") {
@@ -327,6 +323,10 @@ func TestWebsocketSession(t *testing.T) {
 		t.Errorf("binary message: %s", m.raw)
 	}
 	// Play at the end: ended at once.
+	w.send(map[string]any{"type": "seek", "position": loaded.Events})
+	if m := w.recv(); m.Type != "state" || m.Position != loaded.Events {
+		t.Errorf("seek to the end: %.100s", m.raw)
+	}
 	w.send(map[string]any{"type": "play", "speed": 0})
 	if m := w.recv(); m.Type != "ended" {
 		t.Errorf("play at the end: %s", m.raw)
@@ -418,7 +418,12 @@ func TestWebsocketScriptErrors(t *testing.T) {
 	if m.Type != "loaded" || m.Scenario != "" || !strings.Contains(m.raw, `"failure_line":3`) {
 		t.Errorf("script with a failed expectation: %.300s", m.raw)
 	}
-	// Markers: an op, a result, and narration positions.
+	// Markers, asked for: an op, a result, and narration positions.
+	w.send(map[string]any{"type": "timeline"})
+	m = w.recv()
+	if m.Type != "timeline" {
+		t.Fatalf("timeline: %.300s", m.raw)
+	}
 	kinds := map[string]bool{}
 	for _, mk := range m.Markers {
 		kinds[mk.Kind] = true
@@ -496,18 +501,17 @@ func TestComputeLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.Spans) != 2 || tr.OpAt[0] < 1 || tr.OpAt[1] < 1 {
-		t.Errorf("spans %v op_at %v", tr.Spans, tr.OpAt)
+	var tm timelineMsg
+	if err := json.Unmarshal(tr.timelineJSON(), &tm); err != nil {
+		t.Fatal(err)
 	}
-	for _, h := range tr.Holds {
+	if len(tm.Spans) != 2 || tm.Spans[0].From < 1 || tm.Spans[1].From < 1 {
+		t.Errorf("spans %v", tm.Spans)
+	}
+	for _, h := range tm.Holds {
 		if h.To < h.From {
 			t.Errorf("hold %v ends before it starts", h)
 		}
-	}
-	// Paths agree with a fold of node events.
-	ps := tr.Paths(len(tr.Events))
-	if len(ps) != 2 || ps[0].Nodes[0] != "begin" || len(ps[0].Edges) == 0 {
-		t.Errorf("paths %+v", ps)
 	}
 }
 

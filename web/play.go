@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/lruviz/lruviz/chart"
+	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/trace"
+)
+
+// Playback: a session's trace, position, play state and breakpoints, and what each message of
+// the page does to them.
+
+const (
+	// maxSpeed bounds play's events a second.
+	maxSpeed = 100000
+	// tick is how often playing at a speed sends its batch.
+	tick = 40 * time.Millisecond
+	// burst is how many events playing as fast as possible sends between looks at the
+	// client's messages.
+	burst = 256
+	// maxStepEvents is the longest forward move sent as events; a longer one sends a state.
+	maxStepEvents = 4096
+	// playWindow is how many views a session playing with frames sends before the page has
+	// acknowledged showing them: the server never runs ahead of what the page shows by more.
+	playWindow = 2
+	// maxLogLines bounds a log answer.
+	maxLogLines = 500
+)
+
+// session is one websocket connection. Its reader goroutine reads and decodes the page's
+// messages and queues them; its writer goroutine (run) owns the session's state and every
+// write: it applies the messages, plays, pings, and takes the items of the presentation it
+// follows.
+type session struct {
+	srv  *Server
+	conn wsConn
+	in   chan inMsg
+	done chan struct{} // closed when the reader stops
+
+	tr     *Trace
+	cur    *cursor
+	fm     frameMaker
+	breaks map[string]bool
+	batch  bool   // send runs of events as one events message
+	frames bool   // send views (frames) instead of events and states
+	buf    []byte // for event messages
+
+	playing bool
+	speed   float64
+	credit  float64
+	last    time.Time
+	unacked int // views sent while playing that the page has not acknowledged
+
+	pres  *presentation // the presentation this session gives, if any
+	fol   *follower     // the presentation this session follows, if any
+	folP  *presentation
+	folID string // the id followed last, for rejoin
+	kick  func() // unblocks a write in progress (for the hub, when following)
+}
+
+func (ss *session) hello() error {
+	s := ss.srv
+	err := ss.write(helloMsg{Type: "hello", Version: ProtocolVersion, Nodes: s.nodes, NodeInfo: chart.Nodes, Locks: chart.Key,
+		Mismatches: chart.Mismatches, Scenarios: scenarioList(), Default: s.opts.Scenario,
+		Limits: map[string]int{"message_bytes": maxMessage, "script_bytes": scenario.MaxSize, "entries": MaxEntries, "events": s.limits.events,
+			"ops": s.limits.ops, "cpus": scenario.MaxCPUs, "speed": maxSpeed, "connections": s.maxConns,
+			"follow_queue": followQueue, "batch": burst, "play_window": playWindow}})
+	if err != nil {
+		return err
+	}
+	def := s.opts.Scenario
+	return ss.load(&loadMsg{Scenario: &def})
+}
+
+// handle applies one message from the page. Only a failed write is returned: a bad message
+// gets an error message and the session goes on.
+func (ss *session) handle(m inMsg) error {
+	switch m := m.(type) {
+	case badMsg:
+		return ss.fail("", "%s", m.What)
+	case *optionsMsg:
+		if m.Batch != nil {
+			ss.batch = *m.Batch
+		}
+		if m.Frames != nil {
+			ss.frames = *m.Frames
+		}
+		return nil
+	case *ackMsg:
+		ss.unacked = max(0, ss.unacked-1)
+		return nil
+	case *presentMsg:
+		return ss.present()
+	case *unpresentMsg:
+		return ss.unpresent()
+	case *followMsg:
+		return ss.follow(m.ID)
+	case *detachMsg:
+		return ss.detach()
+	case *rejoinMsg:
+		if ss.fol != nil {
+			return ss.fail(m.kind(), "already following")
+		}
+		if ss.folID == "" {
+			return ss.fail(m.kind(), "not following anyone: open a shared /s/ID link")
+		}
+		return ss.follow(ss.folID)
+	case *timelineReq:
+		if ss.tr == nil {
+			return ss.fail(m.kind(), "no scenario is loaded")
+		}
+		return ss.writeRaw(ss.tr.timelineJSON())
+	case *logMsg:
+		return ss.log(m)
+	}
+	if ss.fol != nil {
+		return ss.fail(m.kind(), "you are following the presenter: detach to explore on your own")
+	}
+	switch m.(type) {
+	case *loadMsg, *breakMsg, *breaksMsg:
+	default:
+		if ss.cur == nil {
+			return ss.fail(m.kind(), "no scenario is loaded")
+		}
+	}
+	switch m := m.(type) {
+	case *loadMsg:
+		return ss.load(m)
+	case *playMsg:
+		speed := 0.0
+		if m.Speed != nil {
+			speed = *m.Speed
+		}
+		if math.IsNaN(speed) || speed < 0 || speed > maxSpeed {
+			return ss.fail(m.kind(), "speed must be 0 to %d events a second", maxSpeed)
+		}
+		ss.speed, ss.credit, ss.last, ss.unacked = speed, 1, time.Now(), 0 // the first event goes at once
+		if ss.cur.Position() == ss.cur.Len() {
+			ss.playing = false
+			return ss.ended()
+		}
+		ss.playing = true
+		b, _ := json.Marshal(playingMsg{Type: "playing", Speed: speed, Position: ss.cur.Position()})
+		ss.publish(fitem{kind: fRaw, raw: b, playing: b})
+		return ss.writeRaw(b)
+	case *pauseMsg:
+		return ss.pause("pause", "", -1)
+	case *stepMsg:
+		if m.N == nil {
+			return ss.fail(m.kind(), `step needs "n", a number of events`)
+		}
+		ss.stopPlaying()
+		n := *m.N
+		if n < 0 {
+			return ss.seek(ss.cur.Position() + max(n, -ss.cur.Position()))
+		}
+		return ss.forward(min(n, ss.cur.Len()-ss.cur.Position()))
+	case *seekMsg:
+		if m.Position == nil {
+			return ss.fail(m.kind(), `seek needs "position"`)
+		}
+		ss.stopPlaying()
+		return ss.seek(*m.Position)
+	case *breakMsg:
+		if m.On == nil || m.Node == "" {
+			return ss.fail(m.kind(), `break needs "node" and "on"`)
+		}
+		if !ss.srv.knownNode(m.Node) {
+			return ss.fail(m.kind(), "no node %q in the diagrams shown", m.Node)
+		}
+		if *m.On {
+			ss.breaks[m.Node] = true
+		} else {
+			delete(ss.breaks, m.Node)
+		}
+		return ss.writeBreaks()
+	case *breaksMsg:
+		clear(ss.breaks)
+		for _, n := range m.Nodes {
+			if ss.srv.knownNode(n) {
+				ss.breaks[n] = true
+			}
+		}
+		return ss.writeBreaks()
+	case *nextMsg:
+		ss.stopPlaying()
+		return ss.next(m.What, m.Back)
+	}
+	return ss.fail(m.kind(), "unknown message type %q", m.kind())
+}
+
+// room says whether playing may send another view: with frames, at most playWindow views
+// wait for the page's acknowledgement.
+func (ss *session) room() bool { return !ss.frames || ss.unacked < playWindow }
+
+// stopPlaying stops playing before a move; followers learn it from the move itself, and from
+// a paused message so that they stop showing "playing".
+func (ss *session) stopPlaying() {
+	ss.unacked = 0
+	if ss.playing {
+		ss.playing = false
+		if ss.pres != nil {
+			b, _ := json.Marshal(pausedMsg{Type: "paused", Position: ss.cur.Position(), Reason: "pause", CPU: -1})
+			ss.publish(fitem{kind: fRaw, raw: b, stop: true})
+		}
+	}
+}
+
+func (s *Server) knownNode(id string) bool {
+	for _, n := range s.nodes {
+		if n == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (ss *session) breaksJSON() []byte {
+	nodes := []string{}
+	for _, n := range ss.srv.nodes {
+		if ss.breaks[n] {
+			nodes = append(nodes, n)
+		}
+	}
+	b, _ := json.Marshal(breaksOut{Type: "breaks", Nodes: nodes})
+	return b
+}
+
+func (ss *session) writeBreaks() error {
+	b := ss.breaksJSON()
+	ss.publish(fitem{kind: fRaw, raw: b, breaks: b})
+	return ss.writeRaw(b)
+}
+
+// loadedJSON is the trace's loaded message with the View at position 0, encoded once: every
+// session that folds events itself gets the same.
+func (t *Trace) loadedJSON() []byte {
+	t.loadedOnce.Do(func() {
+		msg := t.loadedMsg()
+		msg.State = t.Timeline.StateAt(0, nil).View()
+		t.loaded, _ = json.Marshal(msg)
+	})
+	return t.loaded
+}
+
+func (t *Trace) loadedMsg() loadedMsg {
+	msg := loadedMsg{Type: "loaded", Scenario: t.Name, Source: t.Source, CPUs: t.Header.CPUs, Ops: len(t.Header.Ops),
+		Events: len(t.Events), Header: t.Header}
+	if t.Failure != nil {
+		msg.Failure, msg.FailLine = t.Failure.Error(), t.Failure.Pos.Line
+	}
+	return msg
+}
+
+// loadedFor is the loaded message for this session: with the frame at position 0 when it
+// wants frames.
+func (ss *session) loadedFor(t *Trace) []byte {
+	if !ss.frames {
+		return t.loadedJSON()
+	}
+	msg := t.loadedMsg()
+	ss.fm = frameMaker{srv: ss.srv, tr: t, prev: -1}
+	msg.Frame = ss.fm.make(ss.cur.State())
+	b, _ := json.Marshal(msg)
+	return b
+}
+
+func (ss *session) load(m *loadMsg) error {
+	var t *Trace
+	var err error
+	switch {
+	case m.Scenario != nil && m.Script == nil:
+		t, err = Bundled(*m.Scenario)
+		if err != nil && !errors.As(err, new(*ScenarioError)) {
+			return ss.fail(m.kind(), "%v", err)
+		}
+	case m.Script != nil && m.Scenario == nil:
+		t, err = compute("script.lru", []byte(*m.Script), ss.srv.limits)
+	default:
+		return ss.fail(m.kind(), `load needs "scenario" (a bundled scenario's name) or "script" (a scenario's text)`)
+	}
+	if err != nil {
+		var se *ScenarioError
+		if errors.As(err, &se) {
+			return ss.write(errorMsg{Type: "error", Message: se.Msg, Line: se.Line, Col: se.Col, Request: "load"})
+		}
+		ss.srv.opts.Logf("lruviz serve: %v", err)
+		return ss.fail(m.kind(), "internal error: %v", err)
+	}
+	ss.setTrace(t)
+	ss.playing = false
+	ss.publish(fitem{kind: fLoaded, tr: t})
+	return ss.writeRaw(ss.loadedFor(t))
+}
+
+// setTrace makes t the session's trace, at position 0.
+func (ss *session) setTrace(t *Trace) {
+	ss.tr, ss.cur = t, newCursor(t)
+	ss.fm = frameMaker{srv: ss.srv, tr: t, prev: -1}
+}
+
+// sendEvents brings the page from position from to position to (to > from) by events: one
+// event message each, or events messages of at most burst events when it asked for batches;
+// or, with frames, by one view.
+func (ss *session) sendEvents(from, to int) error {
+	if from >= to {
+		return nil
+	}
+	var view []byte
+	if ss.frames {
+		view = ss.viewJSON()
+	}
+	ss.publish(fitem{kind: fEvents, from: from, to: to, view: view})
+	if ss.frames {
+		if ss.playing {
+			ss.unacked++
+		}
+		return ss.writeRaw(view)
+	}
+	t := ss.tr
+	b := ss.buf
+	defer func() { ss.buf = b[:0] }()
+	if ss.batch {
+		for from < to {
+			end := min(to, from+burst)
+			b = append(b[:0], `{"type":"events","position":`...)
+			b = strconv.AppendInt(b, int64(end), 10)
+			b = append(b, `,"events":[`...)
+			b = t.appendEvents(b, from, end)
+			b = append(b, "]}"...)
+			if err := ss.writeRaw(b); err != nil {
+				return err
+			}
+			from = end
+		}
+		return nil
+	}
+	for i := from; i < to; i++ {
+		b = append(b[:0], `{"type":"event","position":`...)
+		b = strconv.AppendInt(b, int64(i+1), 10)
+		b = append(b, `,"event":`...)
+		b = t.appendEvent(b, i)
+		b = append(b, '}')
+		if err := ss.writeRaw(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// viewJSON is the view message at the cursor's position.
+func (ss *session) viewJSON() []byte {
+	b, _ := json.Marshal(viewMsg{Type: "view", Position: ss.cur.Position(), Frame: ss.fm.make(ss.cur.State())})
+	return b
+}
+
+// stateJSON is the state message at the cursor's position, for a client that folds events.
+func (ss *session) stateJSON() []byte {
+	st := ss.cur.State()
+	b, _ := json.Marshal(stateMsg{Type: "state", Position: st.Position(), State: st.View()})
+	return b
+}
+
+// forward moves n events ahead (n >= 0), sending them, or a state if there are many.
+func (ss *session) forward(n int) error {
+	if n > maxStepEvents {
+		return ss.seek(ss.cur.Position() + n)
+	}
+	pos := ss.cur.Position()
+	ss.cur.Step(n)
+	return ss.sendEvents(pos, ss.cur.Position())
+}
+
+// seek moves to position p and sends the whole picture there.
+func (ss *session) seek(p int) error {
+	ss.cur.Seek(p)
+	var b []byte
+	if ss.frames {
+		ss.fm.prev = -1 // a jump: nothing to compare with
+		b = ss.viewJSON()
+	} else {
+		b = ss.stateJSON()
+	}
+	ss.publish(fitem{kind: fState, pos: ss.cur.Position()})
+	return ss.writeRaw(b)
+}
+
+func (ss *session) pause(reason, node string, cpu int) error {
+	ss.playing, ss.unacked = false, 0
+	b, _ := json.Marshal(pausedMsg{Type: "paused", Position: ss.cur.Position(), Reason: reason, Node: node, CPU: cpu})
+	ss.publish(fitem{kind: fRaw, raw: b, stop: true})
+	return ss.writeRaw(b)
+}
+
+func (ss *session) ended() error {
+	ss.playing, ss.unacked = false, 0
+	b, _ := json.Marshal(endedMsg{Type: "ended", Position: ss.cur.Position()})
+	ss.publish(fitem{kind: fRaw, raw: b, stop: true})
+	return ss.writeRaw(b)
+}
+
+// advance plays up to n events, stopping after an event at a breakpoint or at the end.
+func (ss *session) advance(n int) error {
+	pos := ss.cur.Position()
+	evs := ss.cur.Events(pos, pos+n)
+	brk, cpu := "", -1
+	if len(ss.breaks) > 0 {
+		for i := range evs {
+			if ev := &evs[i]; ev.Kind == trace.KindNode && ss.breaks[ev.Node] {
+				evs, brk, cpu = evs[:i+1], ev.Node, ev.CPU
+				break
+			}
+		}
+	}
+	ss.cur.Step(len(evs))
+	if err := ss.sendEvents(pos, pos+len(evs)); err != nil {
+		return err
+	}
+	if brk != "" {
+		return ss.pause("breakpoint", brk, cpu)
+	}
+	if ss.cur.Position() == ss.cur.Len() {
+		return ss.ended()
+	}
+	return nil
+}
+
+// nextMatch says which events a next (or previous) move stops after: "op" (an operation
+// begins), "result" (one ends), "node" (any diagram step), "lock" (any lock event), "wait"
+// (lock_wait or lock_failed).
+var nextMatch = map[string]func(*trace.Event) bool{
+	"op":     func(ev *trace.Event) bool { return ev.Kind == trace.KindOpBegin },
+	"result": func(ev *trace.Event) bool { return ev.Kind == trace.KindOpEnd },
+	"node":   func(ev *trace.Event) bool { return ev.Kind == trace.KindNode },
+	"lock": func(ev *trace.Event) bool {
+		return ev.Kind >= trace.KindLock && ev.Kind <= trace.KindLockFailed
+	},
+	"wait": func(ev *trace.Event) bool { return ev.Kind == trace.KindLockWait || ev.Kind == trace.KindLockFailed },
+}
+
+// next moves to just after the next event of a kind (see nextMatch); with back, to just after
+// the previous one before the position (a backward move, so a view or state follows).
+func (ss *session) next(what string, back bool) error {
+	match := nextMatch[what]
+	if match == nil {
+		return ss.fail("next", `next needs "what": op, result, node, lock or wait`)
+	}
+	pos := ss.cur.Position()
+	if back {
+		evs := ss.cur.Events(0, pos)
+		// The event just before the position is where we are: look before it.
+		for i := len(evs) - 2; i >= 0; i-- {
+			if match(&evs[i]) {
+				return ss.seek(i + 1)
+			}
+		}
+		return ss.seek(0)
+	}
+	evs := ss.cur.Events(pos, ss.cur.Len())
+	for i := range evs {
+		if match(&evs[i]) {
+			return ss.forward(i + 1)
+		}
+	}
+	if err := ss.forward(len(evs)); err != nil {
+		return err
+	}
+	return ss.ended()
+}
+
+// log answers the descriptions of the events between two positions.
+func (ss *session) log(m *logMsg) error {
+	if ss.tr == nil {
+		return ss.fail(m.kind(), "no scenario is loaded")
+	}
+	tl := ss.tr.Timeline
+	from := max(0, min(m.From, tl.Len()))
+	to := max(from, min(m.To, tl.Len(), from+maxLogLines))
+	out := logOut{Type: "log", From: from, Lines: make([]string, 0, to-from)}
+	for i := from; i < to; i++ {
+		out.Lines = append(out.Lines, tl.Describe(i))
+	}
+	return ss.write(out)
+}
