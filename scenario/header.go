@@ -24,7 +24,11 @@ func Header(f *File, m *engine.Map) trace.Header {
 		Source:     f.Name,
 	}
 	for _, op := range f.Ops {
-		h.Ops = append(h.Ops, trace.OpInfo{Index: op.Index, CPU: op.CPU, Text: op.String(), Line: op.Pos.Line, Say: op.Say})
+		info := trace.OpInfo{Index: op.Index, CPU: op.CPU, Text: op.String(), Line: op.Pos.Line, Say: op.Say}
+		if op.Expect != nil {
+			info.Expect = op.Expect.Text
+		}
+		h.Ops = append(h.Ops, info)
 	}
 	return h
 }

@@ -2,14 +2,22 @@
 //
 // The flowcharts: inline SVG rendered once by the server (go-graphviz). This module pans and
 // zooms them (by the viewBox, anchored at the pointer), marks breakpoints, visited nodes and the
-// edge just taken, and draws a token per CPU on the node it is at, with a band of the locks
-// that CPU actually holds now beside the box's static colour (mismatch M7).
+// edges taken, and draws a token per CPU on the node it is at, with a band of the locks that CPU
+// actually holds now. What to draw comes from the server's frames (the paths, each CPU's node,
+// locks and whether they differ from the box's colour, M7); the lock key's colours come from
+// its hello message. Nothing here interprets the trace.
 
 const SVGNS = 'http://www.w3.org/2000/svg';
 
-export const LOCK_COLOURS = {
-  local: '#a6dba0', lru: '#c9b8e8', hashtab: '#fcb97d', remote: '#fbf09a', none: '#e4e4e4',
-};
+// LOCK_COLOURS is the lock key, by class, as the server's hello gives it (setKey).
+export const LOCK_COLOURS = {};
+export function setKey(locks) {
+  for (const k of Object.keys(LOCK_COLOURS)) delete LOCK_COLOURS[k];
+  for (const l of locks) {
+    LOCK_COLOURS[l.class] = l.colour;
+    document.documentElement.style.setProperty(`--lock-${l.class}`, l.colour);
+  }
+}
 export const CPU_COLOURS = ['#1f6fd1', '#d1451f', '#168a4a', '#8a2bbf', '#b8860b', '#0f8b8d', '#c2185b', '#5d6d7e'];
 export const cpuColour = (c) => CPU_COLOURS[c % CPU_COLOURS.length];
 
@@ -24,7 +32,6 @@ export class Charts {
     for (const div of root.querySelectorAll('.diagram')) {
       const name = div.dataset.diagram;
       const svg = div.querySelector('svg');
-      const prefix = this.diagrams.length === 0 ? '' : `${name}--`;
       const d = { name, div, svg, graph: svg.querySelector('g.graph'), nodes: new Map(), edges: new Map() };
       // Let the SVG fill its box; the viewBox does the zooming.
       svg.removeAttribute('width');
@@ -40,7 +47,7 @@ export class Charts {
           d.keys = (d.keys || []).concat(g);
           continue;
         }
-        const id = g.id.slice(prefix.length);
+        const id = g.dataset.id;
         g.dataset.node = id;
         d.nodes.set(id, g);
         if (!this.byNode.has(id)) this.byNode.set(id, []);
@@ -56,7 +63,7 @@ export class Charts {
         });
       }
       for (const g of svg.querySelectorAll('g.edge')) {
-        const id = g.id.slice(prefix.length).replace(/#\d+$/, '');
+        const id = g.dataset.id;
         g.dataset.edge = id;
         if (!d.edges.has(id)) d.edges.set(id, []);
         d.edges.get(id).push(g);
@@ -236,79 +243,74 @@ export class Charts {
     }
   }
 
-  // draw shows the state: tokens, visited nodes and edges taken (paths: by CPU), the edge just
-  // taken, and each CPU's locks. percpuLRU: the chart's "local" colour means the CPU's lru lock.
-  draw(state, paths, lastCPU, follow) {
+  // draw shows a frame: the paths (nodes visited, edges taken, the edges just taken), and a
+  // token per CPU on its node with the locks it holds. follow pans to the last CPU to move.
+  draw(frame, lastCPU, follow) {
     this.initView(this.current);
     for (const el of this.marked.visited) el.classList.remove('visited');
     for (const el of this.marked.taken) el.classList.remove('taken', 'last');
     for (const el of this.marked.at) el.classList.remove('at', 'mismatch');
     this.marked = { visited: [], taken: [], at: [] };
     for (const d of this.diagrams) d.layer.replaceChildren();
-    if (!state) return;
-    for (const p of paths.values()) {
+    if (!frame) return;
+    const mark = (ids, cls, list) => {
+      for (const id of ids) {
+        for (const d of this.diagrams) {
+          for (const g of d.edges.get(id) || []) { g.classList.add(...cls); list.push(g); }
+        }
+      }
+    };
+    for (const p of frame.paths) {
       for (const n of p.nodes) {
         for (const { g } of this.byNode.get(n) || []) { g.classList.add('visited'); this.marked.visited.push(g); }
       }
-      for (const e of p.edges) {
-        for (const d of this.diagrams) {
-          for (const g of d.edges.get(e) || []) { g.classList.add('taken'); this.marked.taken.push(g); }
-        }
-      }
+      mark(p.edges, ['taken'], this.marked.taken);
     }
-    // Tokens: the operation on top of each CPU's stack.
+    // Tokens: the operation on top of each CPU's stack; the edge it just took.
     const perNode = new Map();
-    for (let cpu = 0; cpu < state.cpus; cpu++) {
-      const f = state.top(cpu);
-      if (!f || !f.node) continue;
-      if (!perNode.has(f.node)) perNode.set(f.node, []);
-      perNode.get(f.node).push({ cpu, f });
-      if (f.prev && !f.via_gap) {
-        for (const d of this.diagrams) {
-          for (const g of d.edges.get(`${f.prev}->${f.node}`) || []) { g.classList.add('taken', 'last'); this.marked.taken.push(g); }
-        }
-      }
+    for (const c of frame.cpus) {
+      if (!c.node) continue;
+      if (!perNode.has(c.node)) perNode.set(c.node, []);
+      perNode.get(c.node).push(c);
+      const p = frame.paths.find((x) => x.cpu === c.cpu);
+      if (p) mark(p.last, ['taken', 'last'], this.marked.taken);
     }
     for (const [node, cpus] of perNode) {
       for (const { d, g } of this.byNode.get(node) || []) {
         g.classList.add('at');
         this.marked.at.push(g);
         const box = g.getBBox();
-        const staticLock = [...g.classList].find((c) => c.startsWith('lock-'))?.slice(5) || 'none';
-        cpus.forEach(({ cpu, f }, i) => {
-          const held = [...new Set(state.heldBy(cpu).map((l) => l.class))];
-          let expect = staticLock;
-          if (state.percpuLRU && expect === 'local') expect = 'lru';
-          const mismatch = !f.idle && (expect === 'none' ? held.length > 0 : !(held.length === 1 && held[0] === expect));
-          if (mismatch) g.classList.add('mismatch');
-          this.token(d, box, i, cpus.length, cpu, held, mismatch, f, cpu === lastCPU);
-          if (follow && d === this.current && (cpu === lastCPU || lastCPU < 0)) this.reveal(d, g);
+        cpus.forEach((c, i) => {
+          if (c.m7) g.classList.add('mismatch');
+          this.token(d, box, i, cpus.length, c, c.cpu === lastCPU);
+          if (follow && d === this.current && (c.cpu === lastCPU || lastCPU < 0)) this.reveal(d, g);
         });
       }
     }
   }
 
-  token(d, box, i, n, cpu, held, mismatch, f, last) {
+  token(d, box, i, n, c, last) {
     const r = 13;
     const gap = 2 * r + 6;
     const cx = box.x + box.width / 2 - ((n - 1) * gap) / 2 + i * gap;
     const cy = box.y - r - 3;
     const t = document.createElementNS(SVGNS, 'g');
-    t.setAttribute('class', `token cpu${cpu}${last ? ' last' : ''}${f.wait ? ' spinning' : ''}`);
-    t.dataset.cpu = cpu;
+    t.setAttribute('class', `token cpu${c.cpu}${last ? ' last' : ''}${c.wait ? ' spinning' : ''}${c.stuck ? ' stuck' : ''}`);
+    t.dataset.cpu = c.cpu;
     // The locks this CPU holds now: a band of their colours under the token.
+    const held = [...new Set(c.held.map((l) => l.class))];
     const bw = 2 * r + 4, bh = 7;
     const band = document.createElementNS(SVGNS, 'g');
     band.setAttribute('class', 'held');
     const classes = held.length ? held : ['none'];
-    classes.forEach((c, k) => {
+    classes.forEach((cl, k) => {
       const rect = document.createElementNS(SVGNS, 'rect');
       rect.setAttribute('x', cx - bw / 2 + (k * bw) / classes.length);
       rect.setAttribute('y', cy + r + 1);
       rect.setAttribute('width', bw / classes.length);
       rect.setAttribute('height', bh);
-      rect.setAttribute('fill', LOCK_COLOURS[c] || '#999');
-      rect.setAttribute('class', `held-${c}`);
+      rect.setAttribute('fill', LOCK_COLOURS[cl] || '#999');
+      rect.setAttribute('class', `held-${cl}`);
       band.appendChild(rect);
     });
     const outline = document.createElementNS(SVGNS, 'rect');
@@ -317,16 +319,16 @@ export class Charts {
     outline.setAttribute('class', 'held-outline');
     band.appendChild(outline);
     t.appendChild(band);
-    const c = document.createElementNS(SVGNS, 'circle');
-    c.setAttribute('cx', cx); c.setAttribute('cy', cy); c.setAttribute('r', r);
-    c.setAttribute('fill', cpuColour(cpu));
-    t.appendChild(c);
+    const circle = document.createElementNS(SVGNS, 'circle');
+    circle.setAttribute('cx', cx); circle.setAttribute('cy', cy); circle.setAttribute('r', r);
+    circle.setAttribute('fill', cpuColour(c.cpu));
+    t.appendChild(circle);
     const tx = document.createElementNS(SVGNS, 'text');
     tx.setAttribute('x', cx); tx.setAttribute('y', cy + 5);
     tx.setAttribute('text-anchor', 'middle');
-    tx.textContent = String(cpu);
+    tx.textContent = String(c.cpu);
     t.appendChild(tx);
-    if (mismatch && i === n - 1) {
+    if (c.m7 && i === n - 1) {
       const m = document.createElementNS(SVGNS, 'text');
       m.setAttribute('x', box.x + box.width + 3); m.setAttribute('y', box.y + 11);
       m.setAttribute('class', 'm7');
@@ -334,8 +336,7 @@ export class Charts {
       t.appendChild(m);
     }
     const title = document.createElementNS(SVGNS, 'title');
-    title.textContent = `CPU ${cpu}: op ${f.op} ${f.name} ${f.key}; holds ${held.length ? held.join(', ') : 'no lock'}` +
-      (f.wait ? `; spins on ${f.wait}` : '') + (mismatch ? ' (not what the chart\'s colour says: M7)' : '');
+    title.textContent = c.callout;
     t.appendChild(title);
     d.layer.appendChild(t);
   }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// The state panels: each CPU with its operations, locks held and spun on; the LRU lists as rows
-// of keys with their reference bits; the hash buckets; the operations and their results. What
-// changed since the previous rendering is highlighted.
+// The side panels, drawn from the server's frames: each CPU with its operations, node, locks
+// and what it does in words; the LRU lists (and what a CPU holds in its hands) as rows of keys
+// with their reference bits; the hash buckets; the operations and their results; the narration
+// and the events of the step in words. What changed since the last frame is highlighted, as
+// the frame says.
 
-import { LOCK_COLOURS, cpuColour } from './chart.js';
+import { cpuColour } from './chart.js';
 
 const h = (tag, attrs, ...kids) => {
   const el = document.createElement(tag);
@@ -18,9 +20,6 @@ const h = (tag, attrs, ...kids) => {
   return el;
 };
 
-// How many chips of a long list are shown at each end.
-const HEAD = 40, TAIL = 12;
-
 export class Panels {
   constructor() {
     this.cpusEl = document.getElementById('cpus');
@@ -29,130 +28,137 @@ export class Panels {
     this.bucketHint = document.getElementById('bucket-hint');
     this.opsEl = document.getElementById('ops');
     this.aboutEl = document.getElementById('about');
-    this.prevSig = null;
+    this.narrationEl = document.getElementById('narration');
+    this.nowEl = document.getElementById('now');
     this.prevLocks = new Set();
-    this.nodeLabel = () => '';
+    this.lastNarration = '';
+    this.nodeTitle = () => '';
+    this.onSeekOp = () => {};
   }
 
   // reset forgets the previous rendering (a new scenario).
   reset(header) {
     this.header = header;
-    this.prevSig = null;
     this.prevLocks = new Set();
-    this.prevFrames = '';
+    this.lastNarration = '';
     this.aboutEl.replaceChildren(
       ...(header.about && header.about.length ? [h('p', { text: header.about.join(' ') })] : []),
       h('p', { class: 'meta', text: `${header.map.type}, ${header.map.entries} entries (${header.elems} elements), ` +
         `${header.cpus} CPUs, ${header.buckets} buckets, kernel ${header.profile}` +
         `${header.map.no_common_lru ? ', BPF_F_NO_COMMON_LRU' : ''}${header.target_free ? `, target_free ${header.target_free}` : ''}` }),
     );
-    this.opsEl.replaceChildren(...header.ops.map((op) => h('li', { 'data-op': op.index },
-      h('code', { text: op.text }), h('span', { class: 'res' }))));
+    this.opsEl.replaceChildren(...header.ops.map((op) => {
+      const li = h('li', { 'data-op': op.index },
+        h('button', { type: 'button', class: 'op-seek', title: 'Go to where this operation begins' }, h('code', { text: op.text })),
+        h('span', { class: 'res' }));
+      li.querySelector('button').addEventListener('click', () => this.onSeekOp(op.index));
+      return li;
+    }));
   }
 
-  render(state) {
-    const changed = new Set();
-    const sigs = state.elems.map((_, i) => state.sig(i));
-    if (this.prevSig && this.prevSig.length === sigs.length) {
-      sigs.forEach((s, i) => { if (s !== this.prevSig[i]) changed.add(i); });
-    }
-    this.prevSig = sigs;
-    const locks = new Set(state.locks.map((l) => l.lock));
+  render(f) {
+    const locks = new Set(f.cpus.flatMap((c) => c.held.map((l) => l.lock)));
     const newLocks = new Set([...locks].filter((l) => !this.prevLocks.has(l)));
     this.prevLocks = locks;
-    this.renderCPUs(state, newLocks);
-    this.renderLists(state, changed);
-    this.renderBuckets(state, changed, locks);
-    this.renderOps(state);
+    this.renderCPUs(f, newLocks);
+    this.renderLists(f);
+    this.renderBuckets(f);
+    this.renderOps(f);
+    this.renderNarration(f);
+    this.renderNow(f);
   }
 
-  renderCPUs(state, newLocks) {
+  renderCPUs(f, newLocks) {
     const waiters = new Map(); // lock -> [cpu]
-    for (const f of state.frames) if (f.wait) {
-      if (!waiters.has(f.wait)) waiters.set(f.wait, []);
-      waiters.get(f.wait).push(f.cpu);
+    for (const c of f.cpus) if (c.wait) {
+      if (!waiters.has(c.wait)) waiters.set(c.wait, []);
+      waiters.get(c.wait).push(c.cpu);
     }
-    const rows = [];
-    for (let cpu = 0; cpu < state.cpus; cpu++) {
-      const stack = state.stack(cpu);
-      const held = state.heldBy(cpu);
-      const ops = stack.length ? stack.map((f, i) => h('div', { class: `frame${i < stack.length - 1 ? ' interrupted' : ''}` },
-        h('code', { text: (this.header.ops[f.op] || {}).text || `${f.name} ${f.key}` }),
-        f.node ? h('span', { class: 'at', text: ` at ${this.nodeLabel(f.node) || f.node}` }) : null,
-        f.gap ? h('span', { class: 'gap', text: ` (${f.gap})` }) : null,
-        f.wait ? h('span', { class: 'spin', text: ` spins on ${f.wait}` }) : null,
-        i < stack.length - 1 ? h('span', { class: 'hint', text: ' (interrupted)' }) : null,
+    const rows = f.cpus.map((c) => {
+      const ops = c.stack.length ? c.stack.map((s) => h('div', { class: `frame${s.interrupted ? ' interrupted' : ''}` },
+        h('code', { text: s.text }),
+        s.node ? h('span', { class: 'at', text: ` at ${s.title || s.node}` }) : null,
+        s.gap ? h('span', { class: 'gap', text: ` (${s.gap})` }) : null,
+        s.wait ? h('span', { class: 'spin', text: ` spins on ${s.wait}` }) : null,
+        s.interrupted ? h('span', { class: 'hint', text: ' (interrupted)' }) : null,
       )) : [h('span', { class: 'idle', text: 'idle' })];
-      const lockChips = held.map((l) => h('span', {
+      const lockChips = c.held.map((l) => h('span', {
         class: `lock lock-${l.class}${newLocks.has(l.lock) ? ' changed' : ''}`,
         title: `${l.lock}: ${l.class} (held by op ${l.op})${waiters.has(l.lock) ? `; CPU ${waiters.get(l.lock).join(', ')} spin on it` : ''}`,
       }, l.lock, waiters.has(l.lock) ? h('span', { class: 'waiters', text: ` ← cpu ${waiters.get(l.lock).join(',')} spin` }) : null));
-      const steal = state.nextSteal.length ? h('span', { class: 'hint', text: `next_steal ${state.nextSteal[cpu]}` }) : null;
-      rows.push(h('div', { class: 'cpu', 'data-cpu': cpu },
-        h('span', { class: 'cpu-badge', 'data-colour': cpu % 8, text: `CPU ${cpu}` }),
+      const steal = c.next_steal >= 0 ? h('span', { class: 'hint', text: `next_steal ${c.next_steal}` }) : null;
+      const badge = h('span', { class: 'cpu-badge', text: `CPU ${c.cpu}` });
+      badge.style.background = cpuColour(c.cpu);
+      return h('div', { class: `cpu${c.stuck ? ' stuck' : ''}${c.failed ? ' failed' : ''}`, 'data-cpu': c.cpu },
+        badge,
         h('div', { class: 'cpu-body' }, h('div', { class: 'cpu-ops' }, ops),
-          h('div', { class: 'cpu-locks' }, lockChips.length ? lockChips : h('span', { class: 'hint', text: 'no lock' }), steal))));
-    }
+          h('div', { class: 'cpu-locks' }, lockChips.length ? lockChips : h('span', { class: 'hint', text: 'no lock' }), steal),
+          c.stack.length ? h('div', { class: 'callout', text: c.callout }) : null));
+    });
     this.cpusEl.replaceChildren(...rows);
-    for (const b of this.cpusEl.querySelectorAll('.cpu-badge')) b.style.background = cpuColour(Number(b.dataset.colour));
   }
 
-  chip(state, i, changed, rot) {
-    const e = state.elems[i];
-    const val = e.values ? e.values.join('/') : e.value;
+  chip(c) {
+    const keyed = c.k !== undefined;
     return h('span', {
-      class: `chip${e.linked ? '' : ' free'}${e.ref ? ' ref' : ''}${changed.has(i) ? ' changed' : ''}${rot === i ? ' rot' : ''}`,
-      title: e.linked ? `key ${e.key} = ${val}, element ${i}, bucket ${e.bucket}${e.ref ? ', ref' : ''}` : `element ${i} (no key)${e.ref ? ', ref' : ''}`,
-      'data-elem': i,
-    }, e.linked ? String(e.key) : '');
+      class: `chip${keyed ? '' : ' free'}${c.r ? ' ref' : ''}${c.c ? ' changed' : ''}${c.rot ? ' rot' : ''}`,
+      title: keyed ? `key ${c.k} = ${c.v}, element ${c.e}${c.r ? ', ref' : ''}` : `element ${c.e} (no key)${c.r ? ', ref' : ''}`,
+      'data-elem': c.e,
+    }, keyed ? String(c.k) : '');
   }
 
-  renderLists(state, changed) {
-    const rows = [];
-    for (const name of state.listNames) {
-      const elems = state.lists.get(name);
-      const rot = name in state.rotation ? state.rotation[name] : undefined;
-      let chips;
-      if (elems.length > HEAD + TAIL + 1) {
-        chips = [...elems.slice(0, HEAD).map((i) => this.chip(state, i, changed, rot)),
-          h('span', { class: 'more', text: `… ${elems.length - HEAD - TAIL} more …` }),
-          ...elems.slice(-TAIL).map((i) => this.chip(state, i, changed, rot))];
-      } else {
-        chips = elems.map((i) => this.chip(state, i, changed, rot));
-      }
-      const touched = elems.some((i) => changed.has(i));
-      rows.push(h('div', { class: `list${touched ? ' touched' : ''}${elems.length ? '' : ' empty'}`, 'data-list': name },
-        h('span', { class: 'list-name', text: name }),
-        h('span', { class: 'count', text: String(elems.length) }),
+  renderLists(f) {
+    const rows = f.lists.map((l) => {
+      const chips = l.head.map((c) => this.chip(c));
+      if (l.tail) chips.push(h('span', { class: 'more', text: `… ${l.count - l.head.length - l.tail.length} more …` }), ...l.tail.map((c) => this.chip(c)));
+      return h('div', { class: `list${l.touched ? ' touched' : ''}${l.count ? '' : ' empty'}${l.hands ? ' hands' : ''}`, 'data-list': l.name, title: l.title },
+        h('span', { class: 'list-name', text: l.hands ? `${l.name.split('.')[0]} hands` : l.name }),
+        h('span', { class: 'count', text: String(l.count) }),
         h('div', { class: 'chips' }, chips.length ? chips : h('span', { class: 'hint', text: 'empty' }),
-          rot !== undefined && rot === -1 && elems.length ? h('span', { class: 'hint', text: ' (rotation at head)' }) : null)));
-    }
+          l.rotation === -1 && l.count ? h('span', { class: 'hint', text: ' (rotation at head)' }) : null));
+    });
     this.listsEl.replaceChildren(...rows);
   }
 
-  renderBuckets(state, changed, locks) {
-    const rows = [];
-    let empty = 0;
-    state.buckets.forEach((chain, b) => {
-      const locked = locks.has(`htab.bucket[${b}]`);
-      if (!chain.length && !locked) { empty++; return; }
-      rows.push(h('div', { class: `bucket${locked ? ' locked' : ''}`, 'data-bucket': b },
-        h('span', { class: 'bucket-name', text: `[${b}]` }),
-        h('div', { class: 'chips' }, chain.map((i) => this.chip(state, i, changed)))));
-    });
-    this.bucketHint.textContent = `${state.buckets.length - empty} of ${state.buckets.length} in use`;
+  renderBuckets(f) {
+    const b = f.buckets;
+    this.bucketHint.textContent = `${b.used} of ${b.total} in use${b.more ? ` (${b.more} more not shown)` : ''}`;
+    const rows = b.rows.map((r) => h('div', { class: `bucket${r.locked ? ' locked' : ''}`, 'data-bucket': r.bucket },
+      h('span', { class: 'bucket-name', text: `[${r.bucket}]` }),
+      h('div', { class: 'chips' }, r.chips.map((c) => this.chip(c)))));
     this.bucketsEl.replaceChildren(...(rows.length ? rows : [h('p', { class: 'hint', text: 'every bucket is empty' })]));
   }
 
-  renderOps(state) {
-    const running = new Set(state.frames.map((f) => f.op));
-    for (const li of this.opsEl.children) {
-      const op = Number(li.dataset.op);
-      const r = state.results[op] || '';
-      li.className = running.has(op) ? 'running' : r ? (r === '0' || /^\d+$/.test(r) ? 'done ok' : 'done err') : '';
-      li.querySelector('.res').textContent = running.has(op) ? ' running' : r ? ` → ${r}` : '';
+  renderOps(f) {
+    if (f.ops_reset) {
+      for (const li of this.opsEl.children) { li.className = ''; li.querySelector('.res').textContent = ''; }
     }
+    for (const o of f.ops) {
+      const li = this.opsEl.children[o.op];
+      if (!li) continue;
+      const expected = o.expected;
+      li.className = o.status === 'running' ? 'running' : o.status === 'done' ? (o.ok ? 'done ok' : expected ? 'done expected' : 'done err') : '';
+      li.querySelector('.res').textContent = o.status === 'running' ? ' running' : o.status === 'done' ? ` → ${o.result}${expected && !o.ok ? ' (expected)' : ''}` : '';
+    }
+  }
+
+  renderNarration(f) {
+    const n = f.narration;
+    const text = n.paras.join('\n\n');
+    if (text !== this.lastNarration) {
+      this.lastNarration = text;
+      this.narrationEl.replaceChildren(...n.paras.map((p, i) => h('p', {},
+        n.texts && n.texts[i] ? h('span', { class: 'say-op', text: `${n.texts[i]}: ` }) : null, p)));
+    }
+    this.narrationEl.classList.toggle('stale', !!n.stale);
+  }
+
+  renderNow(f) {
+    const lines = f.lines.length ? f.lines : [];
+    this.nowEl.replaceChildren(...(lines.length
+      ? lines.slice(-6).map((l) => h('div', { class: 'now-line', 'data-pos': l.pos }, h('span', { class: 'now-pos', text: `#${l.pos - 1} ` }), l.text))
+      : [h('div', { class: 'now-line', text: 'Before the first event.' })]));
   }
 }
 
-export { h, LOCK_COLOURS };
+export { h };

@@ -39,8 +39,9 @@ export class Timeline {
     window.addEventListener('resize', () => this.draw(this.pos));
   }
 
+  // load starts a scenario (its loaded message); its lanes come with setLanes.
   load(msg) {
-    this.data = msg;
+    this.data = { cpus: msg.cpus, events: msg.events, header: msg.header, spans: [], holds: [], markers: [] };
     this.hits = [];
     this.labels.replaceChildren(...Array.from({ length: msg.cpus }, (_, c) => {
       const d = document.createElement('div');
@@ -50,6 +51,13 @@ export class Timeline {
       d.style.borderLeftColor = cpuColour(c);
       return d;
     }));
+  }
+
+  // setLanes takes the timeline message: markers, operation spans and lock holds.
+  setLanes(msg) {
+    if (!this.data) return;
+    Object.assign(this.data, { spans: msg.spans, holds: msg.holds, markers: msg.markers });
+    this.draw(this.pos || 0);
   }
 
   hit(pos) { this.hits.push(pos); }
@@ -90,8 +98,9 @@ export class Timeline {
       }
       for (const hd of m.holds) {
         const y = hd.cpu * LANE + 21;
-        ctx.fillStyle = hd.wait ? errc : LOCK_COLOURS[hd.class] || muted;
-        ctx.fillRect(x(hd.from - 1), hd.wait ? y + 4 : y, Math.max(1.5, x(hd.to) - x(hd.from - 1)), hd.wait ? 3 : 9);
+        const wait = hd.kind !== 'held';
+        ctx.fillStyle = wait ? errc : LOCK_COLOURS[hd.class] || muted;
+        ctx.fillRect(x(hd.from - 1), wait ? y + 4 : y, Math.max(wait ? 3 : 1.5, x(hd.to) - x(hd.from - 1)), wait ? 3 : 9);
       }
       ctx.strokeStyle = fg;
       ctx.lineWidth = 2;
@@ -103,7 +112,7 @@ export class Timeline {
       // The range input's thumb travels inside the track: keep the ticks under its centre.
       const pad = 8;
       const x = (p) => pad + (p / N) * (w - 2 * pad);
-      const colour = { op: muted, result: okc, wait: css('--warn') || '#d90', say: css('--accent') || '#36c' };
+      const colour = { op: muted, result: okc, wait: css('--warn') || '#d90', failed: errc, say: css('--accent') || '#36c' };
       for (const mk of m.markers) {
         let c = colour[mk.kind];
         let top = 0, hh = h;

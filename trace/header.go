@@ -44,4 +44,6 @@ type OpInfo struct {
 	Text  string   `json:"text"` // e.g. "cpu 0 update 1 100 any"
 	Line  int      `json:"line"`
 	Say   []string `json:"say,omitempty"`
+	// Expect is the result the scenario's expect clause asks for, "" without one.
+	Expect string `json:"expect,omitempty"`
 }

@@ -162,7 +162,7 @@ func (b *browser) num(expr string) int {
 	b.t.Helper()
 	return int(evaluate[float64](b, "Number("+expr+")"))
 }
-func (b *browser) position() int { b.t.Helper(); return b.num("window.lruviz.state.pos") }
+func (b *browser) position() int { b.t.Helper(); return b.num("window.lruviz.pos()") }
 func (b *browser) json(expr string, out any) {
 	b.t.Helper()
 	if err := json.Unmarshal([]byte(evaluate[string](b, "Promise.resolve("+expr+").then(v => JSON.stringify(v))")), out); err != nil {

@@ -57,6 +57,8 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := s.newSession(conn)
+	// frames=1 (the page): views from the first message on, the loaded one included.
+	sess.frames = r.URL.Query().Get("frames") == "1"
 	sess.kick = func() { conn.UnderlyingConn().SetWriteDeadline(time.Now().Add(time.Second)) }
 	s.wg.Add(2)
 	go func() {

@@ -117,6 +117,9 @@ type OpView struct {
 	Status string `json:"status"` // running, done or "" (not begun at this position)
 	Result string `json:"result,omitempty"`
 	OK     bool   `json:"ok,omitempty"` // the result is a success (0 or a value)
+	// Expected says the scenario's expect clause asked for this result (an error the lesson
+	// means to show, not a failure of it).
+	Expected bool `json:"expected,omitempty"`
 }
 
 // PathView is the way a CPU's latest operation has come through the diagrams up to the
@@ -423,6 +426,7 @@ func (fm *frameMaker) ops(f *Frame, prev, pos int, forward bool) {
 		if o.End >= 0 && o.End <= pos {
 			v.Status, v.Result = "done", o.Result
 			v.OK = o.Result == "0" || (o.Result != "" && o.Result[0] >= '0' && o.Result[0] <= '9')
+			v.Expected = i < len(fm.tr.Header.Ops) && fm.tr.Header.Ops[i].Expect == o.Result
 		}
 		f.Ops = append(f.Ops, v)
 	}

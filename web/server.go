@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,13 +122,7 @@ func New(opts Options) (*Server, error) {
 	}
 	for i, d := range s.diagrams {
 		name := diagrams.Names()[i]
-		svg := d.SVG()
-		if i > 0 {
-			// The companions draw some nodes of the update chart too (the push-back): their
-			// ids get the diagram's name as a prefix, so that ids stay unique in the page.
-			svg = bytes.ReplaceAll(svg, []byte(`<g id="`), []byte(`<g id="`+name+`--`))
-		}
-		s.views = append(s.views, diagramView{Name: name, Title: diagramTitles[name], SVG: string(svg)})
+		s.views = append(s.views, diagramView{Name: name, Title: diagramTitles[name], SVG: string(pageSVG(d.SVG(), name, i > 0))})
 	}
 	seen := map[string]bool{}
 	for _, d := range s.diagrams {
@@ -253,6 +248,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+var reGroupID = regexp.MustCompile(`<g id="([^"]*)"`)
+
+// pageSVG is a diagram's SVG as the page holds it: each node's and edge's group gets a
+// data-id, the node's id or the edge's FROM->TO, which is all the page reads; a companion's
+// element ids get the diagram's name as a prefix (the companions draw some nodes of the update
+// chart too, the push-back), so that ids stay unique in the page.
+func pageSVG(svg []byte, name string, prefix bool) []byte {
+	return reGroupID.ReplaceAllFunc(svg, func(m []byte) []byte {
+		id := string(reGroupID.FindSubmatch(m)[1])
+		dataID := id
+		if i := strings.LastIndexByte(dataID, '#'); i > 0 {
+			dataID = dataID[:i] // a second edge between the same nodes: same data-id
+		}
+		if prefix {
+			id = name + "--" + id
+		}
+		return []byte(`<g id="` + id + `" data-id="` + dataID + `"`)
+	})
 }
 
 func staticHandler() http.Handler {

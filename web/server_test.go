@@ -85,7 +85,7 @@ func TestPage(t *testing.T) {
 
 func TestStatic(t *testing.T) {
 	_, ts := newTestServer(t)
-	for _, f := range []string{"app.js", "state.js", "chart.js", "panels.js", "timeline.js", "editor.js", "share.js", "style.css"} {
+	for _, f := range []string{"app.js", "connection.js", "controls.js", "live.js", "downloads.js", "chart.js", "panels.js", "timeline.js", "editor.js", "share.js", "style.css"} {
 		res, body := get(t, ts.URL+"/static/"+f)
 		if res.StatusCode != 200 {
 			t.Errorf("%s: %s", f, res.Status)
