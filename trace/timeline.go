@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"unsafe"
 )
 
 // Timeline is a trace derived once: what every view of it shows. It holds the operations
@@ -278,6 +279,17 @@ func (t *Timeline) SnapshotBytes() int {
 		n += s.Bytes()
 	}
 	return n
+}
+
+// Bytes estimates the memory the Timeline holds besides the events: operations, steps, holds,
+// the facts of the events and the snapshots.
+func (t *Timeline) Bytes() int64 {
+	n := int64(len(t.Ops))*int64(unsafe.Sizeof(OpSpan{})) + int64(len(t.Steps))*(int64(unsafe.Sizeof(Step{}))+8) +
+		int64(len(t.Holds))*int64(unsafe.Sizeof(Hold{})) + int64(len(t.keyedBits))*8 + int64(len(t.waitHolder))*32
+	for i := range t.Steps {
+		n += int64(cap(t.Steps[i].Locks)) * 16
+	}
+	return n + int64(t.SnapshotBytes())
 }
 
 // SnapshotEvery is the snapshot interval, in events.

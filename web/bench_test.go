@@ -27,7 +27,7 @@ func benchSession(b *testing.B) *session {
 	}
 	tr.encoded() // once per process, shared: not what a session costs
 	ss := srv.newSession(discardConn{})
-	ss.setTrace(tr)
+	ss.setTrace(tr, nil)
 	return ss
 }
 

@@ -337,7 +337,7 @@ func (ss *session) take(it fitem) error {
 		if it.tr == nil {
 			return nil
 		}
-		ss.setTrace(it.tr)
+		ss.setTrace(it.tr, nil)
 		if err := ss.writeRaw(ss.loadedFor(it.tr)); err != nil {
 			return err
 		}
@@ -356,12 +356,12 @@ func (ss *session) take(it fitem) error {
 		}
 		return nil
 	case fLoaded:
-		ss.setTrace(it.tr)
+		ss.setTrace(it.tr, nil)
 		return ss.writeRaw(ss.loadedFor(it.tr))
 	case fEvents:
 		if ss.tr != it.tr || ss.cur.Position() != it.from {
 			// Out of step (cannot happen: items come in order); show the whole picture.
-			ss.setTrace(it.tr)
+			ss.setTrace(it.tr, nil)
 			return ss.seek(it.to)
 		}
 		ss.cur.Seek(it.to)
@@ -382,8 +382,12 @@ func (ss *session) take(it fitem) error {
 	return nil
 }
 
-// leave ends the session's part in follow mode: a presenter's followers learn it has left.
+// leave ends the session: its presenter's followers learn it has left, and its trace is let go.
 func (ss *session) leave() {
+	if ss.release != nil {
+		ss.release()
+		ss.release = nil
+	}
 	if ss.pres != nil {
 		ss.srv.hub.send(hubReq{op: hubUnpresent, p: ss.pres})
 		ss.pres = nil

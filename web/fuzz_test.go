@@ -77,7 +77,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ss.setTrace(tr)
+		ss.setTrace(tr, nil)
 		ss.frames = len(data)%2 == 0 // both forms of the protocol
 		ss.cur.Seek(20)
 		if err := ss.handle(m); err != nil {

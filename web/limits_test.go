@@ -120,7 +120,12 @@ func TestAllowOrigin(t *testing.T) {
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || res.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("default frame policy: %q, %q", csp, res.Header.Get("X-Frame-Options"))
 	}
-	for _, bad := range []string{"slides.example", "ftp://x", "https://x/path", "https://"} {
+	// The same host and port under another scheme is another origin.
+	if _, res, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"https" + strings.TrimPrefix(ts.URL, "http")}}); err == nil || res.StatusCode != 403 {
+		t.Errorf("the server's host with https: %v", err)
+	}
+	for _, bad := range []string{"slides.example", "ftp://x", "https://x/path", "https://", "https://*.com", "https://*",
+		"https://a b.example", "https://x.example:port", "https://x.example:", "http://-bad.example", "https://x.example https://y.example"} {
 		if _, err := New(Options{AllowOrigins: []string{bad}}); err == nil || !strings.Contains(err.Error(), "want an origin") {
 			t.Errorf("--allow-origin %q: %v", bad, err)
 		}

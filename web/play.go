@@ -32,6 +32,9 @@ const (
 	playWindow = 2
 	// maxLogLines bounds a log answer.
 	maxLogLines = 500
+	// maxStateElems bounds the maps whose whole state a state message carries (a View is
+	// about 300 bytes an element); a frame is bounded whatever the map.
+	maxStateElems = 8192
 )
 
 // session is one websocket connection. Its reader goroutine reads and decodes the page's
@@ -44,13 +47,14 @@ type session struct {
 	in   chan inMsg
 	done chan struct{} // closed when the reader stops
 
-	tr     *Trace
-	cur    *cursor
-	fm     frameMaker
-	breaks map[string]bool
-	batch  bool   // send runs of events as one events message
-	frames bool   // send views (frames) instead of events and states
-	buf    []byte // for event messages
+	tr      *Trace
+	release func() // lets go of tr in the server's store
+	cur     *cursor
+	fm      frameMaker
+	breaks  map[string]bool
+	batch   bool   // send runs of events as one events message
+	frames  bool   // send views (frames) instead of events and states
+	buf     []byte // for event messages
 
 	playing bool
 	speed   float64
@@ -71,7 +75,8 @@ func (ss *session) hello() error {
 		Mismatches: chart.Mismatches, Scenarios: scenarioList(), Default: s.opts.Scenario,
 		Limits: map[string]int{"message_bytes": maxMessage, "script_bytes": scenario.MaxSize, "entries": MaxEntries, "events": s.limits.events,
 			"ops": s.limits.ops, "cpus": scenario.MaxCPUs, "speed": maxSpeed, "connections": s.maxConns,
-			"follow_queue": followQueue, "batch": burst, "play_window": playWindow}})
+			"follow_queue": followQueue, "batch": burst, "play_window": playWindow, "state_elems": maxStateElems,
+			"memory_mb": int(s.store.budget >> 20)}})
 	if err != nil {
 		return err
 	}
@@ -275,6 +280,7 @@ func (ss *session) loadedFor(t *Trace) []byte {
 func (ss *session) load(m *loadMsg) error {
 	var t *Trace
 	var err error
+	release := func() {}
 	switch {
 	case m.Scenario != nil && m.Script == nil:
 		t, err = Bundled(*m.Scenario)
@@ -282,27 +288,38 @@ func (ss *session) load(m *loadMsg) error {
 			return ss.fail(m.kind(), "%v", err)
 		}
 	case m.Script != nil && m.Scenario == nil:
-		t, err = compute("script.lru", []byte(*m.Script), ss.srv.limits)
+		t, release, err = ss.srv.store.acquire(ss.srv.ctx, "script.lru", []byte(*m.Script))
 	default:
 		return ss.fail(m.kind(), `load needs "scenario" (a bundled scenario's name) or "script" (a scenario's text)`)
 	}
 	if err != nil {
 		var se *ScenarioError
-		if errors.As(err, &se) {
+		var me *memoryError
+		switch {
+		case errors.As(err, &se):
 			return ss.write(errorMsg{Type: "error", Message: se.Msg, Line: se.Line, Col: se.Col, Request: "load"})
+		case errors.As(err, &me), errors.Is(err, errBusy), errors.Is(err, errStopping):
+			return ss.fail(m.kind(), "%v", err)
 		}
 		ss.srv.opts.Logf("lruviz serve: %v", err)
 		return ss.fail(m.kind(), "internal error: %v", err)
 	}
-	ss.setTrace(t)
+	ss.setTrace(t, release)
 	ss.playing = false
 	ss.publish(fitem{kind: fLoaded, tr: t})
 	return ss.writeRaw(ss.loadedFor(t))
 }
 
-// setTrace makes t the session's trace, at position 0.
-func (ss *session) setTrace(t *Trace) {
-	ss.tr, ss.cur = t, newCursor(t)
+// setTrace makes t the session's trace, at position 0, letting go of the one before; release
+// lets go of t (nil: the session takes a hold of its own, as a follower does).
+func (ss *session) setTrace(t *Trace, release func()) {
+	if ss.release != nil {
+		ss.release()
+	}
+	if release == nil {
+		release = ss.srv.store.hold(t)
+	}
+	ss.tr, ss.cur, ss.release = t, newCursor(t), release
 	ss.fm = frameMaker{srv: ss.srv, tr: t, prev: -1}
 }
 
@@ -381,15 +398,16 @@ func (ss *session) forward(n int) error {
 // seek moves to position p and sends the whole picture there.
 func (ss *session) seek(p int) error {
 	ss.cur.Seek(p)
-	var b []byte
+	ss.publish(fitem{kind: fState, pos: ss.cur.Position()})
 	if ss.frames {
 		ss.fm.prev = -1 // a jump: nothing to compare with
-		b = ss.viewJSON()
-	} else {
-		b = ss.stateJSON()
+		return ss.writeRaw(ss.viewJSON())
 	}
-	ss.publish(fitem{kind: fState, pos: ss.cur.Position()})
-	return ss.writeRaw(b)
+	if n := ss.tr.Header.Elems; n > maxStateElems {
+		return ss.fail("seek", "moved to %d; the whole state of a map of %d elements is not sent (at most %d): "+
+			"ask for frames (options) to see it", ss.cur.Position(), n, maxStateElems)
+	}
+	return ss.writeRaw(ss.stateJSON())
 }
 
 func (ss *session) pause(reason, node string, cpu int) error {

@@ -32,6 +32,7 @@ import (
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/static"
 	"github.com/lruviz/lruviz/trace"
+	"golang.org/x/sys/unix"
 )
 
 // Options configure a Server.
@@ -53,6 +54,19 @@ type Options struct {
 	AllowOrigins []string
 	// MaxConns bounds the websocket connections at once (0: DefaultMaxConns).
 	MaxConns int
+	// MaxMemory bounds the bytes the traces of scripts take while they are loaded (0:
+	// DefaultMaxMemory): a script that would not fit is refused with a clear error.
+	MaxMemory int64
+}
+
+// DefaultMaxMemory is the memory budget for scripts' traces unless Options say otherwise: a
+// quarter of the machine's memory, at least 256 MiB.
+func DefaultMaxMemory() int64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil || si.Totalram == 0 {
+		return 1 << 30
+	}
+	return max(256<<20, int64(si.Totalram)*int64(si.Unit)/4)
 }
 
 // DefaultMaxConns is the websocket connections served at once unless Options say otherwise.
@@ -74,7 +88,9 @@ type Server struct {
 
 	conns    atomic.Int64 // websocket connections open
 	maxConns int
-	limits   limits // on a script's trace
+	limits   limits        // on a script's trace
+	store    *traceStore   // the traces of scripts, shared by content, within the memory budget
+	exports  chan struct{} // downloads being written
 
 	hosts   map[string]bool // the Host headers accepted; nil: any
 	origins map[string]bool // AllowOrigins, normalised
@@ -134,6 +150,12 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	budget := opts.MaxMemory
+	if budget <= 0 {
+		budget = DefaultMaxMemory()
+	}
+	s.store = newTraceStore(s.ctx, &s.limits, budget)
+	s.exports = make(chan struct{}, exportSlots)
 	s.hub = newHub(s.ctx)
 	go s.hub.run()
 	s.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384, CheckOrigin: s.checkOrigin}
@@ -177,9 +199,9 @@ func (s *Server) setOrigins() error {
 	var originHosts []string
 	for _, o := range s.opts.AllowOrigins {
 		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
-			u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return fmt.Errorf("--allow-origin %q: want an origin, scheme://host[:port]", o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !validHost(u.Host) || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+			return fmt.Errorf("--allow-origin %q: want an origin, scheme://host[:port] (http or https, a host name or an IP address, no wildcard)", o)
 		}
 		norm := strings.ToLower(u.Scheme + "://" + u.Host)
 		s.origins[norm] = true
@@ -218,8 +240,43 @@ func (s *Server) setOrigins() error {
 	return nil
 }
 
-// checkOrigin accepts a websocket from a page of the server itself or of an allowed origin,
-// and from a client that is no page (no Origin header).
+// validHost says whether h is host[:port] with a host name (letters, digits, hyphens and dots)
+// or an IP address, and a port of digits: no wildcard, nothing a frame-ancestors directive
+// would read as more than one origin.
+func validHost(h string) bool {
+	host, port := h, ""
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+		host, port = h[:i], h[i+1:]
+		if port == "" {
+			return false
+		}
+		for _, c := range port {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		return net.ParseIP(host[1:len(host)-1]) != nil
+	}
+	if host == "" || len(host) > 253 || net.ParseIP(host) != nil {
+		return host != ""
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkOrigin accepts a websocket from a page of the server itself (the same scheme, host and
+// port) or of an allowed origin, and from a client that is no page (no Origin header).
 func (s *Server) checkOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
@@ -229,7 +286,11 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if strings.EqualFold(u.Scheme, scheme) && strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
 	return s.origins[strings.ToLower(u.Scheme+"://"+u.Host)]
@@ -354,46 +415,84 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Write(b)
 }
 
+// Downloads: at most exportSlots written at once; one waits at most slotWait for its turn.
+const exportSlots = 2
+
 // requestTrace returns the trace a download asks for: GET ?scenario=NAME for a bundled
 // scenario, POST with the scenario's text as the body for a script. A POST must carry the
-// header X-Lruviz: 1, which a cross-site form cannot send. On failure it has answered.
-func (s *Server) requestTrace(w http.ResponseWriter, r *http.Request) (t *Trace, name string, ok bool) {
+// header X-Lruviz: 1, which a cross-site form cannot send, and its body must come within the
+// server's read timeout. On failure it has answered. The caller calls release when done.
+func (s *Server) requestTrace(w http.ResponseWriter, r *http.Request) (t *Trace, name string, release func(), ok bool) {
 	var err error
 	name = "script"
+	release = func() {}
 	if r.Method == http.MethodPost {
 		if r.Header.Get("X-Lruviz") != "1" {
 			http.Error(w, "missing X-Lruviz header", http.StatusForbidden)
-			return nil, "", false
+			return nil, "", nil, false
 		}
 		body, rerr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxMessage))
 		if rerr != nil {
-			http.Error(w, "the scenario is larger than 1 MiB", http.StatusRequestEntityTooLarge)
-			return nil, "", false
+			var mb *http.MaxBytesError
+			if errors.As(rerr, &mb) {
+				http.Error(w, "the scenario is larger than 1 MiB", http.StatusRequestEntityTooLarge)
+			} else {
+				http.Error(w, "reading the scenario: "+rerr.Error(), http.StatusBadRequest)
+			}
+			return nil, "", nil, false
 		}
-		t, err = compute("script.lru", body, s.limits)
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(s.ctx, cancel)
+		defer stop()
+		t, release, err = s.store.acquire(ctx, "script.lru", body)
 	} else {
 		name = r.URL.Query().Get("scenario")
 		if _, found := scenarios.Source(name); !found {
 			http.Error(w, fmt.Sprintf("no bundled scenario %q", name), http.StatusNotFound)
-			return nil, "", false
+			return nil, "", nil, false
 		}
 		t, err = Bundled(name)
 	}
 	if err != nil {
 		var se *ScenarioError
-		if errors.As(err, &se) {
+		var me *memoryError
+		switch {
+		case errors.As(err, &se):
 			http.Error(w, se.Error(), http.StatusUnprocessableEntity)
-			return nil, "", false
+		case errors.As(err, &me), errors.Is(err, errBusy), errors.Is(err, errStopping):
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		case r.Context().Err() != nil:
+			// The client went away.
+		default:
+			s.opts.Logf("lruviz serve: %v", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
-		s.opts.Logf("lruviz serve: %v", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return nil, "", false
+		return nil, "", nil, false
 	}
-	return t, name, true
+	return t, name, release, true
+}
+
+// exportSlot waits for a download's turn; false (having answered "busy") when it does not
+// come within slotWait.
+func (s *Server) exportSlot(w http.ResponseWriter, r *http.Request) (func(), bool) {
+	timer := time.NewTimer(slotWait)
+	defer timer.Stop()
+	select {
+	case s.exports <- struct{}{}:
+		return func() { <-s.exports }, true
+	case <-timer.C:
+	case <-r.Context().Done():
+	case <-s.ctx.Done():
+	}
+	w.Header().Set("Retry-After", "5")
+	http.Error(w, "the server is busy writing other downloads; try again in a moment", http.StatusServiceUnavailable)
+	return nil, false
 }
 
 // handleTrace downloads a trace (see requestTrace) as JSON Lines or Perfetto JSON:
-// /api/trace?format=jsonl|perfetto.
+// /api/trace?format=jsonl|perfetto. It is written as it is encoded.
 func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 	format := r.URL.Query().Get("format")
 	if format == "" {
@@ -403,27 +502,29 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "format must be jsonl or perfetto", http.StatusBadRequest)
 		return
 	}
-	t, name, ok := s.requestTrace(w, r)
+	t, name, release, ok := s.requestTrace(w, r)
 	if !ok {
 		return
 	}
-	var buf bytes.Buffer
+	defer release()
+	done, ok := s.exportSlot(w, r)
+	if !ok {
+		return
+	}
+	defer done()
 	var err error
 	if format == "jsonl" {
 		w.Header().Set("Content-Type", "application/jsonl")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.jsonl"`)
-		err = trace.WriteAll(&buf, t.Header, t.Events)
+		err = trace.WriteAll(w, t.Header, t.Events)
 	} else {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.perfetto.json"`)
-		err = trace.WritePerfetto(&buf, t.Header, t.Events)
+		err = trace.WritePerfetto(w, t.Header, t.Events)
 	}
-	if err != nil {
+	if err != nil && r.Context().Err() == nil {
 		s.opts.Logf("lruviz serve: writing a trace: %v", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
 	}
-	w.Write(buf.Bytes())
 }
 
 // handleExport downloads the annotated SVG of the update chart (diagrams.Export, as `lruviz
@@ -445,10 +546,16 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "a step and an animation cannot be combined", http.StatusBadRequest)
 		return
 	}
-	t, name, ok := s.requestTrace(w, r)
+	t, name, release, ok := s.requestTrace(w, r)
 	if !ok {
 		return
 	}
+	defer release()
+	done, ok := s.exportSlot(w, r)
+	if !ok {
+		return
+	}
+	defer done()
 	svg, err := diagrams.Export(s.diagrams[0], t.Header, t.Events, opt)
 	if err != nil {
 		s.opts.Logf("lruviz serve: export: %v", err)

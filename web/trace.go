@@ -3,6 +3,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -54,7 +55,8 @@ type Trace struct {
 	loaded       []byte
 	timelineOnce sync.Once
 	timeline     []byte
-	pre          bool // encode the events once (a bundled trace, shared by many sessions)
+	pre          bool        // encode the events once (a bundled trace, shared by many sessions)
+	entry        *storeEntry // a script's: its place in the server's store
 }
 
 // ScenarioError is a scenario the explorer cannot show, with the place in its text when the
@@ -62,6 +64,7 @@ type Trace struct {
 type ScenarioError struct {
 	Line, Col int
 	Msg       string
+	over      bool // the trace reached its limit of events
 }
 
 func (e *ScenarioError) Error() string {
@@ -71,35 +74,47 @@ func (e *ScenarioError) Error() string {
 	return e.Msg
 }
 
-// limitRecorder keeps at most max events.
+// limitRecorder keeps at most max events, and stops the computation the moment it would keep
+// more, or when ctx is done: it panics with a stopCompute, which computeFile recovers. The
+// engine lets the panic through (it recovers only its own).
 type limitRecorder struct {
-	evs  []trace.Event
-	max  int
-	over bool
+	evs []trace.Event
+	max int
+	ctx context.Context
 }
+
+// stopCompute is why a computation stopped early.
+type stopCompute struct{ err error }
+
+// errTooLong: the trace reached its limit of events.
+var errTooLong = errors.New("too many events")
 
 func (r *limitRecorder) Event(ev *trace.Event) {
 	if len(r.evs) >= r.max {
-		r.over = true
-		return
+		panic(stopCompute{errTooLong})
+	}
+	if len(r.evs)&4095 == 0 && r.ctx.Err() != nil {
+		panic(stopCompute{r.ctx.Err()})
 	}
 	r.evs = append(r.evs, *ev)
 }
-
-// computeSem bounds the traces computed at once, whatever the number of connections.
-var computeSem = make(chan struct{}, 4)
 
 // Compute parses a scenario, runs it and records its trace. name is the file name used in
 // messages. A scenario that does not parse, that the kernel would refuse, or that is beyond
 // the explorer's limits gives a *ScenarioError.
 func Compute(name string, src []byte) (*Trace, error) {
-	return compute(name, src, limits{events: MaxEvents, ops: MaxOps})
+	f, err := parseForExplorer(name, src, limits{events: MaxEvents, ops: MaxOps})
+	if err != nil {
+		return nil, err
+	}
+	return computeFile(context.Background(), f, src, limits{events: MaxEvents, ops: MaxOps})
 }
 
 // limits are the explorer's limits on one scenario that tests lower.
 type limits struct{ events, ops int }
 
-func compute(name string, src []byte, lim limits) (*Trace, error) {
+// parseForExplorer parses a scenario and checks it against the explorer's limits.
+func parseForExplorer(name string, src []byte, lim limits) (*scenario.File, error) {
 	if len(src) > scenario.MaxSize {
 		return nil, &ScenarioError{Line: 1, Col: 1, Msg: "the scenario is larger than 1 MiB"}
 	}
@@ -120,18 +135,35 @@ func compute(name string, src []byte, lim limits) (*Trace, error) {
 		return nil, &ScenarioError{Line: pos.Line, Col: pos.Col,
 			Msg: fmt.Sprintf("the scenario has %d operations; the explorer shows at most %d (lruviz run and trace take more)", n, lim.ops)}
 	}
-	computeSem <- struct{}{}
-	defer func() { <-computeSem }()
-	rec := &limitRecorder{max: lim.events}
+	return f, nil
+}
+
+// computeFile runs a parsed scenario and derives its trace, stopping the moment the trace
+// reaches lim.events or ctx is done.
+func computeFile(ctx context.Context, f *scenario.File, src []byte, lim limits) (t *Trace, err error) {
+	rec := &limitRecorder{max: lim.events, ctx: ctx}
 	m, err := scenario.NewMap(f, rec)
 	if err != nil {
 		return nil, scenarioError(err)
 	}
-	t := &Trace{Source: string(src), Header: scenario.Header(f, m)}
+	t = &Trace{Source: string(src), Header: scenario.Header(f, m)}
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		stop, ok := r.(stopCompute)
+		if !ok {
+			panic(r)
+		}
+		t = nil
+		if errors.Is(stop.err, errTooLong) {
+			err = &ScenarioError{over: true, Msg: fmt.Sprintf("the trace is longer than %d events, more than the explorer shows (lruviz trace writes it)", lim.events)}
+		} else {
+			err = stop.err
+		}
+	}()
 	t.Failure = scenario.Run(f, m, nil)
-	if rec.over {
-		return nil, &ScenarioError{Msg: fmt.Sprintf("the trace is longer than %d events, more than the explorer shows (lruviz trace writes it)", lim.events)}
-	}
 	t.Events = rec.evs
 	tl, err := trace.NewTimeline(t.Header, t.Events, chart.Trace(), trace.TimelineOptions{SnapshotBudget: snapshotBudget})
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/lruviz/lruviz/diagrams"
@@ -29,6 +28,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Func("allow-origin", "an origin (scheme://host[:port]) besides the server's own whose pages may use it and frame it; repeatable",
 		func(v string) error { origins = append(origins, v); return nil })
 	maxConns := fs.Int("max-conns", web.DefaultMaxConns, "the most websocket connections at once")
+	maxMemory := fs.Int64("max-memory", web.DefaultMaxMemory()>>20, "MiB the traces of scripts may hold at once (default: a quarter of the machine's memory)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return &usageError{err.Error()}
@@ -39,9 +39,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *maxConns < 1 {
 		return &usageError{fmt.Sprintf("--max-conns must be at least 1, got %d", *maxConns)}
 	}
-	opts := web.Options{Scenario: *scn, Logf: log.New(stderr, "", log.LstdFlags).Printf, AllowOrigins: origins, MaxConns: *maxConns}
+	if *maxMemory < 16 || *maxMemory > 1<<30 {
+		return &usageError{fmt.Sprintf("--max-memory must be 16 MiB or more, got %d", *maxMemory)}
+	}
+	opts := web.Options{Scenario: *scn, Logf: log.New(stderr, "", log.LstdFlags).Printf, AllowOrigins: origins, MaxConns: *maxConns,
+		MaxMemory: *maxMemory << 20}
 	if *diagram != "" {
-		src, err := os.ReadFile(*diagram)
+		src, err := readDiagram(*diagram)
 		if err != nil {
 			fmt.Fprintf(stderr, "lruviz serve: %v\n", err)
 			return &exitError{2}
@@ -72,9 +76,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          log.New(stderr, "lruviz serve: ", 0),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// A request's body (a script to download or export) must come within this; the
+		// websocket sets its own deadlines once upgraded.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    log.New(stderr, "lruviz serve: ", 0),
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	fmt.Fprintf(stdout, "http://%s/\n", ln.Addr())
 	errc := make(chan error, 1)
