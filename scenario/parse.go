@@ -125,11 +125,18 @@ func (p *parser) top() *frame { return p.stack[len(p.stack)-1] }
 
 func (p *parser) parse(src []byte) error {
 	p.stack = []*frame{{}}
-	text := string(src)
+	// A byte order mark that some editors write first is not part of the text.
+	text := strings.TrimPrefix(string(src), "\ufeff")
 	for line := 1; ; line++ {
 		l, rest, more := strings.Cut(text, "\n")
 		// A CRLF file reads the same as an LF one.
 		l = strings.TrimSuffix(l, "\r")
+		// A control character (but the tab) has no place in a scenario, and would carry into
+		// the outputs that quote the text (an SVG, JSON): refuse it where it is.
+		if i := strings.IndexFunc(l, isControl); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(l[i:])
+			return p.errorf(Pos{line, i + 1}, "control character %U", r)
+		}
 		if err := p.line(l, line); err != nil {
 			return err
 		}
@@ -142,6 +149,10 @@ func (p *parser) parse(src []byte) error {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }
+
+// isControl reports the control characters a scenario may not hold: C0 (but the tab), DEL and
+// C1.
+func isControl(r rune) bool { return r != '\t' && (r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0) }
 
 // line parses one line.
 func (p *parser) line(l string, n int) error {

@@ -232,6 +232,22 @@ func checkOps(t *testing.T, f *File) {
 	}
 }
 
+// TestParseByteOrderMark: a file an editor began with a UTF-8 byte order mark is read as the
+// text it is, with its columns counted without the mark.
+func TestParseByteOrderMark(t *testing.T) {
+	f, err := Parse("bom.lru", []byte("\ufefftitle T\nmap lru_hash entries=4\ncpu 0 update 1 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Title != "T" || len(f.Ops) != 1 {
+		t.Errorf("title %q, %d operations", f.Title, len(f.Ops))
+	}
+	_, err = Parse("bom.lru", []byte("\ufeffmap lru_hash entries=4\ncpu 9 update 1 1\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "bom.lru:2:5: ") {
+		t.Errorf("an error after a BOM: %v", err)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	const h = hdr // errors in the body are on line 2 and later
 	tests := []struct {
@@ -245,6 +261,11 @@ func TestParseErrors(t *testing.T) {
 		{"unknown statement before map", "CPU 0 lookup 1\n" + h, `t.lru:1:1: unknown statement "CPU"`},
 		{"keyword glued to brace", h + "parallel{\n}", `t.lru:2:1: unknown statement "parallel{"`},
 		{"invalid utf-8 text", "title ok \xff bad\n" + h, "t.lru:1:10: text is not valid UTF-8"},
+		{"escape in a title", "title ok \x1b[31mred\n" + h, "t.lru:1:10: control character U+001B"},
+		{"NUL in a say", h + "say a\x00b\ncpu 0 lookup 1", "t.lru:2:6: control character U+0000"},
+		{"DEL in an operation", h + "cpu 0 lookup 1\x7f", "t.lru:2:15: control character U+007F"},
+		{"C1 in about", "about x\u0085y\n" + h, "t.lru:1:8: control character U+0085"},
+		{"form feed", h + "\f", "t.lru:2:1: control character U+000C"},
 
 		// Metadata.
 		{"title after map", h + "title T", "t.lru:2:1: title must come before the map statement"},
