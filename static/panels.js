@@ -130,15 +130,22 @@ export class Panels {
   }
 
   renderOps(f) {
-    if (f.ops_reset) {
-      for (const li of this.opsEl.children) { li.className = ''; li.querySelector('.res').textContent = ''; }
+    const set = (li, status, result) => {
+      li.className = status;
+      li.querySelector('.res').textContent = status === 'running' ? ' running' : status ? ` → ${result}${status === 'done expected' ? ' (expected)' : ''}` : '';
+    };
+    if (f.ops_all) {
+      // Every operation: "" not begun, "*" running, or a mark and the result.
+      const marks = { '+': 'done ok', '~': 'done expected', '!': 'done err' };
+      f.ops_all.forEach((s, i) => {
+        const li = this.opsEl.children[i];
+        if (li) set(li, s === '*' ? 'running' : s ? marks[s[0]] : '', s.slice(1));
+      });
     }
     for (const o of f.ops) {
       const li = this.opsEl.children[o.op];
       if (!li) continue;
-      const expected = o.expected;
-      li.className = o.status === 'running' ? 'running' : o.status === 'done' ? (o.ok ? 'done ok' : expected ? 'done expected' : 'done err') : '';
-      li.querySelector('.res').textContent = o.status === 'running' ? ' running' : o.status === 'done' ? ` → ${o.result}${expected && !o.ok ? ' (expected)' : ''}` : '';
+      set(li, o.status === 'running' ? 'running' : o.status === 'done' ? (o.ok ? 'done ok' : o.expected ? 'done expected' : 'done err') : '', o.result);
     }
   }
 

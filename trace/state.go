@@ -620,6 +620,9 @@ func (s *State) ElemList(i int) string {
 // NumBuckets is the number of hash buckets.
 func (s *State) NumBuckets() int { return len(s.buckets) }
 
+// BucketEmpty reports whether bucket b's chain is empty.
+func (s *State) BucketEmpty(b int) bool { return s.buckets[b] < 0 }
+
 // Chain returns bucket b's chain, head first.
 func (s *State) Chain(b int) []int {
 	var out []int

@@ -5,6 +5,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -150,4 +151,51 @@ func scenarioSource(b *testing.B, name string) string {
 		b.Fatal(err)
 	}
 	return tr.Source
+}
+
+// BenchmarkFrame builds the view of load-100k as a session does: after a run of a play (the
+// cursor moves burst events ahead) and after a seek to a random position. It is what a page's
+// every move costs the server.
+func BenchmarkFrame(b *testing.B) {
+	for _, mode := range []string{"play", "seek"} {
+		b.Run(mode, func(b *testing.B) {
+			ss := benchSession(b)
+			ss.frames = true
+			r := rand.New(rand.NewPCG(5, 6))
+			b.ReportAllocs()
+			bytes := 0
+			for b.Loop() {
+				if mode == "seek" || ss.cur.Position()+frameBurst > ss.cur.Len() {
+					ss.cur.Seek(r.IntN(ss.cur.Len()))
+					ss.fm.prev = -1
+				} else {
+					ss.cur.Step(frameBurst)
+				}
+				bytes += len(ss.viewJSON())
+			}
+			b.ReportMetric(float64(bytes)/float64(b.N), "bytes/view")
+		})
+	}
+}
+
+// BenchmarkFrameEncode compares the frame's hand-written encoder with encoding/json on the
+// same frame (load-100k, mid-trace), in the same run.
+func BenchmarkFrameEncode(b *testing.B) {
+	ss := benchSession(b)
+	ss.cur.Seek(ss.cur.Len() / 2)
+	f := ss.fm.make(ss.cur.State())
+	type plainFrame Frame
+	b.Run("hand", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf = f.appendJSON(buf[:0])
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			json.Marshal((*plainFrame)(f))
+		}
+	})
 }

@@ -138,7 +138,11 @@ func (ss *session) run() {
 				ss.goAway()
 				return
 			default:
-				if ss.advance(burst) != nil {
+				n := burst
+				if ss.frames {
+					n = frameBurst
+				}
+				if ss.advance(n) != nil {
 					return
 				}
 				// Let the other sessions run: a burst takes tens of microseconds, a time

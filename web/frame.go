@@ -21,8 +21,10 @@ type Frame struct {
 	CPUs      []CPUView     `json:"cpus"`
 	Lists     []ListView    `json:"lists"`
 	Buckets   BucketsView   `json:"buckets"`
+	// Ops holds the operations whose status a forward move changed; after a move back or a
+	// seek, OpsAll has every operation's status instead (OpStatus).
 	Ops       []OpView      `json:"ops"`
-	OpsReset  bool          `json:"ops_reset,omitempty"` // Ops is every operation begun, not the changes
+	OpsAll    []string      `json:"ops_all,omitempty"`
 	Paths     []PathView    `json:"paths"`
 	Lines     []LineView    `json:"lines"`
 	Narration NarrationView `json:"narration"`
@@ -109,6 +111,23 @@ type BucketRow struct {
 	Bucket int    `json:"bucket"`
 	Locked bool   `json:"locked,omitempty"`
 	Chips  []Chip `json:"chips"`
+}
+
+// OpStatus writes an operation's status in one short string for OpsAll: "" not begun, "*"
+// running, or its result after a mark: "+" a success (0 or a value), "~" an error the scenario's
+// expect asked for, "!" another error.
+func OpStatus(v OpView) string {
+	switch {
+	case v.Status == "running":
+		return "*"
+	case v.Status != "done":
+		return ""
+	case v.OK:
+		return "+" + v.Result
+	case v.Expected:
+		return "~" + v.Result
+	}
+	return "!" + v.Result
 }
 
 // OpView is an operation's status: running, or done with its result.
@@ -379,11 +398,11 @@ func (fm *frameMaker) buckets(f *Frame, st *trace.State, changed map[int]bool) {
 	}
 	f.Buckets = BucketsView{Total: st.NumBuckets(), Rows: []BucketRow{}}
 	for b := range st.NumBuckets() {
-		chain := st.Chain(b)
-		if len(chain) > 0 {
+		empty := st.BucketEmpty(b)
+		if !empty {
 			f.Buckets.Used++
 		}
-		if len(chain) == 0 && !locked[b] {
+		if empty && !locked[b] {
 			continue
 		}
 		if len(f.Buckets.Rows) >= maxBucketRows && !locked[b] {
@@ -391,7 +410,7 @@ func (fm *frameMaker) buckets(f *Frame, st *trace.State, changed map[int]bool) {
 			continue
 		}
 		r := BucketRow{Bucket: b, Locked: locked[b], Chips: []Chip{}}
-		for _, i := range chain {
+		for _, i := range st.Chain(b) {
 			r.Chips = append(r.Chips, fm.chip(st, i, changed))
 		}
 		f.Buckets.Rows = append(f.Buckets.Rows, r)
@@ -408,27 +427,36 @@ func bucketOf(lock string) (int, bool) {
 	return b, err == nil
 }
 
-// ops gives the operations whose status changed since the previous frame (a forward move), or
-// every operation begun (OpsReset).
+// ops gives the operations whose status changed since the previous frame (a forward move: the
+// ones whose op_begin or op_end it passed), or every operation's status (OpsAll).
 func (fm *frameMaker) ops(f *Frame, prev, pos int, forward bool) {
 	tl := fm.tr.Timeline
 	f.Ops = []OpView{}
-	f.OpsReset = !forward
-	for i := range tl.Ops {
+	view := func(i int) OpView {
 		o := &tl.Ops[i]
-		if o.Begin < 0 || o.Begin > pos {
-			continue
-		}
-		if forward && o.Begin <= prev && (o.End < 0 || o.End <= prev || o.End > pos) {
-			continue // it neither began nor ended between the two frames
-		}
 		v := OpView{Op: i, Status: "running"}
 		if o.End >= 0 && o.End <= pos {
 			v.Status, v.Result = "done", o.Result
 			v.OK = o.Result == "0" || (o.Result != "" && o.Result[0] >= '0' && o.Result[0] <= '9')
 			v.Expected = i < len(fm.tr.Header.Ops) && fm.tr.Header.Ops[i].Expect == o.Result
 		}
-		f.Ops = append(f.Ops, v)
+		return v
+	}
+	if forward {
+		seen := map[int]bool{}
+		for i := prev; i < pos; i++ {
+			if ev := &tl.Events[i]; (ev.Kind == trace.KindOpBegin || ev.Kind == trace.KindOpEnd) && !seen[ev.Op] {
+				seen[ev.Op] = true
+				f.Ops = append(f.Ops, view(ev.Op))
+			}
+		}
+		return
+	}
+	f.OpsAll = make([]string, len(tl.Ops))
+	for i := range tl.Ops {
+		if o := &tl.Ops[i]; o.Begin >= 0 && o.Begin <= pos {
+			f.OpsAll[i] = OpStatus(view(i))
+		}
 	}
 }
 
@@ -503,6 +531,24 @@ func (fm *frameMaker) lines(f *Frame, prev, pos int, forward bool) {
 	}
 }
 
+// sayBefore returns the latest operation with narration that began at or before pos, -1 if
+// none.
+func (t *Trace) sayBefore(pos int) int {
+	t.sayOnce.Do(func() {
+		for op, o := range t.Timeline.Ops {
+			if o.Begin >= 0 && op < len(t.Header.Ops) && len(t.Header.Ops[op].Say) > 0 {
+				t.says = append(t.says, [2]int{o.Begin, op})
+			}
+		}
+		sort.Slice(t.says, func(i, j int) bool { return t.says[i][0] < t.says[j][0] })
+	})
+	i := sort.Search(len(t.says), func(i int) bool { return t.says[i][0] > pos }) - 1
+	if i < 0 {
+		return -1
+	}
+	return t.says[i][1]
+}
+
 // narration chooses what the narration panel says at st's position.
 func narration(t *Trace, st *trace.State) NarrationView {
 	h := t.Header
@@ -517,14 +563,8 @@ func narration(t *Trace, st *trace.State) NarrationView {
 	sort.Ints(v.Ops)
 	if len(v.Ops) == 0 {
 		// The latest narration so far, marked stale: its operation is over.
-		best, at := -1, -1
-		for op, o := range t.Timeline.Ops {
-			if o.Begin >= 0 && o.Begin <= st.Position() && o.Begin >= at && op < len(h.Ops) && len(h.Ops[op].Say) > 0 {
-				best, at = op, o.Begin
-			}
-		}
-		if best >= 0 {
-			v.Ops, v.Stale = []int{best}, true
+		if op := t.sayBefore(st.Position()); op >= 0 {
+			v.Ops, v.Stale = []int{op}, true
 		}
 	}
 	for _, op := range v.Ops {

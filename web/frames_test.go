@@ -125,13 +125,13 @@ func TestWebsocketFrames(t *testing.T) {
 			t.Fatalf("playing: %.100s", m.raw)
 		}
 	}
-	w.send(map[string]any{"type": "ack", "position": burst})
-	if m := w.recv(); m.Type != "view" || m.Position != (playWindow+1)*burst {
+	w.send(map[string]any{"type": "ack", "position": frameBurst})
+	if m := w.recv(); m.Type != "view" || m.Position != (playWindow+1)*frameBurst {
 		t.Fatalf("after an ack: %.100s", m.raw)
 	}
 	// Nothing more comes until the next ack; a pause answers at once.
 	w.send(map[string]any{"type": "pause"})
-	if m := w.recv(); m.Type != "paused" || m.Position != (playWindow+1)*burst {
+	if m := w.recv(); m.Type != "paused" || m.Position != (playWindow+1)*frameBurst {
 		t.Errorf("pause after the window: %.200s", m.raw)
 	}
 }

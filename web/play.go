@@ -23,8 +23,10 @@ const (
 	// tick is how often playing at a speed sends its batch.
 	tick = 40 * time.Millisecond
 	// burst is how many events playing as fast as possible sends between looks at the
-	// client's messages.
-	burst = 256
+	// client's messages; frameBurst, how many one view covers then (a page draws one view a
+	// frame of its display, about 60 a second: at most about 120,000 events a second).
+	burst      = 256
+	frameBurst = 2048
 	// maxStepEvents is the longest forward move sent as events; a longer one sends a state.
 	maxStepEvents = 4096
 	// playWindow is how many views a session playing with frames sends before the page has
@@ -270,11 +272,20 @@ func (ss *session) loadedFor(t *Trace) []byte {
 	if !ss.frames {
 		return t.loadedJSON()
 	}
-	msg := t.loadedMsg()
 	ss.fm = frameMaker{srv: ss.srv, tr: t, prev: -1}
-	msg.Frame = ss.fm.make(ss.cur.State())
-	b, _ := json.Marshal(msg)
-	return b
+	build := func() []byte {
+		msg := t.loadedMsg()
+		msg.Frame = ss.fm.make(ss.cur.State())
+		b, _ := json.Marshal(msg)
+		return b
+	}
+	if !t.pre {
+		return build()
+	}
+	// Every page loading a bundled scenario gets the same.
+	t.loadedFramesOnce.Do(func() { t.loadedFrames = build() })
+	ss.fm.prev = 0
+	return t.loadedFrames
 }
 
 func (ss *session) load(m *loadMsg) error {
@@ -372,9 +383,23 @@ func (ss *session) sendEvents(from, to int) error {
 	return nil
 }
 
-// viewJSON is the view message at the cursor's position.
+// viewJSON is the view message at the cursor's position. The views of a bundled trace are
+// shared: sessions that play it from the same place get the same views (a class playing the
+// same lesson), so each is made once.
 func (ss *session) viewJSON() []byte {
-	b, _ := json.Marshal(viewMsg{Type: "view", Position: ss.cur.Position(), Frame: ss.fm.make(ss.cur.State())})
+	pos := ss.cur.Position()
+	key := [2]int{ss.fm.prev, pos}
+	if ss.fm.prev >= 0 && pos-ss.fm.prev > maxStepEvents {
+		key[0] = -1
+	}
+	if b := ss.tr.views.get(key); b != nil {
+		ss.fm.prev = pos
+		return b
+	}
+	b := appendViewJSON(make([]byte, 0, 16<<10), ss.fm.make(ss.cur.State()))
+	if ss.tr.pre {
+		ss.tr.views.put(key, b)
+	}
 	return b
 }
 

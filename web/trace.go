@@ -48,15 +48,58 @@ type Trace struct {
 
 	// The messages every session sends alike, encoded once (see encoded, loadedJSON and
 	// timelineJSON).
-	encOnce      sync.Once
-	enc          []byte  // every event as AppendEvent writes it, each followed by a comma
-	encOff       []int32 // encOff[i] is where event i starts in enc; encOff[len] = len(enc)
-	loadedOnce   sync.Once
-	loaded       []byte
-	timelineOnce sync.Once
-	timeline     []byte
-	pre          bool        // encode the events once (a bundled trace, shared by many sessions)
-	entry        *storeEntry // a script's: its place in the server's store
+	encOnce    sync.Once
+	enc        []byte  // every event as AppendEvent writes it, each followed by a comma
+	encOff     []int32 // encOff[i] is where event i starts in enc; encOff[len] = len(enc)
+	loadedOnce sync.Once
+	loaded     []byte
+	// loadedFramesOnce and loadedFrames: the loaded message with its frame, for pages.
+	loadedFramesOnce sync.Once
+	loadedFrames     []byte
+	timelineOnce     sync.Once
+	timeline         []byte
+	pre              bool        // encode the events once (a bundled trace, shared by many sessions)
+	entry            *storeEntry // a script's: its place in the server's store
+	sayOnce          sync.Once
+	says             [][2]int  // (position after op_begin, op) of the operations with narration, in order
+	views            viewCache // a bundled trace's views, shared by the sessions that show them
+}
+
+// viewCache keeps the encoded views of a trace by (previous position, position), up to
+// viewCacheBytes: the oldest go first.
+type viewCache struct {
+	mu    sync.Mutex
+	m     map[[2]int][]byte
+	order [][2]int
+	bytes int
+}
+
+const viewCacheBytes = 16 << 20
+
+func (c *viewCache) get(k [2]int) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[k]
+}
+
+func (c *viewCache) put(k [2]int, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[[2]int][]byte{}
+	}
+	if _, ok := c.m[k]; ok || len(b) > viewCacheBytes/8 {
+		return
+	}
+	for c.bytes+len(b) > viewCacheBytes && len(c.order) > 0 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.bytes -= len(c.m[old])
+		delete(c.m, old)
+	}
+	c.m[k] = b
+	c.order = append(c.order, k)
+	c.bytes += len(b)
 }
 
 // ScenarioError is a scenario the explorer cannot show, with the place in its text when the

@@ -11,9 +11,13 @@
 //     seek to random positions and step back several times.
 //
 // Latency is from sending a command to the arrival of the last message it causes: loaded for a
-// load, state for a seek or a backward step, ended for play (reported apart: it is the whole
-// replay), playing for play's first answer. Everything is bounded: a deadline (--timeout)
-// stops the run.
+// load, the view (with --frames, as the page asks) or state for a seek or a backward step,
+// ended for play (reported apart: it is the whole replay), playing for play's first answer,
+// paused for a pause sent while playing at full speed (and no view may come after it). With
+// --frames each client acknowledges every view one display frame (16 ms) later, as a page does.
+// Everything is bounded: a deadline (--timeout) stops the run. The last line sums it up:
+//
+//	clients=N ramp=D p50_ms=X p99_ms=Y peak_mb=Z events_per_s=E
 package main
 
 import (
@@ -45,7 +49,8 @@ func main() {
 	seeks := flag.Int("seeks", 20, "random seeks per client")
 	backs := flag.Int("backs", 10, "steps back per client")
 	timeout := flag.Duration("timeout", 120*time.Second, "stop the whole run after this")
-	batch := flag.Bool("batch", true, `ask for runs of events as one message ({"type":"options","batch":true})`)
+	batch := flag.Bool("batch", true, `without --frames, ask for runs of events as one message ({"type":"options","batch":true})`)
+	frames := flag.Bool("frames", true, "connect as the page does (/ws?frames=1): a view after every move, acknowledged while playing")
 	check := flag.Bool("check", false, "exit 1 when a target is missed")
 	ramp := flag.Duration("ramp", time.Second, "start the clients evenly over this time (0: all at once)")
 	flag.Parse()
@@ -77,20 +82,23 @@ func main() {
 	// 1. One client alone, at full speed, with and without batches.
 	ok := true
 	for _, b := range []bool{*batch, !*batch} {
-		r, err := single(ctx, srv.url, *scn, b)
+		r, err := single(ctx, srv.url, *scn, b, *frames)
 		if err != nil {
 			srv.stop()
 			fatal(fmt.Errorf("single client: %w", err))
 		}
-		fmt.Printf("single client, batch %-5v: %d events in %v: %.0f events/s\n", b, r.events, r.took.Round(time.Millisecond), float64(r.events)/r.took.Seconds())
+		fmt.Printf("single client, frames %v batch %-5v: %d events in %v: %.0f events/s\n", *frames, b, r.events, r.took.Round(time.Millisecond), float64(r.events)/r.took.Seconds())
 		if b == *batch && float64(r.events)/r.took.Seconds() < 200000 {
 			ok = false
+		}
+		if *frames {
+			break // batch means nothing with frames
 		}
 	}
 
 	// 2. Many clients.
 	rss0 := srv.rss()
-	res := many(ctx, srv.url, *clients, *scn, *seeks, *backs, *batch, *ramp)
+	res := many(ctx, srv.url, *clients, *scn, *seeks, *backs, *batch, *frames, *ramp)
 	hwm := srv.hwm()
 	fmt.Printf("\n%d clients (started over %v): %d done, %d failed, in %v; %d events received, %.0f events/s in all\n",
 		*clients, *ramp, res.done, len(res.errs), res.wall.Round(time.Millisecond), res.events, float64(res.events)/res.wall.Seconds())
@@ -103,7 +111,7 @@ func main() {
 	}
 	fmt.Printf("\n%-22s %8s %10s %10s %10s\n", "command → last message", "count", "p50", "p99", "max")
 	var inter []time.Duration
-	for _, k := range []string{"load → loaded", "play → playing", "play → ended", "seek → state", "step -1 → state"} {
+	for _, k := range []string{"load → loaded", "play → playing", "play → ended", "pause → paused", "seek → state", "step -1 → state"} {
 		l := res.lat[k]
 		if len(l) == 0 {
 			continue
@@ -119,11 +127,14 @@ func main() {
 	fmt.Printf("\nserver memory: %d MB resident before the clients, %d MB peak (VmHWM)\n", rss0>>20, hwm>>20)
 
 	p99 := pct(inter, 99)
-	fmt.Printf("\ntargets: p99 < 100ms: %v (%v); server memory < 500 MB: %v (%d MB); all clients done: %v\n",
-		p99 < 100*time.Millisecond, p99, hwm < 500<<20, hwm>>20, len(res.errs) == 0)
-	if p99 >= 100*time.Millisecond || hwm >= 500<<20 || len(res.errs) > 0 {
+	pause := res.lat["pause → paused"]
+	fmt.Printf("\ntargets: p99 < 100ms: %v (%v); pause p99 < 100ms: %v (%v, %d views after a pause); server memory < 500 MB: %v (%d MB); all clients done: %v\n",
+		p99 < 100*time.Millisecond, p99, pct(pause, 99) < 100*time.Millisecond, pct(pause, 99), res.late, hwm < 500<<20, hwm>>20, len(res.errs) == 0)
+	if p99 >= 100*time.Millisecond || pct(pause, 99) >= 100*time.Millisecond || res.late > 0 || hwm >= 500<<20 || len(res.errs) > 0 {
 		ok = false
 	}
+	fmt.Printf("clients=%d ramp=%v p50_ms=%.1f p99_ms=%.1f peak_mb=%d events_per_s=%.0f\n", *clients, *ramp,
+		float64(pct(inter, 50).Microseconds())/1000, float64(p99.Microseconds())/1000, hwm>>20, float64(res.events)/res.wall.Seconds())
 	if *check && !ok {
 		srv.stop()
 		os.Exit(1)
@@ -211,19 +222,28 @@ func (s *server) hwm() int64 { return s.status("VmHWM") }
 
 // ---- a client ---------------------------------------------------------------------------------
 
+// frameTime is a 60 Hz display's frame: a page draws a view, then acknowledges it.
+const frameTime = 16 * time.Millisecond
+
 type client struct {
-	c   *websocket.Conn
-	buf bytes.Buffer
-	pos int
-	n   int64 // events received
+	c       *websocket.Conn
+	buf     bytes.Buffer
+	pos     int
+	n       int64 // events received
+	frames  bool
+	playing bool // acknowledge views (frames)
 }
 
-func dial(ctx context.Context, url string, batch bool) (*client, error) {
+func dial(ctx context.Context, url string, batch, frames bool) (*client, error) {
 	d := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 64 << 10, WriteBufferSize: 4096}
 	var c *websocket.Conn
 	var err error
 	for try := range 5 {
-		c, _, err = d.DialContext(ctx, "ws"+strings.TrimPrefix(url, "http")+"/ws", http.Header{"Origin": {url}})
+		path := "/ws"
+		if frames {
+			path += "?frames=1"
+		}
+		c, _, err = d.DialContext(ctx, "ws"+strings.TrimPrefix(url, "http")+path, http.Header{"Origin": {url}})
 		if err == nil {
 			break
 		}
@@ -232,13 +252,13 @@ func dial(ctx context.Context, url string, batch bool) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &client{c: c}
+	cl := &client{c: c, frames: frames}
 	if context.Cause(ctx) == nil {
 		if dl, ok := ctx.Deadline(); ok {
 			c.SetReadDeadline(dl)
 		}
 	}
-	if batch {
+	if batch && !frames {
 		if err := cl.send(`{"type":"options","batch":true}`); err != nil {
 			return nil, err
 		}
@@ -265,16 +285,26 @@ func (cl *client) next() (string, error) {
 		return "", fmt.Errorf("not a message: %.80s", b)
 	}
 	switch typ {
-	case "event", "events", "state":
+	case "event", "events", "state", "view":
 		p, _ := field(rest, `"position":`)
 		pos, err := strconv.Atoi(p)
 		if err != nil {
 			return "", fmt.Errorf("no position: %.80s", b)
 		}
-		if typ != "state" {
+		if typ != "state" && pos > cl.pos {
 			cl.n += int64(pos - cl.pos)
 		}
 		cl.pos = pos
+		if typ == "view" {
+			if cl.playing {
+				// Drawn at the next frame of a 60 Hz display: let the server send the next.
+				time.Sleep(frameTime)
+				if err := cl.send(`{"type":"ack","position":` + p + `}`); err != nil {
+					return "", err
+				}
+			}
+			typ = "state" // a view answers what a state answers
+		}
 	case "loaded":
 		cl.pos = 0
 	case "error":
@@ -315,8 +345,8 @@ type singleResult struct {
 	took   time.Duration
 }
 
-func single(ctx context.Context, url, scn string, batch bool) (singleResult, error) {
-	cl, err := dial(ctx, url, batch)
+func single(ctx context.Context, url, scn string, batch, frames bool) (singleResult, error) {
+	cl, err := dial(ctx, url, batch, frames)
 	if err != nil {
 		return singleResult{}, err
 	}
@@ -331,6 +361,7 @@ func single(ctx context.Context, url, scn string, batch bool) (singleResult, err
 		return singleResult{}, err
 	}
 	start := time.Now()
+	cl.playing = true
 	cl.send(`{"type":"play","speed":0}`)
 	if err := cl.until("ended"); err != nil {
 		return singleResult{}, err
@@ -344,9 +375,10 @@ type manyResult struct {
 	events int64
 	wall   time.Duration
 	lat    map[string][]time.Duration
+	late   int // views that came after the pause that stopped them
 }
 
-func many(ctx context.Context, url string, n int, scn string, seeks, backs int, batch bool, ramp time.Duration) manyResult {
+func many(ctx context.Context, url string, n int, scn string, seeks, backs int, batch, frames bool, ramp time.Duration) manyResult {
 	var mu sync.Mutex
 	res := manyResult{lat: map[string][]time.Duration{}}
 	var wg sync.WaitGroup
@@ -355,10 +387,11 @@ func many(ctx context.Context, url string, n int, scn string, seeks, backs int, 
 		time.Sleep(ramp / time.Duration(n))
 		wg.Go(func() {
 			lat := map[string][]time.Duration{}
-			events, err := oneClient(ctx, url, scn, seeks, backs, batch, uint64(i), lat)
+			events, late, err := oneClient(ctx, url, scn, seeks, backs, batch, frames, uint64(i), lat)
 			mu.Lock()
 			defer mu.Unlock()
 			res.events += events
+			res.late += late
 			if err != nil {
 				res.errs = append(res.errs, fmt.Errorf("client %d: %w", i, err))
 				return
@@ -374,14 +407,14 @@ func many(ctx context.Context, url string, n int, scn string, seeks, backs int, 
 	return res
 }
 
-func oneClient(ctx context.Context, url, scn string, seeks, backs int, batch bool, seed uint64, lat map[string][]time.Duration) (int64, error) {
-	cl, err := dial(ctx, url, batch)
+func oneClient(ctx context.Context, url, scn string, seeks, backs int, batch, frames bool, seed uint64, lat map[string][]time.Duration) (int64, int, error) {
+	cl, err := dial(ctx, url, batch, frames)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer cl.c.Close()
 	if err := cl.until("loaded"); err != nil {
-		return cl.n, err
+		return cl.n, 0, err
 	}
 	timed := func(kind, cmd string, ends ...string) (time.Duration, error) {
 		t0 := time.Now()
@@ -398,24 +431,65 @@ func oneClient(ctx context.Context, url, scn string, seeks, backs int, batch boo
 		return d, nil
 	}
 	if _, err := timed("load → loaded", `{"type":"load","scenario":"`+scn+`"}`, "loaded"); err != nil {
-		return cl.n, err
+		return cl.n, 0, err
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
+	late := 0
+	if frames {
+		// Play at full speed and pause after a while: the pause's answer, and no view after.
+		cl.playing = true
+		cl.send(`{"type":"play","speed":0}`)
+		if err := cl.until("playing"); err != nil {
+			return cl.n, 0, err
+		}
+		deadline := time.Now().Add(time.Duration(20+r.IntN(100)) * time.Millisecond)
+		for time.Now().Before(deadline) {
+			if _, err := cl.next(); err != nil {
+				return cl.n, 0, err
+			}
+		}
+		cl.playing = false
+		if _, err := timed("pause → paused", `{"type":"pause"}`, "paused"); err != nil {
+			return cl.n, 0, err
+		}
+		at := cl.pos
+		// A seek answers with a view; any view before it that moves past the pause is late.
+		cl.send(`{"type":"seek","position":` + strconv.Itoa(at) + `}`)
+		for {
+			t, err := cl.next()
+			if err != nil {
+				return cl.n, 0, err
+			}
+			if t == "state" {
+				if cl.pos != at {
+					late++
+					continue
+				}
+				break
+			}
+		}
+		cl.send(`{"type":"seek","position":0}`)
+		if err := cl.until("state"); err != nil {
+			return cl.n, 0, err
+		}
 	}
 	// Play: the first answer, then the end.
 	t0 := time.Now()
+	cl.playing = true
 	cl.send(`{"type":"play","speed":0}`)
 	if err := cl.until("playing"); err != nil {
-		return cl.n, err
+		return cl.n, late, err
 	}
 	lat["play → playing"] = append(lat["play → playing"], time.Since(t0))
 	if err := cl.until("ended"); err != nil {
-		return cl.n, err
+		return cl.n, late, err
 	}
+	cl.playing = false
 	lat["play → ended"] = append(lat["play → ended"], time.Since(t0))
 	total := cl.pos
-	r := rand.New(rand.NewPCG(seed, 1))
 	for range seeks {
 		if _, err := timed("seek → state", `{"type":"seek","position":`+strconv.Itoa(r.IntN(total+1))+`}`, "state"); err != nil {
-			return cl.n, err
+			return cl.n, late, err
 		}
 	}
 	for range backs {
@@ -423,11 +497,11 @@ func oneClient(ctx context.Context, url, scn string, seeks, backs int, batch boo
 			break
 		}
 		if _, err := timed("step -1 → state", `{"type":"step","n":-1}`, "state"); err != nil {
-			return cl.n, err
+			return cl.n, late, err
 		}
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return cl.n, ctx.Err()
+		return cl.n, late, ctx.Err()
 	}
-	return cl.n, nil
+	return cl.n, late, nil
 }
