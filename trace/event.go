@@ -14,8 +14,9 @@ const Version = 1
 // Kind is what an event reports.
 type Kind uint8
 
-// The event kinds. The first eight are those of the contract; the rest are state deltas that a
-// reader folds into the picture of the lists and buckets.
+// The event kinds. The first eight are those of the contract; then come state deltas that a
+// reader folds into the picture of the lists and buckets, annotations (note) and list walks
+// (scan), which change nothing.
 const (
 	KindInvalid    Kind = iota
 	KindOpBegin         // an operation starts: Name, Key, Value, Flags
@@ -34,6 +35,11 @@ const (
 	KindRotation        // List's next_inactive_rotation now points at Elem (-1: the list head)
 	KindNextSteal       // the CPU's next_steal is now Value
 	KindNote            // an annotation on the step: Reason (e.g. a chart label that is wrong, M1)
+	// KindScan: a list walk under an LRU lock (the refill's flush, the rotations, the harvest
+	// from the global free list) read element Elem (Key) on List, its reference bit being Ref.
+	// It is a trace point between reading the bit and the move that acts on it (and clears it),
+	// so that a lookup on another CPU can land in between; it changes nothing.
+	KindScan
 	kindCount
 )
 
@@ -55,6 +61,7 @@ var kindNames = [kindCount]string{
 	KindRotation:   "rotation",
 	KindNextSteal:  "next_steal",
 	KindNote:       "note",
+	KindScan:       "scan",
 }
 
 // String returns the kind's name as written in JSON Lines.
@@ -83,6 +90,17 @@ const (
 	ClassRemote  = "remote"
 )
 
+// The checks of a resilient queued spinlock (kernel/bpf/rqspinlock.c) that can make a lock
+// acquisition fail, as lock_failed's Check names them.
+const (
+	CheckAA      = "AA"      // check_deadlock_AA: this CPU holds (or waits for) the lock already: -EDEADLK
+	CheckABBA    = "ABBA"    // check_deadlock_ABBA: the holder waits for a lock this CPU holds: -EDEADLK
+	CheckTimeout = "timeout" // check_timeout: the wait outlasted its limit: -ETIMEDOUT
+	// CheckQueue: the waiter ahead in the MCS queue gave up and told this one to leave too
+	// (RES_TIMEOUT_VAL): -EDEADLK.
+	CheckQueue = "queue"
+)
+
 // Event is one trace event. Which fields are meaningful depends on Kind (see the constants).
 type Event struct {
 	Seq  int64
@@ -102,12 +120,15 @@ type Event struct {
 
 	Lock  string // lock events: the lock instance id, e.g. "htab.bucket[3]"
 	Class string // lock events: local, lru, hashtab or remote
+	// Check is, on a lock_failed event of a resilient lock (rqspinlock), which check gave up:
+	// CheckAA, CheckABBA, CheckTimeout or CheckQueue; "" for v6.8's map_locked guard.
+	Check string
 
-	Elem   int    // state deltas: the element (preallocated slot) index
+	Elem   int    // state deltas and scan: the element (preallocated slot) index
 	From   string // move: the list left ("" = none)
 	To     string // move: the list joined at its head ("" = none)
-	List   string // rotation: the list whose pointer moved
-	Ref    bool   // move: the element's reference bit afterwards
+	List   string // rotation: the list whose pointer moved; scan: the list walked
+	Ref    bool   // move: the element's reference bit afterwards; scan: the bit as read
 	Bucket int    // link, unlink: the bucket index
 }
 

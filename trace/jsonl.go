@@ -127,6 +127,9 @@ func AppendEvent(b []byte, ev *Event) []byte {
 		b = appendStr(b, "lock", ev.Lock)
 		b = appendStr(b, "class", ev.Class)
 		b = appendStr(b, "result", ev.Result)
+		if ev.Check != "" {
+			b = appendStr(b, "check", ev.Check)
+		}
 	case KindMove:
 		b = appendInt(b, "elem", ev.Elem)
 		b = appendUint(b, "key", ev.Key)
@@ -155,6 +158,12 @@ func AppendEvent(b []byte, ev *Event) []byte {
 		b = appendInt(b, "elem", ev.Elem)
 	case KindNextSteal:
 		b = appendUint(b, "value", ev.Value)
+	case KindScan:
+		b = appendInt(b, "elem", ev.Elem)
+		b = appendUint(b, "key", ev.Key)
+		b = appendStr(b, "list", ev.List)
+		b = append(b, `,"ref":`...)
+		b = strconv.AppendBool(b, ev.Ref)
 	}
 	return append(b, '}')
 }
@@ -420,10 +429,11 @@ const (
 	fBucket
 	fList
 	fIdle
+	fCheck
 )
 
 var fieldNames = [...]string{"seq", "cpu", "op", "kind", "name", "key", "value", "flags", "result",
-	"node", "reason", "lock", "class", "elem", "from", "to", "ref", "bucket", "list", "idle"}
+	"node", "reason", "lock", "class", "elem", "from", "to", "ref", "bucket", "list", "idle", "check"}
 
 const fCommon = fSeq | fCPU | fOp | fKind
 
@@ -446,6 +456,7 @@ var required = [kindCount]uint32{
 	KindRotation:   fCommon | fList | fElem,
 	KindNextSteal:  fCommon | fValue,
 	KindNote:       fCommon | fReason,
+	KindScan:       fCommon | fElem | fKey | fList | fRef,
 }
 
 // lineParser parses one event line: a flat JSON object. Fields that are not meaningful for the
@@ -536,8 +547,11 @@ func (p *lineParser) parse(line []byte) (ev Event, err error) {
 	ev.CPU = int(p.intField(raw[1], "cpu", 0, maxInt))
 	ev.Op = int(p.intField(raw[2], "op", 0, maxInt))
 	use := want
-	if ev.Kind == KindNode {
+	switch ev.Kind {
+	case KindNode:
 		use |= seen & fIdle // optional
+	case KindLockFailed:
+		use |= seen & fCheck // optional
 	}
 	for f := 4; f < len(fieldNames); f++ {
 		if use&(1<<f) == 0 {
@@ -577,6 +591,8 @@ func (p *lineParser) parse(line []byte) (ev Event, err error) {
 			ev.List = p.strField(v, n)
 		case fIdle:
 			ev.Idle = p.boolField(v, n)
+		case fCheck:
+			ev.Check = p.strField(v, n)
 		}
 	}
 	return ev, nil

@@ -37,6 +37,8 @@ var everyKind = []struct {
 	{Event{Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal}, `"kind":"lock_wait","lock":"cpu0.local","class":"local"}`},
 	{Event{Kind: KindLockFailed, Lock: "htab.bucket[0]", Class: ClassHashtab, Result: "-EBUSY"},
 		`"kind":"lock_failed","lock":"htab.bucket[0]","class":"hashtab","result":"-EBUSY"}`},
+	{Event{Kind: KindLockFailed, Lock: "lru.global", Class: ClassLRU, Result: "-EDEADLK", Check: CheckABBA},
+		`"kind":"lock_failed","lock":"lru.global","class":"lru","result":"-EDEADLK","check":"ABBA"}`},
 	{Event{Kind: KindMove, Elem: 3, Key: 9, From: "cpu1.pending", To: "", Ref: true},
 		`"kind":"move","elem":3,"key":9,"from":"cpu1.pending","to":"","ref":true}`},
 	{Event{Kind: KindMove, Elem: 0, From: "", To: "global.free"},
@@ -48,6 +50,10 @@ var everyKind = []struct {
 	{Event{Kind: KindRotation, List: "global.inactive", Elem: -1}, `"kind":"rotation","list":"global.inactive","elem":-1}`},
 	{Event{Kind: KindNextSteal, Value: 1}, `"kind":"next_steal","value":1}`},
 	{Event{Kind: KindNote, Reason: "M1: a label"}, `"kind":"note","reason":"M1: a label"}`},
+	{Event{Kind: KindScan, Elem: 3, Key: 7, List: "cpu0.pending", Ref: true},
+		`"kind":"scan","elem":3,"key":7,"list":"cpu0.pending","ref":true}`},
+	{Event{Kind: KindScan, Elem: 0, Key: 0, List: "global.free"},
+		`"kind":"scan","elem":0,"key":0,"list":"global.free","ref":false}`},
 }
 
 // TestEveryKindCovered checks that each kind has a test event and a rule for its fields, so
@@ -160,6 +166,29 @@ func TestFieldsNotWritten(t *testing.T) {
 	}
 }
 
+// TestReadScanAndCheck reads the scan kind and lock_failed's optional check as a trace from
+// elsewhere may write them: fields in any order, check left out or on a kind that has none.
+func TestReadScanAndCheck(t *testing.T) {
+	in := `{"kind":"trace","version":1}` + "\n" +
+		`{"ref":true,"list":"global.active","key":9,"elem":2,"kind":"scan","op":0,"cpu":1,"seq":0}` + "\n" +
+		`{"seq":1,"cpu":1,"op":0,"kind":"lock_failed","lock":"cpu1.local","class":"local","result":"-EBUSY"}` + "\n" +
+		`{"seq":2,"cpu":1,"op":0,"kind":"lock_wait","lock":"lru.global","class":"lru","check":"AA"}` + "\n" +
+		`{"seq":3,"cpu":1,"op":0,"kind":"lock_failed","lock":"lru.global","class":"lru","result":"-ETIMEDOUT","check":"timeout"}` + "\n"
+	_, got, err := ReadAll(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Event{
+		{Seq: 0, CPU: 1, Kind: KindScan, Elem: 2, Key: 9, List: "global.active", Ref: true},
+		{Seq: 1, CPU: 1, Kind: KindLockFailed, Lock: "cpu1.local", Class: ClassLocal, Result: "-EBUSY"},
+		{Seq: 2, CPU: 1, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU},
+		{Seq: 3, CPU: 1, Kind: KindLockFailed, Lock: "lru.global", Class: ClassLRU, Result: "-ETIMEDOUT", Check: CheckTimeout},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
 func TestNewWriterHeader(t *testing.T) {
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, Header{CPUs: 1})
@@ -254,6 +283,9 @@ func TestReaderErrors(t *testing.T) {
 		{hdr + `{"seq":0,"cpu":0,"op":0,"kind":"ref","elem":1,"key":1e3}`, `line 2: key is 1e3`},
 		{hdr + `{"seq":0,"cpu":0,"op":0,"kind":"move","elem":1,"key":1,"from":"","to":"","ref":1}`, `line 2: ref is 1, want true or false`},
 		{hdr + `{"seq":0,"cpu":0,"op":0,"kind":"node","node":"x","idle":"yes"}`, `line 2: idle is "yes"`},
+		{hdr + `{"seq":0,"cpu":0,"op":0,"kind":"scan","elem":1,"key":1,"list":"global.free"}`, `line 2: scan event without ref`},
+		{hdr + `{"seq":0,"cpu":0,"op":0,"kind":"scan","elem":1,"key":1,"ref":false}`, `line 2: scan event without list`},
+		{hdr + `{"seq":0,"cpu":0,"op":0,"kind":"lock_failed","lock":"l","class":"lru","result":"-EDEADLK","check":1}`, `line 2: check is 1, want a string`},
 		{hdr + `{"seq":1,"cpu":0,"op":0,"kind":"op_end","result":"0"}`, `line 2: seq is 1, want 0`},
 		{hdr + ok0 + ok0, `line 3: seq is 0, want 1`},
 		{hdr + ok0[:len(ok0)-1] + " x\n", `line 2: trailing data`},

@@ -45,8 +45,11 @@ type State struct {
 	nextSteal []int32  // common LRU only
 	locks     []LockHold
 	frames    []OpFrame // operations in flight, in the order they began
-	results   resultLog
-	counts    [kindCount]int64
+	// stuckWaits holds the locks that operations ended with DEADLOCK were queued on: their
+	// CPUs spin for ever, so a lock there stays contended though it may be free.
+	stuckWaits []string
+	results    resultLog
+	counts     [kindCount]int64
 }
 
 // listHead is a list's two ends and its length; -1 ends for an empty list.
@@ -133,10 +136,13 @@ type View struct {
 	NextSteal []int          `json:"next_steal,omitempty"` // by CPU; common LRU only
 	// Hands holds, by CPU, the elements that CPU has taken off every list and not yet put on
 	// one (a node just popped or stolen): every element is on exactly one list or in one CPU's
-	// hands. Empty between operations.
+	// hands. Empty between operations, but for a stuck CPU's.
 	Hands [][]int    `json:"hands,omitempty"`
 	Locks []LockHold `json:"locks"`
-	CPUs  []CPUState `json:"cpus"`
+	// StuckWaits lists the locks on which operations that ended with DEADLOCK still wait: their
+	// CPUs spin there for ever, in the lock's queue.
+	StuckWaits []string   `json:"stuck_waits,omitempty"`
+	CPUs       []CPUState `json:"cpus"`
 	// Results holds the result of every finished operation as op_end gives it, indexed by
 	// operation: "" for an operation that has not finished. It ends at the last finished one.
 	Results []string `json:"results"`
@@ -328,8 +334,14 @@ func (s *State) apply(ev *Event) error {
 		}
 		s.locks = append(s.locks[:i], s.locks[i+1:]...)
 	case KindLockWait:
-		if i := s.lockIndex(ev.Lock); i < 0 || s.locks[i].Op == ev.Op {
-			return fmt.Errorf("spins on %s, which no other operation holds", ev.Lock)
+		// A queued spinlock is handed to the waiters in turn: a newcomer queues behind them even
+		// while the lock is free between two holders.
+		i := s.lockIndex(ev.Lock)
+		if i >= 0 && s.locks[i].Op == ev.Op {
+			return fmt.Errorf("spins on %s, which it holds itself", ev.Lock)
+		}
+		if i < 0 && !s.waitedFor(ev.Lock, ev.Op) {
+			return fmt.Errorf("spins on %s, which no other operation holds or waits for", ev.Lock)
 		}
 		f.Wait = ev.Lock
 	case KindLockFailed:
@@ -360,6 +372,11 @@ func (s *State) apply(ev *Event) error {
 		}
 	case KindRotation:
 		return s.rotate(ev)
+	case KindScan:
+		// A list walk reads an element: nothing changes.
+		if ev.Elem < 0 || ev.Elem >= len(s.elems) {
+			return fmt.Errorf("no element %d", ev.Elem)
+		}
 	case KindNextSteal:
 		if s.percpuLRU {
 			return errors.New("next_steal in a per-CPU LRU")
@@ -410,9 +427,23 @@ func (s *State) opEnd(ev *Event, fi int) error {
 			return fmt.Errorf("ends while spinning on %s", w)
 		}
 	}
+	if w := s.frames[fi].Wait; w != "" && ev.Result == "DEADLOCK" && !slices.Contains(s.stuckWaits, w) {
+		s.stuckWaits = append(s.stuckWaits, w)
+	}
 	s.frames = append(s.frames[:fi], s.frames[fi+1:]...)
 	s.results.add(opResult{op: ev.Op, result: ev.Result})
 	return nil
+}
+
+// waitedFor reports whether an operation other than op waits for lock: one in flight, or one
+// that ended with DEADLOCK while queued on it.
+func (s *State) waitedFor(lock string, op int) bool {
+	for i := range s.frames {
+		if s.frames[i].Wait == lock && s.frames[i].Op != op {
+			return true
+		}
+	}
+	return slices.Contains(s.stuckWaits, lock)
 }
 
 func (s *State) lockIndex(id string) int {
@@ -713,6 +744,9 @@ func (s *State) View() *View {
 			v.Rotation[name] = int(s.rotation[l])
 		}
 	}
+	if len(s.stuckWaits) > 0 {
+		v.StuckWaits = slices.Clone(s.stuckWaits)
+	}
 	for i := range s.elems {
 		v.Elems[i] = s.Elem(i)
 	}
@@ -872,6 +906,7 @@ func StateFromView(h Header, v *View) (*State, error) {
 		s.nextSteal[c] = int32(n)
 	}
 	s.locks = append(s.locks, v.Locks...)
+	s.stuckWaits = append(s.stuckWaits, v.StuckWaits...)
 	for _, c := range v.CPUs {
 		s.frames = append(s.frames, c.Stack...)
 	}
@@ -910,6 +945,7 @@ func (s *State) copyFrom(src *State) {
 	s.nextSteal = append(s.nextSteal[:0], src.nextSteal...)
 	s.locks = append(s.locks[:0], src.locks...)
 	s.frames = append(s.frames[:0], src.frames...)
+	s.stuckWaits = append(s.stuckWaits[:0], src.stuckWaits...)
 	s.results.copyFrom(&src.results)
 	s.counts = src.counts
 }
@@ -923,6 +959,7 @@ func (s *State) Equal(o *State) bool {
 		!slices.Equal(s.names, o.names) || !slices.Equal(s.lists, o.lists) || !slices.Equal(s.rotation, o.rotation) ||
 		!slices.Equal(s.elems, o.elems) || !slices.Equal(s.pcpu, o.pcpu) || !slices.Equal(s.buckets, o.buckets) ||
 		!slices.Equal(s.nextSteal, o.nextSteal) || !slices.Equal(s.locks, o.locks) || !slices.Equal(s.frames, o.frames) ||
+		!slices.Equal(s.stuckWaits, o.stuckWaits) ||
 		s.counts != o.counts || s.results.n != o.results.n {
 		return false
 	}
@@ -942,6 +979,7 @@ func (s *State) Bytes() int {
 	n += cap(s.rotation)*4 + cap(s.buckets)*4 + cap(s.nextSteal)*4 + cap(s.pcpu)*8
 	n += cap(s.elems) * int(unsafe.Sizeof(elemState{}))
 	n += cap(s.locks)*int(unsafe.Sizeof(LockHold{})) + cap(s.frames)*int(unsafe.Sizeof(OpFrame{}))
+	n += cap(s.stuckWaits) * int(unsafe.Sizeof(""))
 	n += cap(s.results.chunks) * 8
 	if s.results.own != nil {
 		n += int(unsafe.Sizeof(*s.results.own))

@@ -225,6 +225,50 @@ func TestApplyInterrupt(t *testing.T) {
 	}
 }
 
+// TestApplyQueuedWaits checks the fold of a queued spinlock's hand-over: while a released lock
+// waits for the queue head to take it, a newcomer spins on a lock nobody holds; a lock whose
+// queue holds an operation that ended with DEADLOCK stays contended; a scan changes nothing.
+func TestApplyQueuedWaits(t *testing.T) {
+	sc := &script{t: t, s: NewState(commonHeader(4, 3))}
+	s := sc.s
+	for op := range 3 {
+		sc.ok(Event{CPU: op, Op: op, Kind: KindOpBegin, Name: "update", Key: uint64(op)})
+	}
+	sc.ok(Event{CPU: 0, Op: 0, Kind: KindLock, Lock: "lru.global", Class: ClassLRU})
+	sc.bad(Event{CPU: 0, Op: 0, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU}, "which it holds itself")
+	sc.ok(Event{CPU: 1, Op: 1, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU})
+	sc.ok(Event{CPU: 0, Op: 0, Kind: KindUnlock, Lock: "lru.global", Class: ClassLRU})
+	// Handed to op 1, which has not taken it yet: op 2 queues behind it.
+	sc.ok(Event{CPU: 2, Op: 2, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU})
+	sc.bad(Event{CPU: 0, Op: 0, Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal}, "no other operation holds or waits for")
+	before := s.View()
+	sc.ok(Event{CPU: 0, Op: 0, Kind: KindScan, Elem: 2, Key: 0, List: "global.free"})
+	if after := s.View(); after.Position != before.Position+1 || !reflect.DeepEqual(after.Lists, before.Lists) ||
+		!reflect.DeepEqual(after.Elems, before.Elems) || after.Counts["scan"] != 1 {
+		t.Fatalf("a scan changed the state: %+v", after)
+	}
+	sc.bad(Event{CPU: 0, Op: 0, Kind: KindScan, Elem: 4, List: "global.free"}, "no element 4")
+	sc.ok(Event{CPU: 0, Op: 0, Kind: KindOpEnd, Result: "0"})
+	// Ops 1 and 2 end with DEADLOCK while queued: the lock stays contended for newcomers.
+	sc.ok(Event{CPU: 1, Op: 1, Kind: KindOpEnd, Result: "DEADLOCK"})
+	sc.ok(Event{CPU: 2, Op: 2, Kind: KindOpEnd, Result: "DEADLOCK"})
+	if v := s.View(); !slices.Equal(v.StuckWaits, []string{"lru.global"}) {
+		t.Fatalf("stuck waits %q", v.StuckWaits)
+	}
+	sc.ok(Event{CPU: 0, Op: 3, Kind: KindOpBegin, Name: "update", Key: 3})
+	sc.ok(Event{CPU: 0, Op: 3, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU})
+	back, err := StateFromView(commonHeader(4, 3), s.View())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.View(), s.View()) {
+		t.Fatal("the stuck waits do not survive View and StateFromView")
+	}
+	if c := s.Clone(); !c.Equal(s) || !slices.Equal(c.View().StuckWaits, s.View().StuckWaits) {
+		t.Fatal("a clone lost the stuck waits")
+	}
+}
+
 func TestApplyPercpuValues(t *testing.T) {
 	h := commonHeader(4, 2)
 	h.Map.Type = "lru_percpu_hash"

@@ -55,7 +55,10 @@ func (c Chart) ReasonCode(reason string) string {
 //  1. each update's chart nodes start at begin, consecutive ones are joined by an edge or
 //     separated by a gap, and the last is the return node of the op_end's result;
 //  2. at a coloured node the CPU holds, takes or fails to take a lock of that class, unless
-//     the node event says idle;
+//     the node event says idle. At a node the chart colours "remote CPU LRU lock" (the steal
+//     loop) a lock of class local satisfies the rule too: the round starts at next_steal, which
+//     may be the CPU itself, and a CPU's own local list lock is of class local whoever's round
+//     it is (the chart's colour stays the chart's);
 //  3. every lock is released by the operation that took it, and none is held at op_end.
 //
 // Besides, every gap must name its entry of the mismatch catalogue (Chart.Reasons), and a note
@@ -147,7 +150,7 @@ func (v *Validator) Event(ev Event) error {
 			return fmt.Errorf("seq %d: op %d's note cites %s, which the mismatch catalogue does not have", ev.Seq, ev.Op, code)
 		}
 	case KindLock, KindLockFailed:
-		if st.colour != "" && ev.Class == st.colour {
+		if st.colour != "" && satisfies(st.colour, ev.Class) {
 			st.colour = ""
 		}
 		if ev.Kind == KindLock {
@@ -197,11 +200,17 @@ func (v *Validator) leaveColoured(st *opState, seq int64) error {
 
 func (v *Validator) holds(st *opState, class string) bool {
 	for _, c := range st.held {
-		if c == class {
+		if satisfies(class, c) {
 			return true
 		}
 	}
 	return false
+}
+
+// satisfies reports whether a lock of class has the colour a node wants (rule 2): the same
+// class, or this CPU's own local list lock where the chart says "remote CPU LRU lock".
+func satisfies(want, class string) bool {
+	return class == want || want == ClassRemote && class == ClassLocal
 }
 
 // Finish checks that every operation ended.
