@@ -123,7 +123,8 @@ func (m *Map) unlock(c *opCtx, l *spinlock, class string) {
 	}
 }
 
-// localClass is the chart's colour for taking CPU owner's local list lock from c.
+// localClass is the class of CPU owner's local list lock taken by c: local when it is c's own
+// CPU's, remote when another CPU's.
 func localClass(c *opCtx, owner int) string {
 	if c.cpu == owner {
 		return trace.ClassLocal

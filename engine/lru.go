@@ -509,7 +509,10 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 	steal := first
 	for {
 		sl := &m.local[steal]
-		if m.lruLock(c, &sl.lock, trace.ClassRemote) == 0 {
+		// The chart colours the round "remote CPU LRU lock"; the lock is this CPU's own (class
+		// local) when the round comes to it.
+		class := localClass(c, steal)
+		if m.lruLock(c, &sl.lock, class) == 0 {
 			m.node(c, chart.StealFree)
 			n = m.localListPopFree(c, sl)
 			if n == nilIdx {
@@ -522,7 +525,7 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 				}
 				n = m.localListPopPending(c, sl)
 			}
-			m.unlock(c, &sl.lock, trace.ClassRemote)
+			m.unlock(c, &sl.lock, class)
 		} else {
 			m.gap(c, chart.Reason("M14", sl.lock.ID()+" failed: the steal skips CPU "+strconv.Itoa(steal)))
 		}
