@@ -18,6 +18,7 @@ type opCtx struct {
 
 	held      int       // locks held
 	waiting   *spinlock // the lock this CPU spins on
+	qnext     *opCtx    // the next waiter in waiting's queue
 	resilient bool      // waiting is an rqspinlock, which may give up
 	timedOut  bool      // the scheduler made the rqspinlock give up
 	waitSince int64     // scheduler step at which the wait began

@@ -19,11 +19,24 @@ const (
 )
 
 // spinlock is a simulated raw spinlock (or, for buckets under v6.15+, an rqspinlock).
+//
+// Both are queued spinlocks (kernel/locking/qspinlock.c, and kernel/bpf/rqspinlock.c on the
+// same structure): a contender that finds the lock held and nobody waiting takes the pending
+// bit and spins on the lock itself; later contenders queue behind it in an MCS queue, each
+// spinning until the one ahead has taken the lock. The lock passes down the queue in arrival
+// order, and a newcomer that finds waiters queues behind them even when the lock is free at
+// that moment (released, not yet taken by the queue head). The queue here is that order:
+// qhead (the pending waiter if pending is set, else the MCS head) to qtail. Under
+// Profile.VirtSpinLock the lock is virt_spin_lock's test-and-set instead: no queue, and
+// whichever CPU tries first after the release gets it.
 type spinlock struct {
 	kind   lockKind
 	idx    int    // CPU or bucket
 	id     string // built on first use when tracing
 	holder *opCtx
+
+	qhead, qtail *opCtx // the waiters in the order they came (queued locks only)
+	pending      bool   // qhead holds the pending bit: it came when nobody else waited
 }
 
 // ID is the lock's stable id in traces: cpuN.local, lru.global, cpuN.lru, htab.bucket[I].
@@ -43,12 +56,27 @@ func (l *spinlock) ID() string {
 	return l.id
 }
 
-// lock takes l on c's CPU, spinning (yielding to other CPUs) while another CPU holds it. A lock
-// that c's own CPU already holds, below an interrupt, can never be released: the machine stops.
+// lock is raw_spin_lock: it takes l on c's CPU, spinning (yielding to other CPUs) while l is
+// held or others wait for it. A lock that c's own CPU already holds, below an interrupt, can
+// never be released: the machine stops.
 func (m *Map) lock(c *opCtx, l *spinlock, class string) {
-	if l.holder != nil {
+	if !m.mayTake(c, l) {
 		m.spin(c, l, class, false)
 	}
+	m.take(c, l, class)
+}
+
+// mayTake reports whether c may take l now: nobody holds it and, for a queued lock, nobody
+// waits ahead of c (the queue is empty, or c heads it: the lock has been handed to c).
+func (m *Map) mayTake(c *opCtx, l *spinlock) bool {
+	if l.holder != nil {
+		return false
+	}
+	return m.prof.VirtSpinLock || l.qhead == nil || l.qhead == c
+}
+
+// take makes c the holder of l.
+func (m *Map) take(c *opCtx, l *spinlock, class string) {
 	l.holder = c
 	c.held++
 	if c.traced() {
@@ -56,10 +84,64 @@ func (m *Map) lock(c *opCtx, l *spinlock, class string) {
 	}
 }
 
+// enqueue puts c at the tail of l's queue (queued_spin_lock_slowpath: the pending bit when the
+// queue is empty, else xchg_tail onto the MCS queue). A test-and-set lock has no queue.
+func (m *Map) enqueue(c *opCtx, l *spinlock) {
+	if m.prof.VirtSpinLock {
+		return
+	}
+	c.qnext = nil
+	if l.qtail == nil {
+		l.qhead, l.qtail, l.pending = c, c, true
+		return
+	}
+	l.qtail.qnext = c
+	l.qtail = c
+}
+
+// dequeue takes c out of l's queue: at its head when it takes the lock, anywhere when an
+// rqspinlock wait gives up.
+func (m *Map) dequeue(c *opCtx, l *spinlock) {
+	if m.prof.VirtSpinLock {
+		return
+	}
+	var prev *opCtx
+	for w := l.qhead; w != nil; prev, w = w, w.qnext {
+		if w != c {
+			continue
+		}
+		if prev == nil {
+			l.qhead = c.qnext
+			l.pending = false
+		} else {
+			prev.qnext = c.qnext
+		}
+		if l.qtail == c {
+			l.qtail = prev
+		}
+		c.qnext = nil
+		return
+	}
+}
+
+// ownCPUAhead reports whether an operation on c's own CPU holds l or waits for it ahead of c: c
+// interrupted it, so it cannot move until c is done.
+func (m *Map) ownCPUAhead(c *opCtx, l *spinlock) bool {
+	if l.holder != nil && l.holder.cpu == c.cpu {
+		return true
+	}
+	for w := l.qhead; w != nil && w != c; w = w.qnext {
+		if w.cpu == c.cpu {
+			return true
+		}
+	}
+	return false
+}
+
 // spin waits for l to be released. With resilient set (an rqspinlock) it returns the errno the
 // lock gives up with instead of spinning forever; a raw spinlock never gives up.
 func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.Errno {
-	if l.holder.cpu == c.cpu {
+	if l.holder != nil && l.holder.cpu == c.cpu {
 		if resilient {
 			return syscall.EDEADLK // AA: this CPU holds it already
 		}
@@ -68,9 +150,13 @@ func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.
 	if resilient && m.abba(c, l) {
 		return syscall.EDEADLK
 	}
+	if !resilient && m.ownCPUAhead(c, l) {
+		m.selfDeadlock(c, l, class)
+	}
 	if c.yield == nil {
 		panic("engine: lock " + l.ID() + " held by another CPU outside a parallel group")
 	}
+	m.enqueue(c, l)
 	if c.traced() {
 		m.emit(c, trace.Event{Kind: trace.KindLockWait, Lock: l.ID(), Class: class})
 	}
@@ -78,13 +164,15 @@ func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.
 	if m.sched != nil {
 		c.waitSince = m.sched.steps
 	}
-	for l.holder != nil {
+	for !m.mayTake(c, l) {
 		c.yield()
 		if c.timedOut {
+			m.dequeue(c, l)
 			c.waiting, c.timedOut = nil, false
 			return syscall.ETIMEDOUT
 		}
 	}
+	m.dequeue(c, l)
 	c.waiting = nil
 	return 0
 }
@@ -95,6 +183,9 @@ func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.
 // only rqspinlocks count, and only two-CPU cycles: a cycle through a raw spinlock or through a
 // third CPU is not detected, and its waiters time out (-ETIMEDOUT).
 func (m *Map) abba(c *opCtx, l *spinlock) bool {
+	if l.holder == nil {
+		return false
+	}
 	top := m.topOf(l.holder.cpu)
 	if top == nil || top.waiting == nil || !top.resilient {
 		return false
@@ -155,17 +246,13 @@ func (m *Map) htabLockBucket(c *opCtx, b *bucket, hash uint32) syscall.Errno {
 // an ABBA cycle with another CPU) or -ETIMEDOUT (a wait that does not end), emitting lock or
 // lock_failed.
 func (m *Map) resLock(c *opCtx, l *spinlock, class string) syscall.Errno {
-	if l.holder != nil {
+	if !m.mayTake(c, l) {
 		if e := m.spin(c, l, class, true); e != 0 {
 			m.lockFailed(c, l, class, e)
 			return e
 		}
 	}
-	l.holder = c
-	c.held++
-	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLock, Lock: l.ID(), Class: class})
-	}
+	m.take(c, l, class)
 	return 0
 }
 

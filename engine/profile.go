@@ -48,6 +48,12 @@ type Profile struct {
 	LRULock LRULock
 	// LockFailLabel is what the chart's "return -EBUSY" node means in this version.
 	LockFailLabel string
+	// VirtSpinLock: the kernel runs as a guest whose hypervisor has no paravirtual spinlocks,
+	// so virt_spin_lock (arch/x86/include/asm/qspinlock.h) replaces the queued spinlock's
+	// slowpath with a test-and-set loop, and the rqspinlock its slowpath with
+	// resilient_tas_spin_lock: no queue, no order among waiters, and a CPU that never waited may
+	// take a lock just released. Off (a queued, first-come first-served lock) by default.
+	VirtSpinLock bool
 }
 
 // The kernel profiles.

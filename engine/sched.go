@@ -87,6 +87,7 @@ type thread struct {
 }
 
 type scheduler struct {
+	m       *Map
 	steps   int64 // resumes so far: the clock of rqspinlock waits
 	top     []*opCtx
 	threads []*thread
@@ -112,7 +113,7 @@ func (m *Map) Run(g Group, done func(Op, Result)) error {
 		}
 		return m.deadlockErr()
 	}
-	s := &scheduler{top: make([]*opCtx, m.ncpus), done: done}
+	s := &scheduler{m: m, top: make([]*opCtx, m.ncpus), done: done}
 	byCPU := map[int]*thread{}
 	for _, t := range g.Tasks {
 		if t.Op.CPU < 0 || t.Op.CPU >= m.ncpus {
@@ -218,7 +219,7 @@ func (s *scheduler) runTask(m *Map, th *thread, t Task, yield func()) {
 
 func (s *scheduler) blocked(th *thread) bool {
 	top := s.top[th.cpu]
-	return top != nil && top.waiting != nil && top.waiting.holder != nil
+	return top != nil && top.waiting != nil && !s.m.mayTake(top, top.waiting)
 }
 
 // interleave runs every CPU's thread as a coroutine and picks which advances next.

@@ -59,7 +59,7 @@ const (
 
 // MapDecl is the map statement:
 //
-//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=VERSION] [seed=N]
+//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=VERSION] [seed=N] [virt_spin_lock]
 //
 // The positions of settings are those of their values (after the '='), zero
 // when a setting is not given. The parser checks the syntax and the ranges
@@ -79,6 +79,9 @@ type MapDecl struct {
 	KernelPos   Pos
 	Seed        uint32 // hash seed
 	SeedPos     Pos
+	// VirtSpinLock runs the kernel as a guest without paravirtual spinlocks: every spinlock
+	// falls back to virt_spin_lock's unfair test-and-set (engine.Profile.VirtSpinLock).
+	VirtSpinLock bool
 }
 
 // Stmt is a statement of a scenario's body: *Op, *ExpectKeys, *Parallel or

@@ -10,7 +10,7 @@
 //
 //	title TEXT                  # at most once, before the map statement
 //	about TEXT                  # repeatable, before the map statement
-//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=6.8|6.18] [seed=N]
+//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=6.8|6.18] [seed=N] [virt_spin_lock]
 //	say TEXT                    # narration for the next operation
 //	cpu N update KEY VALUE [any|noexist|exist|flags=N] [expect RESULT]
 //	cpu N lookup KEY [expect VALUE|-ENOENT|DEADLOCK]
@@ -400,7 +400,7 @@ func (p *parser) mapStmt(toks []token) error {
 	m.Pos = kw.pos
 	m.CPUs = DefaultCPUs
 	m.Kernel = DefaultKernel
-	if len(toks) < 2 || strings.Contains(toks[1].text, "=") || toks[1].text == "no_common_lru" {
+	if len(toks) < 2 || strings.Contains(toks[1].text, "=") || toks[1].text == "no_common_lru" || toks[1].text == "virt_spin_lock" {
 		at := p.lineEnd
 		if len(toks) >= 2 {
 			at = toks[1].pos
@@ -421,12 +421,12 @@ func (p *parser) mapStmt(toks []token) error {
 			if !hasVal {
 				return p.errorf(t.pos, "map option %s needs a value (%s=...)", name, name)
 			}
-		case "no_common_lru":
+		case "no_common_lru", "virt_spin_lock":
 			if hasVal {
-				return p.errorf(t.pos, "map option no_common_lru takes no value")
+				return p.errorf(t.pos, "map option %s takes no value", name)
 			}
 		default:
-			return p.errorf(t.pos, "unknown map option %q (want entries=, cpus=, no_common_lru, kernel= or seed=)", t.text)
+			return p.errorf(t.pos, "unknown map option %q (want entries=, cpus=, no_common_lru, kernel=, seed= or virt_spin_lock)", t.text)
 		}
 		if seen[name] {
 			return p.errRepeated("map", t, name)
@@ -464,6 +464,8 @@ func (p *parser) mapStmt(toks []token) error {
 			m.Seed, m.SeedPos = uint32(v), val.pos
 		case "no_common_lru":
 			m.NoCommonLRU = true
+		case "virt_spin_lock":
+			m.VirtSpinLock = true
 		}
 	}
 	if !seen["entries"] {

@@ -32,6 +32,9 @@ func dump(f *File) string {
 	if m.NoCommonLRU {
 		b.WriteString(" no_common_lru")
 	}
+	if m.VirtSpinLock {
+		b.WriteString(" virt_spin_lock")
+	}
 	b.WriteString("\n")
 	dumpBody(&b, f.Body, "")
 	return b.String()
@@ -98,6 +101,8 @@ func TestParse(t *testing.T) {
 		{"map minimal", "map lru_hash entries=4", defaultMap},
 		{"map all options", "map lru_percpu_hash seed=0xffffffff kernel=6.18 no_common_lru cpus=128 entries=0x10",
 			"map@1:1 lru_percpu_hash@1:5 entries=16@1:80 cpus=128@1:68 kernel=6.18@1:44 seed=4294967295@1:26 no_common_lru\n"},
+		{"map virt_spin_lock", "map lru_hash virt_spin_lock entries=4",
+			"map@1:1 lru_hash@1:5 entries=4@1:37 cpus=4@0:0 kernel=6.8@0:0 seed=0@0:0 virt_spin_lock\n"},
 		{"map entries 0 is the engine's to refuse", "map lru_hash entries=0",
 			"map@1:1 lru_hash@1:5 entries=0@1:22 cpus=4@0:0 kernel=6.8@0:0 seed=0@0:0\n"},
 		{"map entries max", "map lru_hash entries=18446744073709551615 cpus=1",
@@ -289,7 +294,10 @@ func TestParseErrors(t *testing.T) {
 		{"missing entries", "map lru_hash cpus=2", "t.lru:1:1: map needs entries=N"},
 		{"entries without value", "map lru_hash entries", "t.lru:1:14: map option entries needs a value (entries=...)"},
 		{"no_common_lru with value", "map lru_hash entries=1 no_common_lru=1", "t.lru:1:24: map option no_common_lru takes no value"},
-		{"unknown map option", "map lru_hash entries=1 prealloc", `t.lru:1:24: unknown map option "prealloc" (want entries=, cpus=, no_common_lru, kernel= or seed=)`},
+		{"virt_spin_lock with value", "map lru_hash entries=1 virt_spin_lock=1", "t.lru:1:24: map option virt_spin_lock takes no value"},
+		{"virt_spin_lock as type", "map virt_spin_lock entries=4", "t.lru:1:5: map needs a type (lru_hash or lru_percpu_hash)"},
+		{"duplicate virt_spin_lock", "map lru_hash virt_spin_lock entries=1 virt_spin_lock", "t.lru:1:39: map option virt_spin_lock given twice"},
+		{"unknown map option", "map lru_hash entries=1 prealloc", `t.lru:1:24: unknown map option "prealloc" (want entries=, cpus=, no_common_lru, kernel=, seed= or virt_spin_lock)`},
 		{"duplicate map option", "map lru_hash entries=1 cpus=2 entries=3", "t.lru:1:31: map option entries given twice"},
 		{"duplicate no_common_lru", "map lru_hash no_common_lru entries=1 no_common_lru", "t.lru:1:38: map option no_common_lru given twice"},
 		{"bad entries", "map lru_hash entries=ten", `t.lru:1:22: invalid entries "ten" (want a decimal or 0x hex number)`},

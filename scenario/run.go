@@ -19,6 +19,11 @@ func NewMap(f *File, tr trace.Tracer) (*engine.Map, error) {
 	if !ok {
 		return nil, &Error{File: f.Name, Line: f.Map.Pos.Line, Col: f.Map.Pos.Col, Msg: "unknown kernel profile " + strconv.Quote(f.Map.Kernel)}
 	}
+	if f.Map.VirtSpinLock {
+		p := *prof
+		p.VirtSpinLock = true
+		prof = &p
+	}
 	spec := engine.MapSpec{Type: engine.LRUHash, Seed: f.Map.Seed}
 	if f.Map.Type == TypeLRUPercpuHash {
 		spec.Type = engine.LRUCPUHash

@@ -242,3 +242,91 @@ func TestCreateErrors(t *testing.T) {
 
 func itoa(i int) string    { return strconv.Itoa(i) }
 func utoa(u uint64) string { return strconv.FormatUint(u, 10) }
+
+// nextTaker returns the CPU whose lock of id comes first after cpu's unlock of it, or -1.
+func nextTaker(events []trace.Event, id string, cpu int) int {
+	released := false
+	for _, ev := range events {
+		switch {
+		case ev.Kind == trace.KindUnlock && ev.Lock == id && ev.CPU == cpu:
+			released = true
+		case released && ev.Kind == trace.KindLock && ev.Lock == id:
+			return ev.CPU
+		}
+	}
+	return -1
+}
+
+// TestQueuedLockHandOff is issue 14's first reproduction: CPU 1 starts to spin on lru.global
+// before CPU 2, so the queued spinlock hands it to CPU 1 when CPU 0 lets go, although the
+// schedule then asks CPU 2 to take it (a step on a CPU that spins is skipped). Under
+// virt_spin_lock, the test-and-set lock goes to whichever CPU tries first: CPU 2.
+func TestQueuedLockHandOff(t *testing.T) {
+	src := `map lru_hash entries=256 cpus=3
+parallel schedule=0@lru.global,1*,2*,0*,2@lru.global {
+cpu 0 update 1 1 expect 0
+cpu 1 update 2 2 expect 0
+cpu 2 update 3 3 expect 0
+}
+expect keys 1 2 3
+`
+	for _, tc := range []struct {
+		opt  string
+		want int
+	}{{"", 1}, {" virt_spin_lock", 2}} {
+		fail, lines, events := runText(t, strings.Replace(src, "cpus=3", "cpus=3"+tc.opt, 1))
+		if fail != nil {
+			t.Fatalf("%q: %v %q", tc.opt, fail, lines)
+		}
+		waits := map[int]int64{}
+		for _, ev := range events {
+			if ev.Kind == trace.KindLockWait && ev.Lock == "lru.global" {
+				waits[ev.CPU] = ev.Seq
+			}
+		}
+		if w1, ok1 := waits[1]; !ok1 || waits[2] <= w1 {
+			t.Fatalf("%q: CPU 1 should start to spin on lru.global before CPU 2: %v", tc.opt, waits)
+		}
+		if got := nextTaker(events, "lru.global", 0); got != tc.want {
+			t.Errorf("%q: after CPU 0's unlock, lru.global goes to CPU %d, want %d", tc.opt, got, tc.want)
+		}
+	}
+}
+
+// TestQueuedLockNewcomerQueues: when CPU 0 lets go of lru.global, the lock is CPU 1's (it
+// waited) before CPU 1 has taken it; CPU 2, which never waited, arrives in that moment and must
+// queue (lock_wait on a lock nobody holds). Under virt_spin_lock it barges in and takes it.
+func TestQueuedLockNewcomerQueues(t *testing.T) {
+	src := `map lru_hash entries=256 cpus=3
+parallel schedule=0@lru.global,1*,0@fn_bpf_lru_list_pop_free_to_local2,2*,2,0*,1*,2* {
+cpu 0 update 1 1 expect 0
+cpu 1 update 2 2 expect 0
+cpu 2 update 3 3 expect 0
+}
+`
+	for _, tc := range []struct {
+		opt       string
+		wantWait  bool
+		wantTaker int
+	}{{"", true, 1}, {" virt_spin_lock", false, 2}} {
+		fail, lines, events := runText(t, strings.Replace(src, "cpus=3", "cpus=3"+tc.opt, 1))
+		if fail != nil {
+			t.Fatalf("%q: %v %q", tc.opt, fail, lines)
+		}
+		released, waited := false, false
+		for _, ev := range events {
+			switch {
+			case ev.Kind == trace.KindUnlock && ev.Lock == "lru.global" && ev.CPU == 0:
+				released = true
+			case released && ev.Kind == trace.KindLockWait && ev.Lock == "lru.global" && ev.CPU == 2:
+				waited = true
+			}
+		}
+		if waited != tc.wantWait {
+			t.Errorf("%q: CPU 2 spun on the released lru.global: %v, want %v", tc.opt, waited, tc.wantWait)
+		}
+		if got := nextTaker(events, "lru.global", 0); got != tc.wantTaker {
+			t.Errorf("%q: lru.global goes to CPU %d after CPU 0, want %d", tc.opt, got, tc.wantTaker)
+		}
+	}
+}
