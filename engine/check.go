@@ -13,7 +13,12 @@ func sortU64(s []uint64) { slices.Sort(s) }
 // list with a type that matches it, the counts right, the rotation pointer inside its inactive
 // list, the hash table and the LRU in agreement (linked elements on the active, inactive or a
 // pending list, free elements unlinked, each in the bucket of its hash, no key twice), no lock
-// held, no re-entrancy counter taken, no WARN_ON_ONCE met.
+// held, no re-entrancy counter taken, no CPU queued on a lock, no WARN_ON_ONCE met.
+//
+// A stuck CPU (see Run) is frozen in the middle of its operations: the locks it holds or is
+// queued on, its re-entrancy counters, the elements in its hands (on no list, or on its
+// tmp_free) and the elements it has unlinked but not given back (or popped but not linked) are
+// left out of the check.
 func (m *Map) Check() error {
 	if m.warnings > 0 {
 		return fmt.Errorf("%d WARN_ON_ONCE conditions met", m.warnings)
@@ -50,11 +55,12 @@ func (m *Map) Check() error {
 			return fmt.Errorf("list %s: head's prev is %d, want %d", m.listName(h), m.nodes[h].prev, prev)
 		}
 	}
+	frozen := m.nstuck > 0
 	for x := int32(0); x < n; x++ {
-		if seen[x] == nilIdx {
+		if seen[x] == nilIdx && !frozen {
 			return fmt.Errorf("element %d is on no list", x)
 		}
-		if int(seen[x])-int(n) >= m.nVisible {
+		if seen[x] != nilIdx && int(seen[x])-int(n) >= m.nVisible && !frozen {
 			return fmt.Errorf("element %d is left on a tmp_free list", x)
 		}
 	}
@@ -79,10 +85,7 @@ func (m *Map) Check() error {
 		if r != l.lists[typeInactive] && (r < 0 || r >= n || seen[r] != l.lists[typeInactive]) {
 			return fmt.Errorf("next_inactive_rotation of %s points outside it", m.listName(l.lists[typeInactive]))
 		}
-		if l.lock.holder != nil {
-			return fmt.Errorf("lock %s is held", l.lock.ID())
-		}
-		return nil
+		return m.checkIdle(&l.lock)
 	}
 	if m.percpuLRU {
 		for c := range m.percpu {
@@ -109,8 +112,8 @@ func (m *Map) Check() error {
 			if loc.nextSteal < 0 || loc.nextSteal >= m.ncpus {
 				return fmt.Errorf("cpu %d's next_steal is %d", c, loc.nextSteal)
 			}
-			if loc.lock.holder != nil {
-				return fmt.Errorf("lock %s is held", loc.lock.ID())
+			if err := m.checkIdle(&loc.lock); err != nil {
+				return err
 			}
 		}
 	}
@@ -119,8 +122,8 @@ func (m *Map) Check() error {
 	keys := make(map[uint64]int32)
 	for bi := range m.buckets {
 		b := &m.buckets[bi]
-		if b.lock.holder != nil {
-			return fmt.Errorf("lock %s is held", b.lock.ID())
+		if err := m.checkIdle(&b.lock); err != nil {
+			return err
 		}
 		steps := 0
 		for x := b.head; x != nilIdx; x = m.elems[x].hnext {
@@ -149,6 +152,9 @@ func (m *Map) Check() error {
 		if e.linked != inChain[x] {
 			return fmt.Errorf("element %d says linked=%v but is in a chain=%v", x, e.linked, inChain[x])
 		}
+		if frozen {
+			continue
+		}
 		t := m.nodes[x].typ
 		free := t == typeFree || t == typeLocalFree
 		if m.nodes[x].pendingFree != 0 {
@@ -163,10 +169,26 @@ func (m *Map) Check() error {
 		}
 	}
 	for c := range m.mapLocked {
+		if m.Stuck(c) {
+			continue
+		}
 		for i, v := range m.mapLocked[c] {
 			if v != 0 {
 				return fmt.Errorf("cpu %d's map_locked[%d] is %d", c, i, v)
 			}
+		}
+	}
+	return nil
+}
+
+// checkIdle reports a lock held, or waited for, between operations by a CPU that is not stuck.
+func (m *Map) checkIdle(l *spinlock) error {
+	if h := l.holder; h != nil && !m.Stuck(h.cpu) {
+		return fmt.Errorf("lock %s is held", l.ID())
+	}
+	for w := l.qhead; w != nil; w = w.qnext {
+		if !m.Stuck(w.cpu) {
+			return fmt.Errorf("cpu %d is queued on lock %s", w.cpu, l.ID())
 		}
 	}
 	return nil

@@ -27,6 +27,7 @@ type opCtx struct {
 
 	intr     *Interrupt // an interrupt armed on this operation
 	intrSeen int        // times the interrupt's point was passed
+	intrRan  int        // handler operations started
 	onIntr   func(c *opCtx, in *Interrupt)
 }
 
@@ -154,25 +155,5 @@ func (m *Map) note(c *opCtx, reason string) {
 	}
 }
 
-// stopInfo records why the machine stopped.
-type stopInfo struct {
-	cpu  int
-	op   int
-	lock string
-}
-
-// machineStopped unwinds every operation when the simulated machine stops.
-type machineStopped struct{ info *stopInfo }
-
 // abortCoroutine unwinds a CPU's coroutine that the scheduler is discarding.
 type abortCoroutine struct{}
-
-// selfDeadlock stops the machine: c needs l, which its own CPU holds in an operation that c
-// interrupted. A raw spinlock has no guard, so the real CPU would spin forever.
-func (m *Map) selfDeadlock(c *opCtx, l *spinlock, class string) {
-	if c.traced() {
-		m.record(c, &trace.Event{Kind: trace.KindLockWait, Lock: l.ID(), Class: class})
-	}
-	m.stopped = &stopInfo{cpu: c.cpu, op: c.op, lock: l.ID()}
-	panic(machineStopped{m.stopped})
-}

@@ -22,8 +22,8 @@
 // a lock-free local free_llist and a pending_free flag in bpf_lru_node, which is commit
 // 89edbdfc5d03 ("bpf: Fix NMI/tracepoint re-entry deadlock on lru locks"). There an LRU lock
 // acquisition may fail (-EDEADLK, -ETIMEDOUT) and each caller recovers as that commit's
-// bpf_lru_list.c does; under 6.8 an interrupt that re-takes its own CPU's LRU lock stops the
-// machine (DEADLOCK). Whether mainline v6.18 carries the commit was not confirmed. Operations run straight through when called one at a time; Run
+// bpf_lru_list.c does; under 6.8 an interrupt that re-takes its own CPU's LRU lock leaves that
+// CPU stuck (DEADLOCK) while the others run on. Whether mainline v6.18 carries the commit was not confirmed. Operations run straight through when called one at a time; Run
 // interleaves groups of operations on several CPUs at trace points, seeded or by an explicit
 // schedule, and lets an operation interrupt another on the same CPU.
 //

@@ -336,13 +336,17 @@ func (r Result) LookupString() string {
 // ErrNoSuchCPU is returned for an operation on a CPU the machine does not have.
 var ErrNoSuchCPU = errors.New("no such CPU")
 
-// Exec runs op to completion on its CPU, straight through.
+// Exec runs op to completion on its CPU, straight through. On a stuck CPU it ends with
+// ErrDeadlock at once; once a CPU is stuck, an operation that needs a lock the stuck CPU holds
+// waits as in a group of one (Run), and may get stuck too.
 func (m *Map) Exec(op Op) Result {
 	if op.CPU < 0 || op.CPU >= m.ncpus {
 		return Result{Err: ErrNoSuchCPU}
 	}
-	if m.stopped != nil {
-		return Result{Err: ErrDeadlock}
+	if m.nstuck > 0 {
+		var r Result
+		m.Run(Group{Tasks: []Task{{Op: op}}}, func(_ Op, res Result) { r = res })
+		return r
 	}
 	c := &m.seqCtx
 	m.newCtx(c, op.CPU, op.Index, nil, nil)

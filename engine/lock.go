@@ -57,8 +57,8 @@ func (l *spinlock) ID() string {
 }
 
 // lock is raw_spin_lock: it takes l on c's CPU, spinning (yielding to other CPUs) while l is
-// held or others wait for it. A lock that c's own CPU already holds, below an interrupt, can
-// never be released: the machine stops.
+// held or others wait for it. A lock that c's own CPU already holds (or waits for), below an
+// interrupt, never comes: the CPU spins for ever (the scheduler finds it stuck).
 func (m *Map) lock(c *opCtx, l *spinlock, class string) {
 	if !m.mayTake(c, l) {
 		m.spin(c, l, class, false)
@@ -124,34 +124,14 @@ func (m *Map) dequeue(c *opCtx, l *spinlock) {
 	}
 }
 
-// ownCPUAhead reports whether an operation on c's own CPU holds l or waits for it ahead of c: c
-// interrupted it, so it cannot move until c is done.
-func (m *Map) ownCPUAhead(c *opCtx, l *spinlock) bool {
-	if l.holder != nil && l.holder.cpu == c.cpu {
-		return true
-	}
-	for w := l.qhead; w != nil && w != c; w = w.qnext {
-		if w.cpu == c.cpu {
-			return true
-		}
-	}
-	return false
-}
-
 // spin waits for l to be released. With resilient set (an rqspinlock) it returns the errno the
 // lock gives up with instead of spinning forever; a raw spinlock never gives up.
 func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.Errno {
-	if l.holder != nil && l.holder.cpu == c.cpu {
-		if resilient {
-			return syscall.EDEADLK // AA: this CPU holds it already
-		}
-		m.selfDeadlock(c, l, class)
+	if resilient && l.holder != nil && l.holder.cpu == c.cpu {
+		return syscall.EDEADLK // AA: this CPU holds it already
 	}
 	if resilient && m.abba(c, l) {
 		return syscall.EDEADLK
-	}
-	if !resilient && m.ownCPUAhead(c, l) {
-		m.selfDeadlock(c, l, class)
 	}
 	if c.yield == nil {
 		panic("engine: lock " + l.ID() + " held by another CPU outside a parallel group")
@@ -257,7 +237,7 @@ func (m *Map) resLock(c *opCtx, l *spinlock, class string) syscall.Errno {
 }
 
 // lruLock takes an LRU list lock: a raw spinlock under LRURawSpinlock (it cannot fail; an
-// interrupt that needs its own CPU's lock stops the machine), an rqspinlock under
+// interrupt that needs its own CPU's lock leaves that CPU stuck), an rqspinlock under
 // LRUResilientSpinlock (it may fail; the caller recovers as the kernel does).
 func (m *Map) lruLock(c *opCtx, l *spinlock, class string) syscall.Errno {
 	if m.prof.LRULock == LRUResilientSpinlock {

@@ -108,12 +108,13 @@ type Map struct {
 	nVisible  int      // the named lists; hidden heads (tmp_free) follow them
 	scratch   trace.Event
 
-	tr      trace.Tracer
-	seq     int64
-	nextOp  int
-	seqCtx  opCtx
-	stopped *stopInfo // the machine stopped on a deadlock
-	checks  bool      // run the invariant checker after every operation
+	tr     trace.Tracer
+	seq    int64
+	nextOp int
+	seqCtx opCtx
+	stuck  []bool // CPUs that spin for ever (nil until one does)
+	nstuck int
+	checks bool // run the invariant checker after every operation
 
 	sched     *scheduler // the group running now, if any
 	lastPoint string     // the last trace point passed (node or lock id), for schedules

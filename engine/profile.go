@@ -24,7 +24,7 @@ type LRULock uint8
 
 const (
 	// LRURawSpinlock is v6.8's raw_spinlock_t: nothing guards it, so an interrupt that needs an
-	// LRU lock its own CPU holds spins for ever (the simulated machine stops: DEADLOCK). The
+	// LRU lock its own CPU holds spins for ever (that CPU is stuck: DEADLOCK). The
 	// local free list is a list_head.
 	LRURawSpinlock LRULock = iota
 	// LRUResilientSpinlock is the rqspinlock_t of commit 89edbdfc5d03 ("bpf: Fix

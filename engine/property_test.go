@@ -159,10 +159,8 @@ func runRandomProgram(seed uint64, nops int) (err error) {
 	if debugProps {
 		fmt.Printf("%s: %d ops, %d events, stopped=%v, keys=%d\n", desc, idx, vt.n, m.Stopped(), m.Len())
 	}
-	if !m.Stopped() {
-		if err := vt.v.Finish(); err != nil {
-			return fmt.Errorf("%s: trace: %v", desc, err)
-		}
+	if err := vt.v.Finish(); err != nil {
+		return fmt.Errorf("%s: trace: %v", desc, err)
 	}
 	return nil
 }

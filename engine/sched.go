@@ -7,6 +7,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/lruviz/lruviz/trace"
 )
@@ -53,18 +54,31 @@ func (e *InterruptError) Error() string {
 	return fmt.Sprintf("operation %d never passed %s (time %d): the interrupt did not happen", e.Op, e.At, e.Nth)
 }
 
-// DeadlockError says the simulated machine stopped.
-type DeadlockError struct {
+// StuckCPU is a CPU that spins for ever: the operation on top of it waits for a lock that can
+// never come to it.
+type StuckCPU struct {
 	CPU  int
-	Op   int
-	Lock string
+	Op   int    // the operation that spins
+	Lock string // the lock it spins on
+}
+
+// DeadlockError says CPUs got stuck in a group: each spins on a raw spinlock that its own CPU
+// holds (or waits for) below an interrupt, or that a stuck CPU holds, or in a cycle of such
+// waits. The other CPUs ran to the end of their work.
+type DeadlockError struct {
+	Stuck []StuckCPU // by CPU
 }
 
 func (e *DeadlockError) Error() string {
-	if e.Lock == "" {
-		return "DEADLOCK: every CPU spins on a lock that can never be released"
+	var b strings.Builder
+	b.WriteString("DEADLOCK:")
+	for i, s := range e.Stuck {
+		if i > 0 {
+			b.WriteString(";")
+		}
+		fmt.Fprintf(&b, " cpu %d spins for ever on %s (operation %d)", s.CPU, s.Lock, s.Op)
 	}
-	return fmt.Sprintf("DEADLOCK: operation %d on cpu %d spins on %s, which its own CPU holds below the interrupt", e.Op, e.CPU, e.Lock)
+	return b.String()
 }
 
 // Unwrap makes errors.Is(err, ErrDeadlock) hold.
@@ -83,6 +97,7 @@ type thread struct {
 	next     func() (struct{}, bool)
 	stop     func()
 	finished bool
+	stuck    bool   // it spins for ever
 	last     string // the last trace point it passed
 }
 
@@ -95,29 +110,48 @@ type scheduler struct {
 	errs    []error
 }
 
-// Stopped reports whether the machine stopped on a deadlock; no operation runs after that.
-func (m *Map) Stopped() bool { return m.stopped != nil }
+// Stuck reports whether cpu spins for ever: an operation on it got stuck in an earlier group.
+// Every later operation on it ends with ErrDeadlock at once, without events.
+func (m *Map) Stuck(cpu int) bool { return cpu >= 0 && cpu < len(m.stuck) && m.stuck[cpu] }
+
+// Stopped reports whether every CPU is stuck: no operation can run any more.
+func (m *Map) Stopped() bool { return m.nstuck == m.ncpus }
 
 // Run runs a group of operations: all at once, each CPU's operations in order, interleaved at
 // trace points. done (which may be nil) is called for each operation as it finishes, handler
-// operations included. If the machine stops on a deadlock, every unfinished operation ends with
-// ErrDeadlock and Run returns a *DeadlockError. An interrupt whose point was never passed gives an
-// *InterruptError (the group still runs to its end).
+// operations included.
+//
+// A CPU whose operation waits for a lock that can never come to it (a raw spinlock its own CPU
+// holds or waits for below an interrupt, one a stuck CPU holds or is queued for, a cycle of such
+// waits) is stuck: it spins for ever, as the real CPU would, while the others run to the end of
+// their work. When nothing else can run, the stuck CPUs' unfinished operations end with
+// ErrDeadlock (those in flight with an op_end event, innermost first) and Run returns a
+// *DeadlockError; the CPUs stay stuck, holding their locks, for every later group. An interrupt
+// whose point was never passed gives an *InterruptError (the group still runs to its end).
 func (m *Map) Run(g Group, done func(Op, Result)) error {
 	if done == nil {
 		done = func(Op, Result) {}
 	}
-	if m.stopped != nil {
-		for _, t := range g.Tasks {
-			done(t.Op, Result{Err: ErrDeadlock})
-		}
-		return m.deadlockErr()
-	}
 	s := &scheduler{m: m, top: make([]*opCtx, m.ncpus), done: done}
 	byCPU := map[int]*thread{}
+	straight := len(g.Schedule) == 0 && m.nstuck == 0
 	for _, t := range g.Tasks {
 		if t.Op.CPU < 0 || t.Op.CPU >= m.ncpus {
 			return fmt.Errorf("operation %d: %w %d", t.Op.Index, ErrNoSuchCPU, t.Op.CPU)
+		}
+		if t.Op.Index >= m.nextOp {
+			m.nextOp = t.Op.Index + 1
+		}
+		if m.Stuck(t.Op.CPU) {
+			// The CPU never comes back from where it spins.
+			done(t.Op, Result{Err: ErrDeadlock})
+			for _, h := range interruptHandler(t) {
+				done(h, Result{Err: ErrDeadlock})
+			}
+			continue
+		}
+		if t.Interrupt != nil {
+			straight = false // the handler may spin on its own CPU's locks
 		}
 		th := byCPU[t.Op.CPU]
 		if th == nil {
@@ -126,31 +160,31 @@ func (m *Map) Run(g Group, done func(Op, Result)) error {
 			s.threads = append(s.threads, th)
 		}
 		th.tasks = append(th.tasks, t)
-		if t.Op.Index >= m.nextOp {
-			m.nextOp = t.Op.Index + 1
-		}
 	}
 	slices.SortFunc(s.threads, func(a, b *thread) int { return a.cpu - b.cpu })
 	m.sched = s
 	defer func() { m.sched = nil }()
 
-	if len(s.threads) == 1 && len(g.Schedule) == 0 {
-		// Nothing to interleave: run straight through.
+	var stuck *DeadlockError
+	switch {
+	case len(s.threads) == 0:
+	case len(s.threads) == 1 && straight:
+		// Nothing to interleave and nothing to wait for: run straight through.
 		func() {
-			defer s.recoverStop(m)
+			defer s.recoverStop()
 			s.runThread(m, s.threads[0], nil)
 		}()
-	} else {
+	default:
 		s.interleave(m, g, byCPU)
-	}
-	if m.stopped != nil {
-		s.endDeadlocked(m)
-		return m.deadlockErr()
+		stuck = s.endStuck(m)
 	}
 	if m.checks {
 		if err := m.Check(); err != nil {
 			panic("engine: invariant broken after a group: " + err.Error())
 		}
+	}
+	if stuck != nil {
+		return stuck
 	}
 	if len(s.errs) > 0 {
 		return s.errs[0]
@@ -158,15 +192,18 @@ func (m *Map) Run(g Group, done func(Op, Result)) error {
 	return nil
 }
 
-func (m *Map) deadlockErr() error {
-	return &DeadlockError{CPU: m.stopped.cpu, Op: m.stopped.op, Lock: m.stopped.lock}
+func interruptHandler(t Task) []Op {
+	if t.Interrupt == nil {
+		return nil
+	}
+	return t.Interrupt.Handler
 }
 
-// recoverStop ends a thread that unwound because the machine stopped or its coroutine was
-// discarded; anything else is a bug and panics on.
-func (s *scheduler) recoverStop(m *Map) {
+// recoverStop ends a thread whose coroutine the scheduler discarded (a stuck CPU's, or any at
+// the end of a group); anything else is a bug and panics on.
+func (s *scheduler) recoverStop() {
 	switch r := recover(); r.(type) {
-	case nil, machineStopped, abortCoroutine:
+	case nil, abortCoroutine:
 	default:
 		panic(r)
 	}
@@ -198,7 +235,8 @@ func (s *scheduler) runTask(m *Map, th *thread, t Task, yield func()) {
 	m.newCtx(c, th.cpu, t.Op.Index, yield, t.Interrupt)
 	if in := t.Interrupt; in != nil {
 		c.onIntr = func(vc *opCtx, in *Interrupt) {
-			for _, h := range in.Handler {
+			for i, h := range in.Handler {
+				vc.intrRan = i + 1
 				hc := &opCtx{}
 				m.newCtx(hc, th.cpu, h.Index, yield, nil)
 				s.push(th, hc, h)
@@ -227,7 +265,7 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	for _, th := range s.threads {
 		th := th
 		th.next, th.stop = iter.Pull(func(yield func(struct{}) bool) {
-			defer s.recoverStop(m)
+			defer s.recoverStop()
 			s.runThread(m, th, func() {
 				if !yield(struct{}{}) {
 					panic(abortCoroutine{})
@@ -252,7 +290,7 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	steps := g.Schedule
 	remaining := -1
 	var runnable []*thread
-	for m.stopped == nil {
+	for {
 		// The explicit schedule first.
 		if len(steps) > 0 {
 			st := steps[0]
@@ -294,7 +332,9 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 			return
 		}
 		if len(runnable) == 0 {
-			s.stall(m)
+			if !s.stall() {
+				return
+			}
 			continue
 		}
 		resume(runnable[rng.IntN(len(runnable))])
@@ -303,8 +343,9 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 
 // stall handles a machine where every unfinished CPU spins. An rqspinlock gives up with
 // -ETIMEDOUT, the one that has waited longest first (each wait has the same time limit); raw
-// spinlocks spin forever, so if none is an rqspinlock the machine stops.
-func (s *scheduler) stall(m *Map) {
+// spinlocks spin for ever, so if none is an rqspinlock every unfinished CPU is stuck: stall
+// marks them and returns false.
+func (s *scheduler) stall() bool {
 	var first *thread
 	for _, th := range s.threads {
 		top := s.top[th.cpu]
@@ -316,17 +357,35 @@ func (s *scheduler) stall(m *Map) {
 		}
 	}
 	if first == nil {
-		m.stopped = &stopInfo{cpu: -1, op: -1}
-		return
+		for _, th := range s.threads {
+			th.stuck = !th.finished
+		}
+		return false
 	}
 	s.top[first.cpu].timedOut = true
 	s.steps++
 	first.next()
+	return true
 }
 
-// endDeadlocked ends every unfinished operation with DEADLOCK, the innermost first.
-func (s *scheduler) endDeadlocked(m *Map) {
+// endStuck ends the stuck CPUs' unfinished operations with DEADLOCK, the innermost first, and
+// marks the CPUs stuck for good; it returns the DeadlockError that tells which, or nil.
+func (s *scheduler) endStuck(m *Map) *DeadlockError {
+	var e *DeadlockError
 	for _, th := range s.threads {
+		if !th.stuck {
+			continue
+		}
+		top := s.top[th.cpu]
+		if e == nil {
+			e = &DeadlockError{}
+		}
+		e.Stuck = append(e.Stuck, StuckCPU{CPU: th.cpu, Op: top.op, Lock: top.waiting.ID()})
+		if m.stuck == nil {
+			m.stuck = make([]bool, m.ncpus)
+		}
+		m.stuck[th.cpu] = true
+		m.nstuck++
 		for i := len(th.stack) - 1; i >= 0; i-- {
 			f := th.stack[i]
 			if m.tr != nil {
@@ -334,9 +393,19 @@ func (s *scheduler) endDeadlocked(m *Map) {
 			}
 			s.done(f.op, Result{Err: ErrDeadlock})
 		}
+		// The rest of an interrupt's handler, which never ran.
+		if v := th.stack[0].c; v.intr != nil {
+			for _, h := range v.intr.Handler[v.intrRan:] {
+				s.done(h, Result{Err: ErrDeadlock})
+			}
+		}
 		th.stack = nil
 		for _, t := range th.tasks[th.started:] {
 			s.done(t.Op, Result{Err: ErrDeadlock})
+			for _, h := range interruptHandler(t) {
+				s.done(h, Result{Err: ErrDeadlock})
+			}
 		}
 	}
+	return e
 }

@@ -73,9 +73,9 @@ var (
 	ErrTooBig      error = syscall.E2BIG     // a map too large to create
 )
 
-// ErrDeadlock is the result of every operation unfinished when the simulated machine stopped:
-// an interrupting operation needed a lock its own CPU held, with nothing to refuse it, and would
-// spin forever in the real kernel.
+// ErrDeadlock is the result of every unfinished operation of a CPU that got stuck: it spins for
+// ever on a lock that can never come to it (an interrupting operation needing a raw spinlock its
+// own CPU holds, with nothing to refuse it, or a lock such a CPU holds), as the real CPU would.
 var ErrDeadlock = errors.New("DEADLOCK")
 
 // ErrName returns the result name of an operation's error as traces and scenarios write it:

@@ -148,10 +148,8 @@ func runBundled(t *testing.T, name string) (*File, *Failure, []trace.Event) {
 			t.Fatalf("trace rule broken: %v", err)
 		}
 	}
-	if !m.Stopped() {
-		if err := v.Finish(); err != nil {
-			t.Fatalf("trace rule broken: %v", err)
-		}
+	if err := v.Finish(); err != nil {
+		t.Fatalf("trace rule broken: %v", err)
 	}
 	return f, fail, rec.Events
 }

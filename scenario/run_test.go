@@ -35,10 +35,8 @@ func runText(t *testing.T, src string) (*Failure, []string, []trace.Event) {
 			t.Fatalf("trace rule broken: %v", err)
 		}
 	}
-	if !m.Stopped() {
-		if err := v.Finish(); err != nil {
-			t.Fatal(err)
-		}
+	if err := v.Finish(); err != nil {
+		t.Fatal(err)
 	}
 	return fail, lines, rec.Events
 }
@@ -112,15 +110,16 @@ interrupt at=fn_bpf_lru_list_pop_free_to_local {
 cpu 0 update 1 1 expect DEADLOCK
 cpu 0 update 2 2 expect DEADLOCK
 }
-cpu 0 update 3 3
+cpu 0 update 3 3 expect DEADLOCK
 `)
 	if fail != nil {
 		t.Fatal(fail)
 	}
-	if len(lines) != 2 {
-		t.Fatalf("want 2 operations (the last never runs), got %q", lines)
+	// The CPU never comes back: update 3 ends with DEADLOCK without starting.
+	if len(lines) != 3 || lines[2] != "cpu 0 update 3 3 any -> DEADLOCK" {
+		t.Fatalf("lines %q", lines)
 	}
-	if last := events[len(events)-1]; last.Kind != trace.KindOpEnd || last.Result != "DEADLOCK" {
+	if last := events[len(events)-1]; last.Kind != trace.KindOpEnd || last.Result != "DEADLOCK" || last.Op != 0 {
 		t.Fatalf("last event %+v", last)
 	}
 }
@@ -156,13 +155,13 @@ expect keys 1 3
 	// The same on 6.8: raw spinlocks, the machine stops.
 	src68 := strings.Replace(src, "kernel=6.18", "kernel=6.8", 1)
 	src68 = strings.Replace(src68, "expect 0\ncpu 0 update 2 2 expect -ENOMEM", "expect DEADLOCK\ncpu 0 update 2 2 expect DEADLOCK", 1)
-	src68 = strings.Replace(src68, "cpu 0 update 3 3 expect 0\nexpect keys 1 3\n", "cpu 0 update 3 3\n", 1)
+	src68 = strings.Replace(src68, "cpu 0 update 3 3 expect 0\nexpect keys 1 3\n", "cpu 0 update 3 3 expect DEADLOCK\nexpect keys\n", 1)
 	fail, lines, _ = runText(t, src68)
 	if fail != nil {
 		t.Fatalf("6.8: %v %q", fail, lines)
 	}
-	if len(lines) != 2 {
-		t.Fatalf("6.8: want 2 operations (the last never runs), got %q", lines)
+	if len(lines) != 3 {
+		t.Fatalf("6.8: want 3 operations, got %q", lines)
 	}
 }
 
@@ -328,5 +327,62 @@ cpu 2 update 3 3 expect 0
 		if got := nextTaker(events, "lru.global", 0); got != tc.wantTaker {
 			t.Errorf("%q: lru.global goes to CPU %d after CPU 0, want %d", tc.opt, got, tc.wantTaker)
 		}
+	}
+}
+
+// TestStuckCPUOthersRun: on 6.8, CPU 0's handler needs cpu0.local, which the update it
+// interrupted holds: CPU 0 spins for ever. CPU 1's lookup and update need none of CPU 0's locks
+// (its own local free list serves the update) and end with their real results, in the group and
+// after it; CPU 0 is stuck for good. A later update on CPU 1 that must refill needs lru.global,
+// which the stuck CPU holds: CPU 1 gets stuck too.
+func TestStuckCPUOthersRun(t *testing.T) {
+	src := `map lru_hash entries=512 cpus=2
+cpu 1 update 100 100 expect 0
+parallel {
+interrupt at=lru.global {
+cpu 0 update 1 1 expect DEADLOCK
+cpu 0 update 2 2 expect DEADLOCK
+cpu 0 lookup 100 expect DEADLOCK
+}
+cpu 1 lookup 100 expect 100
+cpu 1 update 101 101 expect 0
+cpu 1 delete 100 expect 0
+}
+cpu 1 update 102 102 expect 0
+cpu 0 lookup 101 expect DEADLOCK
+expect keys 101 102
+`
+	fail, lines, events := runText(t, src)
+	if fail != nil {
+		t.Fatalf("%v\n%s", fail, strings.Join(lines, "\n"))
+	}
+	want := map[string]bool{
+		"cpu 1 lookup 100 -> 100": true, "cpu 1 update 101 101 any -> 0": true, "cpu 1 delete 100 -> 0": true,
+		"cpu 0 update 1 1 any -> DEADLOCK": true, "cpu 0 update 2 2 any -> DEADLOCK": true, "cpu 0 lookup 100 -> DEADLOCK": true,
+	}
+	for _, l := range lines[1:7] {
+		if !want[l] {
+			t.Errorf("unexpected %q in the group's results", l)
+		}
+	}
+	// The handler's update spun on cpu0.local (lock_wait), and nothing else of CPU 0 ran after.
+	spun := false
+	for _, ev := range events {
+		if ev.CPU == 0 && ev.Kind == trace.KindLockWait && ev.Lock == "cpu0.local" && ev.Op == 2 {
+			spun = true
+		}
+	}
+	if !spun {
+		t.Error("CPU 0's handler never spun on cpu0.local")
+	}
+	// 126 more updates use CPU 1's local nodes; the next one needs lru.global, held for ever.
+	var b strings.Builder
+	b.WriteString(src)
+	for k := 200; k < 326; k++ {
+		b.WriteString("cpu 1 update " + itoa(k) + " 1 expect 0\n")
+	}
+	b.WriteString("cpu 1 update 999 1 expect DEADLOCK\ncpu 1 lookup 101 expect DEADLOCK\n")
+	if fail, lines, _ := runText(t, b.String()); fail != nil {
+		t.Fatalf("%v\n%s", fail, strings.Join(lines[len(lines)-3:], "\n"))
 	}
 }

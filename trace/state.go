@@ -416,7 +416,7 @@ func (s *State) frameOf(ev *Event) (int, error) {
 
 func (s *State) opEnd(ev *Event, fi int) error {
 	// An operation that ends with DEADLOCK was cut short where it spun: it keeps its locks, which
-	// is how the UI shows what the stopped machine holds.
+	// is how the UI shows what a stuck CPU holds.
 	if ev.Result != "DEADLOCK" {
 		for _, l := range s.locks {
 			if l.Op == ev.Op {

@@ -214,8 +214,8 @@ func TestApplyInterrupt(t *testing.T) {
 	sc.bad(Event{CPU: 0, Op: 0, Kind: KindNode, Node: "x"}, "not running on top of cpu 0 (op 2 is)")
 	sc.ok(Event{CPU: 0, Op: 2, Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal})
 	sc.bad(Event{CPU: 0, Op: 2, Kind: KindLock, Lock: "lru.global"}, "while spinning on cpu0.local")
-	// The machine stops: every unfinished operation ends with DEADLOCK, innermost first, and
-	// the locks stay where they were.
+	// CPU 0 is stuck, and CPU 1 spins behind it: their unfinished operations end with
+	// DEADLOCK, innermost first, and the locks stay where they were.
 	sc.bad(Event{CPU: 0, Op: 2, Kind: KindOpEnd, Result: "0"}, "spinning")
 	sc.ok(Event{CPU: 0, Op: 2, Kind: KindOpEnd, Result: "DEADLOCK"})
 	sc.ok(Event{CPU: 0, Op: 0, Kind: KindOpEnd, Result: "DEADLOCK"})
