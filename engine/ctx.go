@@ -64,9 +64,9 @@ func (m *Map) emitScratch(c *opCtx) {
 func (m *Map) point(c *opCtx, ev *trace.Event) {
 	switch ev.Kind {
 	case trace.KindNode:
-		m.lastPoint = ev.Node
-	case trace.KindLock:
-		m.lastPoint = ev.Lock
+		m.lastKind, m.lastPoint = ev.Kind, ev.Node
+	case trace.KindLock, trace.KindLockWait:
+		m.lastKind, m.lastPoint = ev.Kind, ev.Lock
 	}
 	if c.intr != nil && c.intrSeen < c.intr.Nth && matchesPoint(ev, c.intr.At) {
 		c.intrSeen++
@@ -101,14 +101,30 @@ func isTracePoint(k trace.Kind) bool {
 	return false
 }
 
-// matchesPoint reports whether ev is the trace point named at: a node id, or a lock id (the
-// point right after the lock is taken).
+// WaitPoint prefixes a lock id to name the trace point where a CPU starts to spin on the lock
+// (its lock_wait event), in Interrupt.At and Step.Until: "wait:lru.global".
+const WaitPoint = "wait:"
+
+// matchesPoint reports whether ev is the trace point named at: a node id, a lock id (the point
+// right after the lock is taken), or wait:LOCK (the point where the CPU starts to spin on it).
 func matchesPoint(ev *trace.Event, at string) bool {
 	switch ev.Kind {
 	case trace.KindNode:
-		return ev.Node == at
-	case trace.KindLock:
-		return ev.Lock == at
+		return pointIs(ev.Kind, ev.Node, at)
+	case trace.KindLock, trace.KindLockWait:
+		return pointIs(ev.Kind, ev.Lock, at)
+	}
+	return false
+}
+
+// pointIs reports whether the trace point of kind k at name (a node or lock id) is the one at
+// names, without building a string.
+func pointIs(k trace.Kind, name, at string) bool {
+	switch k {
+	case trace.KindNode, trace.KindLock:
+		return name == at
+	case trace.KindLockWait:
+		return len(at) == len(WaitPoint)+len(name) && at[:len(WaitPoint)] == WaitPoint && at[len(WaitPoint):] == name
 	}
 	return false
 }

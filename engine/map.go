@@ -118,6 +118,7 @@ type Map struct {
 
 	sched     *scheduler // the group running now, if any
 	lastPoint string     // the last trace point passed (node or lock id), for schedules
+	lastKind  trace.Kind // and its kind (node, lock, lock_wait)
 	warnings  int        // WARN_ON_ONCE conditions met
 }
 

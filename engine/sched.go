@@ -16,7 +16,7 @@ import (
 // operation passes a trace point: how a tracing program re-enters the map in the middle of a map
 // operation (and meets -EBUSY, -EDEADLK, or a lock that will never be released).
 type Interrupt struct {
-	At      string // a node id, or a lock id (the point right after the lock is taken)
+	At      string // a node id, a lock id (the point right after the lock is taken), or wait:LOCK (where the CPU starts to spin on it)
 	Nth     int    // the how-many-th time the point is passed, from 1
 	Handler []Op   // run one after another, each to completion; all on the interrupted CPU
 }
@@ -31,7 +31,7 @@ type Task struct {
 type Step struct {
 	CPU   int
 	Count int    // resume CPU this many times (each runs it to its next trace point)
-	Until string // or: resume it until it passes the trace point Until (a node or lock id)
+	Until string // or: resume it until it passes the trace point Until (as Interrupt.At names it)
 	ToEnd bool   // or: resume it until it has finished its work or has to spin
 }
 
@@ -97,8 +97,9 @@ type thread struct {
 	next     func() (struct{}, bool)
 	stop     func()
 	finished bool
-	stuck    bool   // it spins for ever
-	last     string // the last trace point it passed
+	stuck    bool       // it spins for ever
+	last     string     // the last trace point it passed (a node or lock id)
+	lastKind trace.Kind // and its kind
 }
 
 type scheduler struct {
@@ -281,11 +282,11 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	rng := rand.New(rand.NewPCG(g.Seed, 0x6c72757669))
 	resume := func(th *thread) {
 		s.steps++
-		m.lastPoint = ""
+		m.lastPoint, m.lastKind = "", trace.KindInvalid
 		if _, ok := th.next(); !ok {
 			th.finished = true
 		}
-		th.last = m.lastPoint
+		th.last, th.lastKind = m.lastPoint, m.lastKind
 	}
 	steps := g.Schedule
 	remaining := -1
@@ -303,7 +304,7 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 			switch {
 			case st.ToEnd:
 			case st.Until != "":
-				if th.last == st.Until {
+				if pointIs(th.lastKind, th.last, st.Until) {
 					steps = steps[1:]
 				}
 			default:

@@ -363,12 +363,27 @@ func (p *parser) cpu(t token) (int, error) {
 	return int(v), nil
 }
 
-// traceID checks a trace point id: a node id or a lock id. Which ids exist
-// is the engine's to know; the parser keeps to the characters ids use, so
-// that a typo such as a stray comma is caught where it is.
+// pointKinds are the prefixes of trace point ids that name something other
+// than a node or the taking of a lock: wait:LOCK is where a CPU starts to
+// spin on LOCK.
+var pointKinds = []string{"wait"}
+
+// traceID checks a trace point id: a node id, a lock id, or KIND:ID for a
+// kind of pointKinds. Which ids exist is the engine's to know; the parser
+// keeps to the characters ids use, so that a typo such as a stray comma is
+// caught where it is.
 func (p *parser) traceID(t token) error {
 	if t.text == "" {
 		return p.errorf(t.pos, "missing trace point id")
+	}
+	if kind, rest, ok := strings.Cut(t.text, ":"); ok {
+		if !slices.Contains(pointKinds, kind) {
+			return p.errorf(t.pos, "unknown kind of trace point %q (want %s:ID, or a node or lock id)", kind, strings.Join(pointKinds, ":ID, "))
+		}
+		t = token{rest, Pos{t.pos.Line, t.pos.Col + len(kind) + 1}}
+		if t.text == "" {
+			return p.errorf(t.pos, "missing id after %s:", kind)
+		}
 	}
 	for i := 0; i < len(t.text); i++ {
 		c := t.text[i]

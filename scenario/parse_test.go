@@ -175,6 +175,14 @@ func TestParse(t *testing.T) {
 				"  v #0@3:1 cpu@3:5 cpu 1 update 1 1 any\n" +
 				"  h say \"nested\"\n  h #1@5:1 cpu@5:5 cpu 1 update 2 2 any expect@5:18 -EBUSY\n" +
 				"  h #2@6:1 cpu@6:5 cpu 1 delete 2\n}@7:1\n"},
+		{"interrupt at a wait", hdr + "parallel schedule=1@htab.bucket[3],0@wait:htab.bucket[3],1* {\ninterrupt at=wait:htab.bucket[3] {\ncpu 0 update 1 1\ncpu 0 lookup 1\n}\ncpu 1 update 2 2\n}\n",
+			defaultMap +
+				"parallel@2:1 seed=0 schedule=1@htab.bucket[3]@2:19,0@wait:htab.bucket[3]@2:36,1*@2:58 {\n" +
+				"  interrupt@3:1 at=wait:htab.bucket[3]@3:14 nth=1 {\n" +
+				"    v #0@4:1 cpu@4:5 cpu 0 update 1 1 any\n" +
+				"    h #1@5:1 cpu@5:5 cpu 0 lookup 1\n" +
+				"  }@6:1\n" +
+				"  #2@7:1 cpu@7:5 cpu 1 update 2 2 any\n}@8:1\n"},
 		{"interrupt in parallel", hdr + "cpu 3 lookup 9\nparallel seed=7 schedule=0x2,2@cpu0.local {\ncpu 2 update 5 5\ninterrupt nth=2 at=lru.global {\ncpu 0 update 1 1\ncpu 0 update 2 2 expect DEADLOCK\n}\ncpu 0 lookup 1\n}\nexpect keys 1\n",
 			defaultMap +
 				"#0@2:1 cpu@2:5 cpu 3 lookup 9\n" +
@@ -405,6 +413,10 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate interrupt option", h + "interrupt at=x at=y {", "t.lru:2:16: interrupt option at given twice"},
 		{"interrupt empty at", h + "interrupt at= {", "t.lru:2:14: missing trace point id"},
 		{"interrupt bad at", h + "interrupt at=a,b {", `t.lru:2:14: invalid trace point id "a,b" (want a node id or a lock id)`},
+		{"interrupt unknown point kind", h + "interrupt at=lock:lru.global {", `t.lru:2:14: unknown kind of trace point "lock" (want wait:ID, or a node or lock id)`},
+		{"interrupt wait without id", h + "interrupt at=wait: {", "t.lru:2:19: missing id after wait:"},
+		{"interrupt wait bad id", h + "interrupt at=wait:a,b {", `t.lru:2:19: invalid trace point id "a,b" (want a node id or a lock id)`},
+		{"step wait bad id", h + "parallel schedule=1@wait:a/b {", `t.lru:2:26: invalid trace point id "a/b" (want a node id or a lock id)`},
 		{"nth 0", h + "interrupt at=x nth=0 {", "t.lru:2:20: nth must be 1 to 2147483647"},
 		{"nth word", h + "interrupt at=x nth=two {", `t.lru:2:20: invalid nth "two" (want a decimal or 0x hex number)`},
 		{"interrupt one op", h + "interrupt at=x {\ncpu 0 lookup 1\n}", "t.lru:2:1: an interrupt block needs at least two operations: the one interrupted and the handler's"},

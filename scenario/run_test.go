@@ -386,3 +386,90 @@ expect keys 101 102
 		t.Fatalf("%v\n%s", fail, strings.Join(lines[len(lines)-3:], "\n"))
 	}
 }
+
+// keysInBuckets returns, for each wanted bucket of a 16-bucket map (seed 0), the first keys
+// from 1 up that hash there, n of them.
+func keysInBuckets(t *testing.T, n int, buckets ...int) map[int][]uint64 {
+	t.Helper()
+	m, _ := engine.NewMap(engine.MapSpec{Type: engine.LRUHash, MaxEntries: 16}, engine.Options{})
+	out := map[int][]uint64{}
+	for k := uint64(1); k < 10000; k++ {
+		_, b := m.Hash(k)
+		for _, w := range buckets {
+			if b == w && len(out[w]) < n {
+				out[w] = append(out[w], k)
+			}
+		}
+	}
+	for _, w := range buckets {
+		if len(out[w]) < n {
+			t.Fatalf("found %d keys for bucket %d", len(out[w]), w)
+		}
+	}
+	return out
+}
+
+// TestInterruptAtBucketWait: CPU 1 holds htab.bucket[15]; CPU 0's update of another key of
+// that bucket spins on it, and a program interrupts CPU 0 right there (at=wait:...). On 6.8,
+// htab_lock_bucket raised map_locked[15 & 7] before it began to spin, so the handler is refused
+// (-EBUSY) for any bucket of that counter, 7 as well as 15, though its CPU holds no bucket lock;
+// another counter's bucket works. When CPU 1 lets go, CPU 0 takes the lock and finishes.
+func TestInterruptAtBucketWait(t *testing.T) {
+	k := keysInBuckets(t, 2, 15, 7, 9)
+	src := "map lru_hash entries=16 cpus=2\n" +
+		"parallel schedule=1@htab.bucket[15],0*,0*,1* {\n" +
+		"interrupt at=wait:htab.bucket[15] {\n" +
+		"cpu 0 update " + utoa(k[15][1]) + " 1 expect 0\n" +
+		"cpu 0 update " + utoa(k[7][0]) + " 2 expect -EBUSY\n" +
+		"cpu 0 delete " + utoa(k[15][0]) + " expect -EBUSY\n" +
+		"cpu 0 update " + utoa(k[9][0]) + " 3 expect 0\n" +
+		"}\n" +
+		"cpu 1 update " + utoa(k[15][0]) + " 4 expect 0\n" +
+		"}\n" +
+		"expect keys " + utoa(k[15][0]) + " " + utoa(k[15][1]) + " " + utoa(k[9][0]) + "\n"
+	if fail, lines, _ := runText(t, src); fail != nil {
+		t.Fatalf("%v\n%s\n%s", fail, src, strings.Join(lines, "\n"))
+	}
+}
+
+// TestInterruptAtLRUWait68: per-CPU LRU, 6.8. CPU 1's delete gives back a node CPU 0 owns, under
+// cpu0.lru; CPU 0's update spins on cpu0.lru, and a program interrupts it there. The program's
+// delete unlinks key 2, then must give its node back to CPU 0's list: it queues for cpu0.lru
+// behind its own CPU's waiter, which cannot move until the program is done. When CPU 1 lets go the lock is handed to
+// that waiter, never to the program: CPU 0 is stuck. With virt_spin_lock there is no queue: the
+// program takes the released lock, finishes, and CPU 0's update after it.
+func TestInterruptAtLRUWait68(t *testing.T) {
+	src := `map lru_hash entries=8 cpus=2 no_common_lru
+cpu 0 update 1 1 expect 0
+cpu 0 update 2 2 expect 0
+parallel schedule=1@cpu0.lru,0* {
+interrupt at=wait:cpu0.lru {
+cpu 0 update 3 3 expect DEADLOCK
+cpu 0 delete 2 expect DEADLOCK
+}
+cpu 1 delete 1 expect 0
+}
+cpu 1 lookup 2 expect -ENOENT
+expect keys
+`
+	fail, lines, events := runText(t, src)
+	if fail != nil {
+		t.Fatalf("%v\n%s", fail, strings.Join(lines, "\n"))
+	}
+	handed := false
+	for _, ev := range events {
+		if ev.Kind == trace.KindLockWait && ev.Op == 3 && ev.Lock == "cpu0.lru" {
+			handed = true
+		}
+	}
+	if !handed {
+		t.Fatal("the handler's delete never queued on cpu0.lru")
+	}
+	virt := strings.Replace(src, "no_common_lru", "no_common_lru virt_spin_lock", 1)
+	virt = strings.Replace(virt, "update 3 3 expect DEADLOCK", "update 3 3 expect 0", 1)
+	virt = strings.Replace(virt, "delete 2 expect DEADLOCK", "delete 2 expect 0", 1)
+	virt = strings.Replace(virt, "expect keys\n", "expect keys 3\n", 1)
+	if fail, lines, _ := runText(t, virt); fail != nil {
+		t.Fatalf("virt_spin_lock: %v\n%s", fail, strings.Join(lines, "\n"))
+	}
+}
