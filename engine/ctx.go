@@ -16,12 +16,18 @@ type opCtx struct {
 	yield   func() // resume other CPUs; nil when running straight through
 	tracing bool   // events must be built (see traced)
 
-	held      int       // locks held
-	waiting   *spinlock // the lock this CPU spins on
-	qnext     *opCtx    // the next waiter in waiting's queue
-	resilient bool      // waiting is an rqspinlock, which may give up
-	timedOut  bool      // the scheduler made the rqspinlock give up
-	waitSince int64     // scheduler step at which the wait began
+	held    int       // locks held
+	waiting *spinlock // the lock this CPU spins on
+	qnext   *opCtx    // the next waiter in waiting's queue
+
+	// An rqspinlock wait (see spin).
+	checks     bool   // this waiter runs check_timeout (pending waiter, MCS head, test-and-set)
+	nextCheck  int64  // when, on the scheduler's clock, its next check is due
+	deadline   int64  // when its wait times out
+	due        bool   // the scheduler resumed it for a check
+	told       bool   // the waiter ahead gave up and told it to leave (RES_TIMEOUT_VAL)
+	failCheck  string // the check that made the last wait give up (trace.CheckAA...)
+	stallCheck int64  // the stall in which its check found nothing (the scheduler's stall count)
 
 	evicted int // elements this operation evicted from the hash table
 

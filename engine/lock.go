@@ -18,7 +18,7 @@ const (
 	lockBucket                 // a hash bucket's lock
 )
 
-// spinlock is a simulated raw spinlock (or, for buckets under v6.15+, an rqspinlock).
+// spinlock is a simulated raw spinlock (raw_spinlock_t) or resilient spinlock (rqspinlock_t).
 //
 // Both are queued spinlocks (kernel/locking/qspinlock.c, and kernel/bpf/rqspinlock.c on the
 // same structure): a contender that finds the lock held and nobody waiting takes the pending
@@ -56,14 +56,42 @@ func (l *spinlock) ID() string {
 	return l.id
 }
 
+// resilient reports whether l is an rqspinlock in this kernel.
+func (m *Map) resilient(l *spinlock) bool {
+	if l.kind == lockBucket {
+		return m.prof.BucketLock == ResilientSpinlock
+	}
+	return m.prof.LRULock == LRUResilientSpinlock
+}
+
 // lock is raw_spin_lock: it takes l on c's CPU, spinning (yielding to other CPUs) while l is
-// held or others wait for it. A lock that c's own CPU already holds (or waits for), below an
-// interrupt, never comes: the CPU spins for ever (the scheduler finds it stuck).
+// held or others wait for it. A raw spinlock never gives up: a lock that c's own CPU holds (or
+// is queued for) below an interrupt never comes, and the CPU spins for ever (the scheduler
+// finds it stuck).
 func (m *Map) lock(c *opCtx, l *spinlock, class string) {
 	if !m.mayTake(c, l) {
-		m.spin(c, l, class, false)
+		m.spin(c, l, class)
 	}
 	m.take(c, l, class)
+}
+
+// resLock is raw_res_spin_lock(_irqsave), res_spin_lock: take the rqspinlock l, or fail with
+// -EDEADLK or -ETIMEDOUT, emitting lock or lock_failed (with the check that gave up). The lock
+// enters this CPU's table of held locks (grab_held_lock_entry) when it is taken at once, or
+// when the slowpath begins to wait, so that a wait is visible to deadlock checks.
+func (m *Map) resLock(c *opCtx, l *spinlock, class string) syscall.Errno {
+	m.grabHeldLockEntry(c.cpu, l)
+	if !m.mayTake(c, l) {
+		if e := m.spin(c, l, class); e != 0 {
+			m.releaseHeldLockEntry(c.cpu, l)
+			if c.traced() {
+				m.emit(c, trace.Event{Kind: trace.KindLockFailed, Lock: l.ID(), Class: class, Result: ErrName(e), Check: c.failCheck})
+			}
+			return e
+		}
+	}
+	m.take(c, l, class)
+	return 0
 }
 
 // mayTake reports whether c may take l now: nobody holds it and, for a queued lock, nobody
@@ -84,8 +112,79 @@ func (m *Map) take(c *opCtx, l *spinlock, class string) {
 	}
 }
 
-// enqueue puts c at the tail of l's queue (queued_spin_lock_slowpath: the pending bit when the
-// queue is empty, else xchg_tail onto the MCS queue). A test-and-set lock has no queue.
+// spin is the slowpath (queued_spin_lock_slowpath, resilient_queued_spin_lock_slowpath, or
+// under VirtSpinLock virt_spin_lock and resilient_tas_spin_lock): c joins l's queue, says so
+// (lock_wait, a trace point where an interrupt may come), and yields to other CPUs until l is
+// handed to it. It returns 0 then, with c out of the queue.
+//
+// A raw spinlock waits for ever. An rqspinlock waiter gives up with the errno of the check that
+// fired (c.failCheck says which): the pending waiter and the head of the MCS queue (every waiter
+// of the test-and-set lock) run check_timeout, whose first call arms a timeout and whose later
+// calls, about 1 ms apart, run check_deadlock_AA and check_deadlock_ABBA; the scheduler calls it
+// at those times (resumeDue). The other MCS waiters do not check: they leave, with -EDEADLK,
+// when the waiter ahead of them gives up and tells them to.
+func (m *Map) spin(c *opCtx, l *spinlock, class string) syscall.Errno {
+	if c.yield == nil {
+		panic("engine: lock " + l.ID() + " busy outside a parallel group")
+	}
+	resilient := m.resilient(l)
+	m.enqueue(c, l)
+	c.waiting, c.failCheck, c.told, c.due, c.checks = l, "", false, false, false
+	if resilient {
+		switch {
+		case m.prof.VirtSpinLock:
+			m.armTimeout(c, resTASTimeout)
+		case l.pending && l.qhead == c:
+			m.armTimeout(c, resDefTimeout)
+		case m.mcsHead(l) == c:
+			m.armTimeout(c, 2*resDefTimeout)
+		}
+	}
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindLockWait, Lock: l.ID(), Class: class})
+	}
+	for {
+		if c.told {
+			return m.giveUp(c, l, syscall.EDEADLK, trace.CheckQueue)
+		}
+		if m.mayTake(c, l) {
+			break
+		}
+		if c.due {
+			c.due = false
+			if e, check := m.checkTimeout(c, l); e != 0 {
+				return m.giveUp(c, l, e, check)
+			}
+		}
+		c.yield()
+	}
+	// The lock is c's: out of the queue, and the next MCS waiter heads it now.
+	wasMCS := !(l.pending && l.qhead == c)
+	m.dequeue(c, l)
+	c.waiting, c.checks = nil, false
+	if resilient && wasMCS && !m.prof.VirtSpinLock {
+		if h := m.mcsHead(l); h != nil && !h.told {
+			m.armTimeout(h, 2*resDefTimeout)
+		}
+	}
+	return 0
+}
+
+// giveUp takes a failing rqspinlock waiter out of l's queue. A waiter of the MCS queue tells
+// the one behind it to leave too (RES_TIMEOUT_VAL in its node): the queue empties from its head
+// down, as each waiter notices.
+func (m *Map) giveUp(c *opCtx, l *spinlock, e syscall.Errno, check string) syscall.Errno {
+	if !(l.pending && l.qhead == c) && c.qnext != nil {
+		c.qnext.told = true
+	}
+	m.dequeue(c, l)
+	c.waiting, c.checks, c.told = nil, false, false
+	c.failCheck = check
+	return e
+}
+
+// enqueue puts c at the tail of l's queue (the pending bit when nobody waits, else xchg_tail
+// onto the MCS queue). A test-and-set lock has no queue.
 func (m *Map) enqueue(c *opCtx, l *spinlock) {
 	if m.prof.VirtSpinLock {
 		return
@@ -124,68 +223,22 @@ func (m *Map) dequeue(c *opCtx, l *spinlock) {
 	}
 }
 
-// spin waits for l to be released. With resilient set (an rqspinlock) it returns the errno the
-// lock gives up with instead of spinning forever; a raw spinlock never gives up.
-func (m *Map) spin(c *opCtx, l *spinlock, class string, resilient bool) syscall.Errno {
-	if resilient && l.holder != nil && l.holder.cpu == c.cpu {
-		return syscall.EDEADLK // AA: this CPU holds it already
+// mcsHead is the head of l's MCS queue: the first waiter after the pending one.
+func (m *Map) mcsHead(l *spinlock) *opCtx {
+	if l.pending && l.qhead != nil {
+		return l.qhead.qnext
 	}
-	if resilient && m.abba(c, l) {
-		return syscall.EDEADLK
-	}
-	if c.yield == nil {
-		panic("engine: lock " + l.ID() + " held by another CPU outside a parallel group")
-	}
-	m.enqueue(c, l)
-	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLockWait, Lock: l.ID(), Class: class})
-	}
-	c.waiting, c.resilient = l, resilient
-	if m.sched != nil {
-		c.waitSince = m.sched.steps
-	}
-	for !m.mayTake(c, l) {
-		c.yield()
-		if c.timedOut {
-			m.dequeue(c, l)
-			c.waiting, c.timedOut = nil, false
-			return syscall.ETIMEDOUT
-		}
-	}
-	m.dequeue(c, l)
-	c.waiting = nil
-	return 0
+	return l.qhead
 }
 
-// abba is rqspinlock's check_deadlock_ABBA: the CPU B holding l is itself waiting for an
-// rqspinlock that c's CPU holds. The kernel finds this in B's table of held rqspinlocks (l
-// below the top, the lock B tries to take at the top, which must be in this CPU's table), so
-// only rqspinlocks count, and only two-CPU cycles: a cycle through a raw spinlock or through a
-// third CPU is not detected, and its waiters time out (-ETIMEDOUT).
-func (m *Map) abba(c *opCtx, l *spinlock) bool {
-	if l.holder == nil {
-		return false
-	}
-	top := m.topOf(l.holder.cpu)
-	if top == nil || top.waiting == nil || !top.resilient {
-		return false
-	}
-	h := top.waiting.holder
-	return h != nil && h.cpu == c.cpu
-}
-
-// topOf is the operation running now on cpu (an interrupt above the one it interrupted).
-func (m *Map) topOf(cpu int) *opCtx {
-	if m.sched == nil {
-		return nil
-	}
-	return m.sched.top[cpu]
-}
-
-// unlock releases l.
+// unlock releases l (raw_spin_unlock, or res_spin_unlock, which also drops the lock from this
+// CPU's table of held rqspinlocks). A queued lock is then the queue head's to take.
 func (m *Map) unlock(c *opCtx, l *spinlock, class string) {
 	if l.holder != c {
 		panic("engine: unlock of " + l.ID() + " by a non-holder")
+	}
+	if m.resilient(l) {
+		m.releaseHeldLockEntry(c.cpu, l)
 	}
 	l.holder = nil
 	c.held--
@@ -203,9 +256,9 @@ func localClass(c *opCtx, owner int) string {
 	return trace.ClassRemote
 }
 
-// htabLockBucket is htab_lock_bucket: under v6.8 the per-CPU map_locked counter refuses a
-// re-entrant section with -EBUSY before spinning; under v6.15+ the rqspinlock refuses a lock
-// this CPU holds (-EDEADLK) or one it would wait for forever (-ETIMEDOUT).
+// htabLockBucket is htab_lock_bucket: under v6.8 the per-CPU map_locked counter is raised
+// before the raw spinlock is taken and refuses a re-entrant section with -EBUSY at once; under
+// v6.15+ the bucket lock is an rqspinlock, which fails with -EDEADLK or -ETIMEDOUT.
 func (m *Map) htabLockBucket(c *opCtx, b *bucket, hash uint32) syscall.Errno {
 	l := &b.lock
 	if m.prof.BucketLock == MapLockedCounter {
@@ -213,27 +266,15 @@ func (m *Map) htabLockBucket(c *opCtx, b *bucket, hash uint32) syscall.Errno {
 		m.mapLocked[c.cpu][i]++
 		if m.mapLocked[c.cpu][i] != 1 {
 			m.mapLocked[c.cpu][i]--
-			m.lockFailed(c, l, trace.ClassHashtab, syscall.EBUSY)
+			if c.traced() {
+				m.emit(c, trace.Event{Kind: trace.KindLockFailed, Lock: l.ID(), Class: trace.ClassHashtab, Result: ErrName(syscall.EBUSY)})
+			}
 			return syscall.EBUSY
 		}
 		m.lock(c, l, trace.ClassHashtab)
 		return 0
 	}
 	return m.resLock(c, l, trace.ClassHashtab)
-}
-
-// resLock is raw_res_spin_lock(_irqsave): take the rqspinlock l or fail with -EDEADLK (AA, or
-// an ABBA cycle with another CPU) or -ETIMEDOUT (a wait that does not end), emitting lock or
-// lock_failed.
-func (m *Map) resLock(c *opCtx, l *spinlock, class string) syscall.Errno {
-	if !m.mayTake(c, l) {
-		if e := m.spin(c, l, class, true); e != 0 {
-			m.lockFailed(c, l, class, e)
-			return e
-		}
-	}
-	m.take(c, l, class)
-	return 0
 }
 
 // lruLock takes an LRU list lock: a raw spinlock under LRURawSpinlock (it cannot fail; an
@@ -245,12 +286,6 @@ func (m *Map) lruLock(c *opCtx, l *spinlock, class string) syscall.Errno {
 	}
 	m.lock(c, l, class)
 	return 0
-}
-
-func (m *Map) lockFailed(c *opCtx, l *spinlock, class string, e syscall.Errno) {
-	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLockFailed, Lock: l.ID(), Class: class, Result: ErrName(e)})
-	}
 }
 
 // htabUnlockBucket is htab_unlock_bucket.

@@ -4,35 +4,55 @@ package engine
 
 import "testing"
 
-// TestABBATwoCPUsOnly checks check_deadlock_ABBA's reach: only a two-CPU cycle whose other
-// waiter spins on an rqspinlock is found; a cycle through a raw spinlock or a third CPU is not
-// (its waiters time out instead).
-func TestABBATwoCPUsOnly(t *testing.T) {
+// TestDeadlockChecks checks check_deadlock_AA and check_deadlock_ABBA on the tables of held
+// rqspinlocks: AA finds the lock below this wait's own entry; ABBA finds only a two-CPU cycle
+// whose other CPU waits (top entry) for a lock this CPU holds; a cycle through a raw spinlock
+// (no entry) or a third CPU is not found (its waiters time out instead).
+func TestDeadlockChecks(t *testing.T) {
 	m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: 8}, Options{CPUs: 3, Profile: &Profile618})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b, c := &opCtx{cpu: 0}, &opCtx{cpu: 1}, &opCtx{cpu: 2}
-	m.sched = &scheduler{top: []*opCtx{a, b, c}}
-	defer func() { m.sched = nil }()
-	lA := &spinlock{kind: lockBucket, idx: 0, holder: a}
-	lB := &spinlock{kind: lockBucket, idx: 1, holder: b}
-	lC := &spinlock{kind: lockBucket, idx: 2, holder: c}
-
-	// B waits for an rqspinlock A holds; A asks for B's lock: ABBA.
-	b.waiting, b.resilient = lA, true
-	if !m.abba(a, lB) {
-		t.Fatal("two-CPU rqspinlock cycle not detected")
+	lA, lB, lC := &spinlock{kind: lockBucket, idx: 0}, &spinlock{kind: lockBucket, idx: 1}, &spinlock{kind: lockBucket, idx: 2}
+	set := func(cpu int, locks ...*spinlock) {
+		m.rqHeld[cpu] = rqspinlockHeld{}
+		for _, l := range locks {
+			m.grabHeldLockEntry(cpu, l)
+		}
 	}
-	// The same, but B spins on a raw spinlock: not in B's rqspinlock table.
-	b.resilient = false
-	if m.abba(a, lB) {
-		t.Fatal("cycle through a raw spinlock detected")
+	// AA: an interrupt on CPU 0 asks for a lock CPU 0 holds, or waits for, below it.
+	set(0, lA, lA)
+	if !m.checkDeadlockAA(0, lA) {
+		t.Error("AA not found")
 	}
-	// Three CPUs: A asks for B's lock, B waits for C's, C waits for A's.
-	b.waiting, b.resilient = lC, true
-	c.waiting, c.resilient = lA, true
-	if m.abba(a, lB) {
-		t.Fatal("three-CPU cycle detected")
+	set(0, lA, lB)
+	if m.checkDeadlockAA(0, lB) {
+		t.Error("AA found for a lock only this wait's own entry names")
 	}
+	// ABBA: CPU 0 holds A and waits for B; CPU 1 holds B and waits for A.
+	set(0, lA, lB)
+	set(1, lB, lA)
+	set(2)
+	if !m.checkDeadlockABBA(0, lB) || !m.checkDeadlockABBA(1, lA) {
+		t.Error("two-CPU rqspinlock cycle not found")
+	}
+	// CPU 1 waits for A on a raw spinlock: no entry for it.
+	set(1, lB)
+	if m.checkDeadlockABBA(0, lB) {
+		t.Error("cycle through a raw spinlock found")
+	}
+	// Three CPUs: 0 holds A, waits for B; 1 holds B, waits for C; 2 holds C, waits for A.
+	set(1, lB, lC)
+	set(2, lC, lA)
+	if m.checkDeadlockABBA(0, lB) || m.checkDeadlockABBA(1, lC) || m.checkDeadlockABBA(2, lA) {
+		t.Error("three-CPU cycle found")
+	}
+	// Releasing out of order is a bug of the model.
+	defer func() {
+		if recover() == nil {
+			t.Error("an out-of-order release went unnoticed")
+		}
+	}()
+	set(0, lA, lB)
+	m.releaseHeldLockEntry(0, lA)
 }

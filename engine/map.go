@@ -103,6 +103,7 @@ type Map struct {
 	buckets   []bucket
 	nBuckets  uint32
 	mapLocked [][hashtabMapLockCnt]int // per CPU, v6.8
+	rqHeld    []rqspinlockHeld         // per CPU: rqspinlock_held_locks (v6.15+)
 
 	listNames []string // by head index - maxEntries
 	nVisible  int      // the named lists; hidden heads (tmp_free) follow them
@@ -200,6 +201,9 @@ func NewMap(spec MapSpec, opts Options) (*Map, error) {
 	}
 	if prof.BucketLock == MapLockedCounter {
 		m.mapLocked = make([][hashtabMapLockCnt]int, ncpus)
+	}
+	if prof.BucketLock == ResilientSpinlock || prof.LRULock == LRUResilientSpinlock {
+		m.rqHeld = make([]rqspinlockHeld, ncpus)
 	}
 	m.bpfLRUInit()
 	m.bpfLRUPopulate()

@@ -104,7 +104,9 @@ type thread struct {
 
 type scheduler struct {
 	m       *Map
-	steps   int64 // resumes so far: the clock of rqspinlock waits
+	steps   int64 // the clock of rqspinlock waits: steps the CPUs took, and time spent stalled
+	stalled bool  // every unfinished CPU spins, and time passes until a check
+	stalls  int64 // stalls so far
 	top     []*opCtx
 	threads []*thread
 	done    func(Op, Result)
@@ -256,9 +258,51 @@ func (s *scheduler) runTask(m *Map, th *thread, t Task, yield func()) {
 	}
 }
 
+// blocked reports whether th's CPU spins: its top operation waits for a lock not handed to it
+// yet, and has not been told to leave the queue.
 func (s *scheduler) blocked(th *thread) bool {
 	top := s.top[th.cpu]
-	return top != nil && top.waiting != nil && !s.m.mayTake(top, top.waiting)
+	return top != nil && top.waiting != nil && !top.told && !s.m.mayTake(top, top.waiting)
+}
+
+// checkAt is when th's CPU, spinning on an rqspinlock, next runs check_timeout; -1 if it is not
+// spinning or does not check.
+func (s *scheduler) checkAt(th *thread) int64 {
+	if th.finished || !s.blocked(th) {
+		return -1
+	}
+	c := s.top[th.cpu]
+	if !c.checks {
+		return -1
+	}
+	if s.stalled && c.stallCheck == s.stalls {
+		// Nothing moves while every CPU spins: until its deadline its checks would find what
+		// the last one found.
+		return c.deadline
+	}
+	return min(c.nextCheck, c.deadline)
+}
+
+// resumeDue lets each spinning CPU whose check is due run it (in CPU order), by the clock and
+// whatever the schedule says. A check that finds nothing is no step: the clock stands still. A
+// check that fires makes the CPU give up, and it goes on to its lock_failed.
+func (s *scheduler) resumeDue(m *Map) {
+	for _, th := range s.threads {
+		t := s.checkAt(th)
+		if t < 0 || t > s.steps {
+			continue
+		}
+		c := s.top[th.cpu]
+		c.due = true
+		m.lastPoint, m.lastKind = "", trace.KindInvalid
+		if _, ok := th.next(); !ok {
+			th.finished = true
+		}
+		th.last, th.lastKind = m.lastPoint, m.lastKind
+		if s.stalled && s.top[th.cpu] == c && c.waiting != nil {
+			c.stallCheck = s.stalls
+		}
+	}
 }
 
 // interleave runs every CPU's thread as a coroutine and picks which advances next.
@@ -282,6 +326,7 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	rng := rand.New(rand.NewPCG(g.Seed, 0x6c72757669))
 	resume := func(th *thread) {
 		s.steps++
+		s.stalled = false
 		m.lastPoint, m.lastKind = "", trace.KindInvalid
 		if _, ok := th.next(); !ok {
 			th.finished = true
@@ -292,6 +337,7 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	remaining := -1
 	var runnable []*thread
 	for {
+		s.resumeDue(m)
 		// The explicit schedule first.
 		if len(steps) > 0 {
 			st := steps[0]
@@ -342,30 +388,28 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	}
 }
 
-// stall handles a machine where every unfinished CPU spins. An rqspinlock gives up with
-// -ETIMEDOUT, the one that has waited longest first (each wait has the same time limit); raw
-// spinlocks spin for ever, so if none is an rqspinlock every unfinished CPU is stuck: stall
-// marks them and returns false.
+// stall handles a machine where every unfinished CPU spins. Time passes until the first
+// rqspinlock waiter's next check or deadline, when it may give up (resumeDue). A raw spinlock
+// never gives up: if no CPU spins on an rqspinlock that checks, every unfinished CPU spins for
+// ever. stall then marks them stuck and returns false.
 func (s *scheduler) stall() bool {
-	var first *thread
+	if !s.stalled {
+		s.stalled = true
+		s.stalls++
+	}
+	next := int64(-1)
 	for _, th := range s.threads {
-		top := s.top[th.cpu]
-		if th.finished || top == nil || top.waiting == nil || !top.resilient {
-			continue
-		}
-		if first == nil || top.waitSince < s.top[first.cpu].waitSince {
-			first = th
+		if t := s.checkAt(th); t >= 0 && (next < 0 || t < next) {
+			next = t
 		}
 	}
-	if first == nil {
+	if next < 0 {
 		for _, th := range s.threads {
 			th.stuck = !th.finished
 		}
 		return false
 	}
-	s.top[first.cpu].timedOut = true
-	s.steps++
-	first.next()
+	s.steps = max(s.steps, next)
 	return true
 }
 

@@ -413,22 +413,38 @@ func keysInBuckets(t *testing.T, n int, buckets ...int) map[int][]uint64 {
 // that bucket spins on it, and a program interrupts CPU 0 right there (at=wait:...). On 6.8,
 // htab_lock_bucket raised map_locked[15 & 7] before it began to spin, so the handler is refused
 // (-EBUSY) for any bucket of that counter, 7 as well as 15, though its CPU holds no bucket lock;
-// another counter's bucket works. When CPU 1 lets go, CPU 0 takes the lock and finishes.
+// another counter's bucket works. On 6.18 the waiting update's entry is already in CPU 0's
+// table of held rqspinlocks: the handler queues behind it, and its first deadlock check finds
+// htab.bucket[15] below its own entry (AA): -EDEADLK; bucket 7 is no longer in the way. When
+// CPU 1 lets go, CPU 0 takes the lock and finishes.
 func TestInterruptAtBucketWait(t *testing.T) {
 	k := keysInBuckets(t, 2, 15, 7, 9)
-	src := "map lru_hash entries=16 cpus=2\n" +
-		"parallel schedule=1@htab.bucket[15],0*,0*,1* {\n" +
-		"interrupt at=wait:htab.bucket[15] {\n" +
-		"cpu 0 update " + utoa(k[15][1]) + " 1 expect 0\n" +
-		"cpu 0 update " + utoa(k[7][0]) + " 2 expect -EBUSY\n" +
-		"cpu 0 delete " + utoa(k[15][0]) + " expect -EBUSY\n" +
-		"cpu 0 update " + utoa(k[9][0]) + " 3 expect 0\n" +
-		"}\n" +
-		"cpu 1 update " + utoa(k[15][0]) + " 4 expect 0\n" +
-		"}\n" +
-		"expect keys " + utoa(k[15][0]) + " " + utoa(k[15][1]) + " " + utoa(k[9][0]) + "\n"
-	if fail, lines, _ := runText(t, src); fail != nil {
-		t.Fatalf("%v\n%s\n%s", fail, src, strings.Join(lines, "\n"))
+	for _, tc := range []struct{ kernel, other, same string }{{"6.8", "-EBUSY", "-EBUSY"}, {"6.18", "0", "-EDEADLK"}} {
+		src := "map lru_hash entries=16 cpus=2 kernel=" + tc.kernel + "\n" +
+			"parallel schedule=1@htab.bucket[15],0*,0*,1* {\n" +
+			"interrupt at=wait:htab.bucket[15] {\n" +
+			"cpu 0 update " + utoa(k[15][1]) + " 1 expect 0\n" +
+			"cpu 0 update " + utoa(k[7][0]) + " 2 expect " + tc.other + "\n" +
+			"cpu 0 delete " + utoa(k[15][0]) + " expect " + tc.same + "\n" +
+			"cpu 0 update " + utoa(k[9][0]) + " 3 expect 0\n" +
+			"}\n" +
+			"cpu 1 update " + utoa(k[15][0]) + " 4 expect 0\n" +
+			"}\n"
+		fail, lines, events := runText(t, src)
+		if fail != nil {
+			t.Fatalf("%s: %v\n%s\n%s", tc.kernel, fail, src, strings.Join(lines, "\n"))
+		}
+		for _, ev := range events {
+			if ev.Kind == trace.KindLockFailed && ev.Op == 3 {
+				want := ""
+				if tc.kernel == "6.18" {
+					want = trace.CheckAA
+				}
+				if ev.Check != want || ev.Lock != "htab.bucket[15]" {
+					t.Errorf("%s: the delete failed %+v, want check %q", tc.kernel, ev, want)
+				}
+			}
+		}
 	}
 }
 
@@ -471,5 +487,100 @@ expect keys
 	virt = strings.Replace(virt, "expect keys\n", "expect keys 3\n", 1)
 	if fail, lines, _ := runText(t, virt); fail != nil {
 		t.Fatalf("virt_spin_lock: %v\n%s", fail, strings.Join(lines, "\n"))
+	}
+}
+
+// TestInterruptAtLRUWait618: the same as TestInterruptAtLRUWait68 on 6.18, where cpu0.lru is an
+// rqspinlock. The program's delete queues behind its own CPU's waiter and heads the MCS queue;
+// its first check finds cpu0.lru in CPU 0's table below its own entry, the waiter's (AA):
+// -EDEADLK. bpf_lru_push_free leaves the node pending_free and the delete returns 0; the
+// interrupted update then gets the lock.
+func TestInterruptAtLRUWait618(t *testing.T) {
+	src := `map lru_hash entries=8 cpus=2 no_common_lru kernel=6.18
+cpu 0 update 1 1 expect 0
+cpu 0 update 2 2 expect 0
+parallel schedule=1@cpu0.lru,0* {
+interrupt at=wait:cpu0.lru {
+cpu 0 update 3 3 expect 0
+cpu 0 delete 2 expect 0
+}
+cpu 1 delete 1 expect 0
+}
+cpu 1 lookup 2 expect -ENOENT
+expect keys 3
+`
+	fail, lines, events := runText(t, src)
+	if fail != nil {
+		t.Fatalf("%v\n%s", fail, strings.Join(lines, "\n"))
+	}
+	found := false
+	for _, ev := range events {
+		if ev.Kind == trace.KindLockFailed && ev.Op == 3 && ev.Lock == "cpu0.lru" && ev.Result == "-EDEADLK" && ev.Check == trace.CheckAA {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the handler's delete did not fail on cpu0.lru with -EDEADLK (AA)")
+	}
+}
+
+// abbaSetup gives CPU 1 two keys on its pending list and an empty local free list (6.18,
+// target_free 2), so that its next update must refill, and CPU 0 none, so that its first update
+// refills too.
+const abbaSetup = `map lru_hash entries=8 cpus=2 kernel=6.18
+cpu 1 update 10 10 expect 0
+cpu 1 update 11 11 expect 0
+`
+
+// TestABBAOrder618: CPU 0 refills, holding cpu0.local and lru.global, when a program on it
+// deletes key 10, whose node waits on CPU 1's pending list: giving it back needs cpu1.local.
+// CPU 1's update holds cpu1.local and needs lru.global for its refill: an ABBA cycle of
+// rqspinlocks. Both waiters run check_deadlock_ABBA from their timeout path, the first call only
+// arming it, then every millisecond: the CPU that began to wait first checks first and gives up.
+// If CPU 1 waits first its refill fails (-EDEADLK) and it steals instead; if the program waits
+// first, its push fails and leaves the node pending_free. Either way every operation succeeds.
+func TestABBAOrder618(t *testing.T) {
+	group := `parallel schedule=SCHED {
+interrupt at=lru.global {
+cpu 0 update 1 1 expect 0
+cpu 0 delete 10 expect 0
+}
+cpu 1 update 12 12 expect 0
+}
+expect keys 1 11 12
+`
+	for _, tc := range []struct {
+		sched  string
+		failOp int // the operation whose wait gives up
+		lock   string
+	}{
+		{"0@lru.global,1*,0*", 4, "lru.global"},              // CPU 1 waits first: its refill gives up
+		{"0@lru.global,1@cpu1.local,0*,1*", 3, "cpu1.local"}, // the program waits first: its push gives up
+	} {
+		src := abbaSetup + strings.Replace(group, "SCHED", tc.sched, 1)
+		fail, lines, events := runText(t, src)
+		if fail != nil {
+			t.Fatalf("%s: %v\n%s", tc.sched, fail, strings.Join(lines, "\n"))
+		}
+		var failed []trace.Event
+		waits := map[int]int64{}
+		for _, ev := range events {
+			switch ev.Kind {
+			case trace.KindLockFailed:
+				failed = append(failed, ev)
+			case trace.KindLockWait:
+				if _, ok := waits[ev.Op]; !ok {
+					waits[ev.Op] = ev.Seq
+				}
+			}
+		}
+		if len(failed) != 1 || failed[0].Op != tc.failOp || failed[0].Lock != tc.lock ||
+			failed[0].Result != "-EDEADLK" || failed[0].Check != trace.CheckABBA {
+			t.Errorf("%s: lock_failed events %+v, want op %d failing %s with -EDEADLK (ABBA)", tc.sched, failed, tc.failOp, tc.lock)
+		}
+		other := 3 + 4 - tc.failOp
+		if waits[tc.failOp] >= waits[other] {
+			t.Errorf("%s: op %d began to wait at seq %d, after op %d (seq %d)", tc.sched, tc.failOp, waits[tc.failOp], other, waits[other])
+		}
 	}
 }
