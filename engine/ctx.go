@@ -73,6 +73,8 @@ func (m *Map) point(c *opCtx, ev *trace.Event) {
 		m.lastKind, m.lastPoint = ev.Kind, ev.Node
 	case trace.KindLock, trace.KindLockWait:
 		m.lastKind, m.lastPoint = ev.Kind, ev.Lock
+	case trace.KindScan:
+		m.lastKind, m.lastPoint = ev.Kind, ev.List
 	}
 	if c.intr != nil && c.intrSeen < c.intr.Nth && matchesPoint(ev, c.intr.At) {
 		c.intrSeen++
@@ -101,38 +103,51 @@ func (m *Map) record(c *opCtx, ev *trace.Event) {
 func isTracePoint(k trace.Kind) bool {
 	switch k {
 	case trace.KindOpBegin, trace.KindNode, trace.KindLock, trace.KindUnlock,
-		trace.KindLockWait, trace.KindLockFailed, trace.KindOpEnd:
+		trace.KindLockWait, trace.KindLockFailed, trace.KindOpEnd, trace.KindScan:
 		return true
 	}
 	return false
 }
 
-// WaitPoint prefixes a lock id to name the trace point where a CPU starts to spin on the lock
-// (its lock_wait event), in Interrupt.At and Step.Until: "wait:lru.global".
-const WaitPoint = "wait:"
+// Prefixes of trace point ids (Interrupt.At, Step.Until) that name other points than a node or
+// the taking of a lock: WaitPoint+LOCK is where a CPU starts to spin on LOCK (its lock_wait
+// event), ScanPoint+LIST where a list walk has read an element of LIST (a scan event).
+const (
+	WaitPoint = "wait:"
+	ScanPoint = "scan:"
+)
 
 // matchesPoint reports whether ev is the trace point named at: a node id, a lock id (the point
-// right after the lock is taken), or wait:LOCK (the point where the CPU starts to spin on it).
+// right after the lock is taken), wait:LOCK or scan:LIST.
 func matchesPoint(ev *trace.Event, at string) bool {
 	switch ev.Kind {
 	case trace.KindNode:
 		return pointIs(ev.Kind, ev.Node, at)
 	case trace.KindLock, trace.KindLockWait:
 		return pointIs(ev.Kind, ev.Lock, at)
+	case trace.KindScan:
+		return pointIs(ev.Kind, ev.List, at)
 	}
 	return false
 }
 
-// pointIs reports whether the trace point of kind k at name (a node or lock id) is the one at
-// names, without building a string.
+// pointIs reports whether the trace point of kind k at name (a node, lock or list id) is the one
+// at names, without building a string.
 func pointIs(k trace.Kind, name, at string) bool {
 	switch k {
 	case trace.KindNode, trace.KindLock:
 		return name == at
 	case trace.KindLockWait:
-		return len(at) == len(WaitPoint)+len(name) && at[:len(WaitPoint)] == WaitPoint && at[len(WaitPoint):] == name
+		return prefixed(at, WaitPoint, name)
+	case trace.KindScan:
+		return prefixed(at, ScanPoint, name)
 	}
 	return false
+}
+
+// prefixed reports whether at is prefix+name.
+func prefixed(at, prefix, name string) bool {
+	return len(at) == len(prefix)+len(name) && at[:len(prefix)] == prefix && at[len(prefix):] == name
 }
 
 // node marks that c is at the flowchart node id.

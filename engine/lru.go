@@ -125,6 +125,16 @@ func (m *Map) nodeMove(c *opCtx, l *bpfLRUList, n int32, tgtType uint8) {
 	m.listMove(c, n, l.lists[tgtType])
 }
 
+// scan is a list walk's read of node n, on the list headed by h, whose reference bit it found
+// to be ref. The walk holds the list's lock, but bpf_lru_node_set_ref takes none: the scan event
+// is a trace point between the read and the move that acts on it (and clears the bit), where a
+// lookup on another CPU may set the bit and lose it.
+func (m *Map) scan(c *opCtx, n, h int32, ref uint8) {
+	if c.traced() {
+		m.emit(c, trace.Event{Kind: trace.KindScan, Elem: int(n), Key: m.elems[n].key, List: m.listName(h), Ref: ref != 0})
+	}
+}
+
 // rotateActive is __bpf_lru_list_rotate_active: from the tail, referenced nodes get a second
 // chance at the head of the active list, the others are demoted to the inactive list.
 func (m *Map) rotateActive(c *opCtx, l *bpfLRUList) {
@@ -133,7 +143,9 @@ func (m *Map) rotateActive(c *opCtx, l *bpfLRUList) {
 	i := 0
 	for n := m.nodes[head].prev; n != head; {
 		prev := m.nodes[n].prev
-		if m.nodes[n].ref != 0 {
+		ref := m.nodes[n].ref
+		m.scan(c, n, head, ref)
+		if ref != 0 {
 			m.nodeMove(c, l, n, typeActive)
 		} else {
 			m.nodeMove(c, l, n, typeInactive)
@@ -166,7 +178,9 @@ func (m *Map) rotateInactive(c *opCtx, l *bpfLRUList) {
 			continue
 		}
 		next = m.nodes[cur].prev
-		if m.nodes[cur].ref != 0 {
+		ref := m.nodes[cur].ref
+		m.scan(c, cur, head, ref)
+		if ref != 0 {
 			m.nodeMove(c, l, cur, typeActive)
 		}
 		if cur == last {
@@ -290,9 +304,11 @@ func (m *Map) localListFlush(c *opCtx, l *bpfLRUList, loc *bpfLRULocallist) {
 	head := loc.lists[localPendingIdx]
 	for n := m.nodes[head].prev; n != head; {
 		prev := m.nodes[n].prev
-		if m.nodes[n].pendingFree != 0 {
+		ref, pendingFree := m.nodes[n].ref, m.nodes[n].pendingFree
+		m.scan(c, n, head, ref)
+		if pendingFree != 0 {
 			m.nodeMoveIn(c, l, n, typeFree)
-		} else if m.nodes[n].ref != 0 {
+		} else if ref != 0 {
 			m.nodeMoveIn(c, l, n, typeActive)
 		} else {
 			m.nodeMoveIn(c, l, n, typeInactive)
@@ -327,6 +343,7 @@ func (m *Map) listPopFreeToLocal(c *opCtx, loc *bpfLRULocallist) shrinkResult {
 	nfree := 0
 	for n := m.nodes[freeHead].next; n != freeHead; {
 		next := m.nodes[n].next
+		m.scan(c, n, freeHead, m.nodes[n].ref)
 		m.nodeMoveToFree(c, l, n, localFree, typeLocalFree)
 		nfree++
 		if nfree == m.targetFree {

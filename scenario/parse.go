@@ -365,8 +365,8 @@ func (p *parser) cpu(t token) (int, error) {
 
 // pointKinds are the prefixes of trace point ids that name something other
 // than a node or the taking of a lock: wait:LOCK is where a CPU starts to
-// spin on LOCK.
-var pointKinds = []string{"wait"}
+// spin on LOCK, scan:LIST where a list walk has read an element of LIST.
+var pointKinds = []string{"wait", "scan"}
 
 // traceID checks a trace point id: a node id, a lock id, or KIND:ID for a
 // kind of pointKinds. Which ids exist is the engine's to know; the parser

@@ -413,7 +413,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate interrupt option", h + "interrupt at=x at=y {", "t.lru:2:16: interrupt option at given twice"},
 		{"interrupt empty at", h + "interrupt at= {", "t.lru:2:14: missing trace point id"},
 		{"interrupt bad at", h + "interrupt at=a,b {", `t.lru:2:14: invalid trace point id "a,b" (want a node id or a lock id)`},
-		{"interrupt unknown point kind", h + "interrupt at=lock:lru.global {", `t.lru:2:14: unknown kind of trace point "lock" (want wait:ID, or a node or lock id)`},
+		{"interrupt unknown point kind", h + "interrupt at=lock:lru.global {", `t.lru:2:14: unknown kind of trace point "lock" (want wait:ID, scan:ID, or a node or lock id)`},
 		{"interrupt wait without id", h + "interrupt at=wait: {", "t.lru:2:19: missing id after wait:"},
 		{"interrupt wait bad id", h + "interrupt at=wait:a,b {", `t.lru:2:19: invalid trace point id "a,b" (want a node id or a lock id)`},
 		{"step wait bad id", h + "parallel schedule=1@wait:a/b {", `t.lru:2:26: invalid trace point id "a/b" (want a node id or a lock id)`},

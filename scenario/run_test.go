@@ -584,3 +584,72 @@ expect keys 1 11 12
 		}
 	}
 }
+
+// TestTimeoutAndQueue618: CPU 0's update holds htab.bucket[15] when a program interrupts it;
+// CPUs 1 and 2 queue for the bucket (CPU 1 with the pending bit, CPU 2 at the head of the MCS
+// queue), then the program's update queues behind them. Only the pending waiter and the MCS head
+// check; neither finds a cycle (the lock's holder, CPU 0, waits for the very lock it holds, which
+// check_deadlock_ABBA cannot see from another CPU), so each waits to its deadline: CPU 1 after
+// RES_DEF_TIMEOUT, CPU 2, the head, after twice that; both fail with -ETIMEDOUT. The head tells
+// the waiter behind it, the program, to leave too: -EDEADLK. Then the interrupted update ends.
+func TestTimeoutAndQueue618(t *testing.T) {
+	k := keysInBuckets(t, 4, 15)[15]
+	src := "map lru_hash entries=16 cpus=3 kernel=6.18\n" +
+		"parallel schedule=0@htab.bucket[15],1*,2*,0* {\n" +
+		"interrupt at=htab.bucket[15] {\n" +
+		"cpu 0 update " + utoa(k[0]) + " 1 expect 0\n" +
+		"cpu 0 update " + utoa(k[1]) + " 2 expect -EDEADLK\n" +
+		"}\n" +
+		"cpu 1 update " + utoa(k[2]) + " 3 expect -ETIMEDOUT\n" +
+		"cpu 2 update " + utoa(k[3]) + " 4 expect -ETIMEDOUT\n" +
+		"}\n" +
+		"expect keys " + utoa(k[0]) + "\n"
+	fail, lines, events := runText(t, src)
+	if fail != nil {
+		t.Fatalf("%v\n%s", fail, strings.Join(lines, "\n"))
+	}
+	var checks []string
+	for _, ev := range events {
+		if ev.Kind == trace.KindLockFailed {
+			checks = append(checks, "cpu"+itoa(ev.CPU)+":"+ev.Check)
+		}
+	}
+	if want := "cpu1:timeout cpu2:timeout cpu0:queue"; strings.Join(checks, " ") != want {
+		t.Errorf("lock_failed checks %q, want %q", checks, want)
+	}
+}
+
+// TestRefLostInRefill places CPU 1's lookup of key 1 around the flush's read of its reference
+// bit (scan:cpu0.pending is the point right after the read, before the move that clears it):
+// before the read, the flush sees the bit and keeps key 1 on the active list; between the read
+// and the move the bit is lost and the shrink evicts key 1; after the move, the bit is set on the
+// inactive list and the inactive rotation promotes it. A lookup that found the element before
+// the refill began and sets the bit only after the read (paused at lookup_set_ref) loses it too.
+func TestRefLostInRefill(t *testing.T) {
+	src, _ := scenarios.Source("ref-lost")
+	for _, tc := range []struct {
+		sched, keys string
+		readRef     bool // the flush read key 1's bit set
+	}{
+		{"0@lru.global,1*,0*", "1 5", true},
+		{"0@scan:cpu0.pending,1*,0*", "5", false},
+		{"0@scan:cpu0.pending,0,1*,0*", "1 5", false},
+		{"1@lookup_set_ref,0@scan:cpu0.pending,1*,0*", "5", false},
+	} {
+		s := strings.Replace(string(src), "schedule=0@scan:cpu0.pending,1*,0*", "schedule="+tc.sched, 1)
+		s = strings.Replace(s, "expect keys 5", "expect keys "+tc.keys, 1)
+		fail, lines, events := runText(t, s)
+		if fail != nil {
+			t.Fatalf("%s: %v\n%s", tc.sched, fail, strings.Join(lines, "\n"))
+		}
+		read := false
+		for _, ev := range events {
+			if ev.Kind == trace.KindScan && ev.List == "cpu0.pending" && ev.Key == 1 {
+				read = ev.Ref
+			}
+		}
+		if read != tc.readRef {
+			t.Errorf("%s: the flush read key 1's bit %v, want %v", tc.sched, read, tc.readRef)
+		}
+	}
+}

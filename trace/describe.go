@@ -49,13 +49,13 @@ func (t *Timeline) Describe(i int) string {
 		s := who + " spins on " + LockTitle(ev.Lock)
 		if h, ok := t.waitHolder[i]; ok {
 			if h == ev.CPU {
-				return s + ", which this CPU already holds below the interrupt: it can never continue"
+				return s + ", which this CPU already holds below the interrupt"
 			}
 			s += ", held by CPU " + strconv.Itoa(h)
 		}
 		return s
 	case KindLockFailed:
-		return who + " fails to take " + LockTitle(ev.Lock) + ": " + ev.Result
+		return who + " fails to take " + LockTitle(ev.Lock) + ": " + ev.Result + checkText(ev.Check)
 	case KindMove:
 		what := "element " + strconv.Itoa(ev.Elem)
 		if t.keyed(i) {
@@ -91,8 +91,33 @@ func (t *Timeline) Describe(i int) string {
 		return who + ": the rotation pointer of " + ListTitle(ev.List) + " moves to element " + strconv.Itoa(ev.Elem)
 	case KindNextSteal:
 		return who + "'s next steal round will start at CPU " + strconv.FormatUint(ev.Value, 10)
+	case KindScan:
+		what := "element " + strconv.Itoa(ev.Elem)
+		if !strings.HasSuffix(ev.List, "free") {
+			what += " (key " + strconv.FormatUint(ev.Key, 10) + ")"
+		}
+		bit := "clear"
+		if ev.Ref {
+			bit = "set"
+		}
+		return who + " reads " + what + " on " + ListTitle(ev.List) + ": its reference bit is " + bit
 	}
 	return who + ": " + ev.Kind.String()
+}
+
+// checkText says which rqspinlock check made a lock_failed give up.
+func checkText(check string) string {
+	switch check {
+	case CheckAA:
+		return " (its deadlock check found the lock held, or waited for, by this CPU: AA)"
+	case CheckABBA:
+		return " (its deadlock check found the holder waiting for a lock this CPU holds: ABBA)"
+	case CheckTimeout:
+		return " (the wait timed out)"
+	case CheckQueue:
+		return " (the waiter ahead of it gave up and told it to leave)"
+	}
+	return ""
 }
 
 func (t *Timeline) opText(op int) string {

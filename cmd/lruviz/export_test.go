@@ -53,7 +53,7 @@ func TestExportWritesSVG(t *testing.T) {
 	}{
 		{"whole.svg", []string{"fast-path"}, "the whole run"},
 		{"step.svg", []string{"--step", "100", "steal-pending"}, "Position 100 of"},
-		{"end.svg", []string{"steal-pending", "--step", "1000000"}, "Position 185 of 185"},
+		{"end.svg", []string{"steal-pending", "--step", "1000000"}, "Position 189 of 189"},
 		{"anim.svg", []string{"--animate", "contention"}, "<animateTransform"},
 		{"kernel.svg", []string{"steal-free", "--diagram", kernelChart}, "Each CPU in turn"},
 	} {
