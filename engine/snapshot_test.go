@@ -169,7 +169,7 @@ func foldRandomProgram(seed uint64, nops int, perEvent bool) (err error) {
 			idx++
 		default:
 			what = "group"
-			g := randomGroup(r, &idx, ncpus, keys)
+			g := randomGroup(r, m, &idx, ncpus, keys)
 			runErr := m.Run(g, done)
 			var ie *InterruptError
 			if runErr != nil && !errors.Is(runErr, ErrDeadlock) && !errors.As(runErr, &ie) {
