@@ -20,8 +20,9 @@ var files embed.FS
 var teachingOrder = []string{
 	"fast-path", "refill", "inactive-shrink", "second-chance", "forced-shrink", "steal-free",
 	"steal-pending", "per-cpu-lru", "exist-flags", "fails-but-evicts", "mass-eviction",
-	"target-free-618", "ref-lost", "ref-kept", "contention", "reentrancy-ebusy", "reentrancy-618",
-	"enomem", "enomem-per-cpu", "deadlock", "lru-lock-618",
+	"target-free-618", "ref-lost", "ref-kept", "contention", "queued-lock", "virt-spin-lock",
+	"reentrancy-ebusy", "reentrancy-618", "wait-interrupt", "wait-interrupt-618", "enomem",
+	"enomem-per-cpu", "deadlock", "lru-lock-618", "abba-618",
 }
 
 // Names lists the bundled scenarios (file names without .lru) in teaching order.
