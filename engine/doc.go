@@ -22,10 +22,20 @@
 // a lock-free local free_llist and a pending_free flag in bpf_lru_node, which is commit
 // 89edbdfc5d03 ("bpf: Fix NMI/tracepoint re-entry deadlock on lru locks"). There an LRU lock
 // acquisition may fail (-EDEADLK, -ETIMEDOUT) and each caller recovers as that commit's
-// bpf_lru_list.c does; under 6.8 an interrupt that re-takes its own CPU's LRU lock leaves that
-// CPU stuck (DEADLOCK) while the others run on. Whether mainline v6.18 carries the commit was not confirmed. Operations run straight through when called one at a time; Run
-// interleaves groups of operations on several CPUs at trace points, seeded or by an explicit
-// schedule, and lets an operation interrupt another on the same CPU.
+// bpf_lru_list.c does. Whether mainline v6.18 carries the commit was not confirmed.
+//
+// Operations run straight through when called one at a time. Run interleaves groups of
+// operations on several CPUs at trace points (operation start and end, diagram nodes, lock
+// events, and the elements a list walk reads under an LRU lock), seeded or by an explicit
+// schedule, and lets an operation interrupt another on the same CPU at any trace point, the
+// start of a spin included. The locks are queued spinlocks (queued_spin_lock_slowpath): a
+// released lock passes to its waiters in the order they came, unless Profile.VirtSpinLock makes
+// it virt_spin_lock's test-and-set. The rqspinlock (resilient_queued_spin_lock_slowpath) keeps
+// per-CPU tables of held locks and runs check_deadlock_AA and check_deadlock_ABBA from its
+// timeout path, about every millisecond of a clock counted in scheduler steps, in the pending
+// waiter and the MCS queue's head. A CPU whose raw spinlock can never come (under 6.8, an
+// interrupt that needs an LRU lock its own CPU holds) is stuck: it spins for ever while the
+// others run, and its operations end with ErrDeadlock.
 //
 // The engine does no I/O. With no tracer attached it allocates nothing per operation.
 package engine

@@ -653,3 +653,26 @@ func TestRefLostInRefill(t *testing.T) {
 		}
 	}
 }
+
+// TestStuckBehindOwnMCSWaiter618: in the rqspinlock.c modelled, only the pending waiter and the
+// head of the MCS queue check. CPU 1 holds htab.bucket[15]; CPU 2 waits for it with the pending
+// bit; CPU 0's update queues at the head of the MCS queue, and a program interrupts it there and
+// asks for the same bucket: it queues behind its own CPU's waiter, which cannot move, and does
+// not check. The lock passes to CPU 2, then to CPU 0's frozen waiter, and stays there: CPU 0 is
+// stuck even on 6.18.
+func TestStuckBehindOwnMCSWaiter618(t *testing.T) {
+	k := keysInBuckets(t, 4, 15)[15]
+	src := "map lru_hash entries=16 cpus=3 kernel=6.18\n" +
+		"parallel schedule=1@htab.bucket[15],2*,0* {\n" +
+		"interrupt at=wait:htab.bucket[15] {\n" +
+		"cpu 0 update " + utoa(k[0]) + " 1 expect DEADLOCK\n" +
+		"cpu 0 update " + utoa(k[1]) + " 2 expect DEADLOCK\n" +
+		"}\n" +
+		"cpu 1 update " + utoa(k[2]) + " 3 expect 0\n" +
+		"cpu 2 update " + utoa(k[3]) + " 4 expect 0\n" +
+		"}\n" +
+		"cpu 0 lookup " + utoa(k[2]) + " expect DEADLOCK\n"
+	if fail, lines, _ := runText(t, src); fail != nil {
+		t.Fatalf("%v\n%s", fail, strings.Join(lines, "\n"))
+	}
+}
