@@ -210,7 +210,7 @@ func (p *Parallel) StmtPos() Pos { return p.Pos }
 //
 //	N      run CPU N for one step (to its next trace point)
 //	NxK    run CPU N for K steps
-//	N@ID   run CPU N until it emits trace point ID (a node id or a lock id)
+//	N@ID   run CPU N until it emits trace point ID (a node id, a lock id, wait:LOCK or scan:LIST)
 //	N*     run CPU N to the end of its work in the group
 type SchedStep struct {
 	Pos   Pos // position of the step inside the schedule= word
@@ -244,7 +244,7 @@ func (s SchedStep) String() string {
 type Interrupt struct {
 	Pos   Pos    // position of the `interrupt` word
 	End   Pos    // position of the closing `}`
-	At    string // trace point: a node id or a lock id
+	At    string // trace point: a node id, a lock id, wait:LOCK or scan:LIST
 	AtPos Pos    // position of the id, after "at="
 	Nth   int    // which time the victim reaches At; 1 unless given
 	// Victim is the block's first operation, the one interrupted.

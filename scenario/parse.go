@@ -32,10 +32,16 @@
 // once.
 //
 // A parallel group's STEPS are comma-separated without spaces: `N` runs
-// CPU N one step, `NxK` K steps, `N@ID` until it emits the trace point ID
-// (a node id such as fn_bpf_lru_list_pop_free_to_local or a lock id such as
-// htab.bucket[3]), `N*` to the end of its work in the group. Every CPU a
-// step names must have an operation in the group.
+// CPU N one step, `NxK` K steps, `N@ID` until it emits the trace point ID,
+// `N*` to the end of its work in the group. Every CPU a step names must have
+// an operation in the group. A trace point ID (in steps and in at=) is a
+// node id such as fn_bpf_lru_list_pop_free_to_local, a lock id such as
+// htab.bucket[3] (the point right after it is taken), wait:LOCK (where the
+// CPU begins to spin on LOCK) or scan:LIST (where a list walk has read an
+// element of LIST).
+//
+// virt_spin_lock makes the kernel a guest without paravirtual spinlocks:
+// its spinlocks are test-and-set locks, with no queue.
 //
 // Parse reports the first error as an *Error, whose text is
 // FILE:LINE:COL: message.
