@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"iter"
 	"math/rand/v2"
@@ -130,7 +131,8 @@ func (m *Map) Stopped() bool { return m.nstuck == m.ncpus }
 // their work. When nothing else can run, the stuck CPUs' unfinished operations end with
 // ErrDeadlock (those in flight with an op_end event, innermost first) and Run returns a
 // *DeadlockError; the CPUs stay stuck, holding their locks, for every later group. An interrupt
-// whose point was never passed gives an *InterruptError (the group still runs to its end).
+// whose point was never passed gives an *InterruptError (the group still runs to its end),
+// joined to the DeadlockError if there is one.
 func (m *Map) Run(g Group, done func(Op, Result)) error {
 	if done == nil {
 		done = func(Op, Result) {}
@@ -186,10 +188,12 @@ func (m *Map) Run(g Group, done func(Op, Result)) error {
 			panic("engine: invariant broken after a group: " + err.Error())
 		}
 	}
-	if stuck != nil {
+	switch {
+	case stuck != nil && len(s.errs) > 0:
+		return errors.Join(stuck, s.errs[0])
+	case stuck != nil:
 		return stuck
-	}
-	if len(s.errs) > 0 {
+	case len(s.errs) > 0:
 		return s.errs[0]
 	}
 	return nil

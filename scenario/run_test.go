@@ -676,3 +676,24 @@ func TestStuckBehindOwnMCSWaiter618(t *testing.T) {
 		t.Fatalf("%v\n%s", fail, strings.Join(lines, "\n"))
 	}
 }
+
+// TestStuckAndMissedInterrupt: a group where CPU 0 gets stuck and CPU 1's interrupt never comes
+// (its update refills before CPU 0 takes lru.global, and never steals) reports both: the
+// DEADLOCK results, and the interrupt that did not happen as a failure.
+func TestStuckAndMissedInterrupt(t *testing.T) {
+	fail, lines, _ := runText(t, `map lru_hash entries=512 cpus=2
+parallel {
+interrupt at=lru.global {
+cpu 0 update 1 1 expect DEADLOCK
+cpu 0 update 2 2 expect DEADLOCK
+}
+interrupt at=fn_htab_lru_map_update_elem3 {
+cpu 1 update 3 3
+cpu 1 update 4 4
+}
+}
+`)
+	if fail == nil || !strings.Contains(fail.Error(), "expected the interrupt at fn_htab_lru_map_update_elem3") {
+		t.Fatalf("fail = %v\n%s", fail, strings.Join(lines, "\n"))
+	}
+}
