@@ -17,9 +17,12 @@ import (
 // operation passes a trace point: how a tracing program re-enters the map in the middle of a map
 // operation (and meets -EBUSY, -EDEADLK, or a lock that will never be released).
 type Interrupt struct {
-	At      string // a node id, a lock id (the point right after the lock is taken), wait:LOCK (where the CPU starts to spin on it) or scan:LIST (where a list walk has read an element of LIST)
-	Nth     int    // the how-many-th time the point is passed, from 1
-	Handler []Op   // run one after another, each to completion; all on the interrupted CPU
+	// At is the trace point: a node id, a lock id (the point right after the lock is taken),
+	// wait:LOCK (where the CPU starts to spin on LOCK) or scan:LIST (where a list walk has read
+	// an element of LIST).
+	At      string
+	Nth     int  // the how-many-th time the point is passed, from 1
+	Handler []Op // run one after another, each to completion; all on the interrupted CPU
 }
 
 // Task is an operation of a group, perhaps interrupted.
