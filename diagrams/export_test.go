@@ -131,6 +131,20 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// stealStep is the position in steal-pending just after CPU 2, stealing from CPU 0's pending
+// list, takes the victim's bucket lock.
+func stealStep(t *testing.T) int {
+	t.Helper()
+	_, evs := scenarioTrace(t, "steal-pending")
+	for i, ev := range evs {
+		if ev.Kind == trace.KindLock && ev.CPU == 2 && ev.Lock == "htab.bucket[3]" {
+			return i + 1
+		}
+	}
+	t.Fatal("steal-pending: CPU 2 never takes htab.bucket[3]")
+	return 0
+}
+
 func TestExportGolden(t *testing.T) {
 	r, err := Default()
 	if err != nil {
@@ -141,7 +155,7 @@ func TestExportGolden(t *testing.T) {
 		opt            ExportOptions
 	}{
 		{"fast-path", "fast-path", ExportOptions{Step: -1}},
-		{"steal-pending-step-169", "steal-pending", ExportOptions{Step: 169}},
+		{"steal-pending-steal", "steal-pending", ExportOptions{Step: stealStep(t)}},
 		{"contention-step-40", "contention", ExportOptions{Step: 40}},
 		{"reentrancy-ebusy", "reentrancy-ebusy", ExportOptions{Step: -1}},
 		{"steal-free-animate", "steal-free", ExportOptions{Step: -1, Animate: true}},
@@ -249,16 +263,17 @@ func TestExportMarks(t *testing.T) {
 			t.Errorf("the export lacks %q", want)
 		}
 	}
-	// Step 169: CPU 2 at "delete it from the hash table", holding the victim's local lock
+	// At the steal: CPU 2 at "delete it from the hash table", holding the victim's local lock
 	// (remote) and the bucket lock.
-	svg, err = Export(r, h, evs, ExportOptions{Step: 169})
+	step := stealStep(t)
+	svg, err = Export(r, h, evs, ExportOptions{Step: step})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s = string(svg)
-	for _, want := range []string{"Position 169 of", "holds cpu0.local, htab.bucket[3]", "cpu0.pending", "CPU 2 steals"} {
+	for _, want := range []string{"Position " + strconv.Itoa(step) + " of", "holds cpu0.local, htab.bucket[3]", "cpu0.pending", "CPU 2 steals"} {
 		if !strings.Contains(s, want) {
-			t.Errorf("step 169 lacks %q", want)
+			t.Errorf("step %d lacks %q", step, want)
 		}
 	}
 }
