@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/diagrams"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/static"
@@ -404,7 +405,7 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.perfetto.json"`)
-		err = trace.WritePerfetto(&buf, t.Header, t.Events)
+		err = trace.WritePerfetto(&buf, t.Header, chart.Trace(), t.Events)
 	}
 	if err != nil {
 		s.opts.Logf("lruviz serve: writing a trace: %v", err)
