@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package diagrams
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/lruviz/lruviz/chart"
+	"github.com/lruviz/lruviz/trace"
+)
+
+// panelWriter writes the side panel line by line.
+type panelWriter struct {
+	w     *svgw
+	x, y  float64
+	lines int
+}
+
+func (p *panelWriter) cols(size float64, indent float64) int {
+	return int((panelW - 2*panelPad - indent) / (charW * size))
+}
+
+func (p *panelWriter) heading(s string) {
+	if p.lines > 0 {
+		p.y += 10
+		p.w.f(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1"/>`+"\n",
+			num(p.x+panelPad), num(p.y-2), num(p.x+panelW-panelPad), num(p.y-2), colRule)
+		p.y += 8
+	}
+	p.y += 18
+	p.w.text(p.x+panelPad, p.y, 15, fontSans, colInk, ` font-weight="bold"`, s)
+	p.y += 6
+	p.lines++
+}
+
+// line writes one line of monospace text, indented.
+func (p *panelWriter) line(indent, size float64, fill, attrs, s string) {
+	p.y += size * 1.36
+	p.w.text(p.x+panelPad+indent, p.y, size, fontMono, fill, attrs, s)
+	p.lines++
+}
+
+// para writes s wrapped to the panel's width.
+func (p *panelWriter) para(indent, size float64, fill, attrs, s string) {
+	for _, l := range wrap(s, p.cols(size, indent)) {
+		p.line(indent, size, fill, attrs, l)
+	}
+}
+
+// panel draws the side panel with its top left corner at (0, 0) and returns its height.
+func (x *exporter) panel(w *svgw) float64 {
+	const py = 0.0
+	p := &panelWriter{w: w, y: py + 4}
+	if x.opt.Step >= 0 {
+		x.statePanel(p)
+	} else {
+		x.resultsPanel(p)
+	}
+	x.legend(p)
+	return p.y - py + panelPad
+}
+
+// resultColour colours a result: errors red, DEADLOCK dark red, the rest green.
+func resultColour(r string) string {
+	switch {
+	case r == "":
+		return colMuted
+	case strings.HasPrefix(r, "-E"), r == "DEADLOCK":
+		return colErr
+	}
+	return colOK
+}
+
+// resultsPanel lists every operation with its result, the narration before it.
+func (x *exporter) resultsPanel(p *panelWriter) {
+	if x.opt.Animate {
+		x.animCaptions(p)
+	}
+	p.heading("Operations and results")
+	ops := x.h.Ops
+	if len(ops) == 0 {
+		for op := range x.results {
+			ops = append(ops, trace.OpInfo{Index: op, Text: fmt.Sprintf("op %d", op)})
+		}
+		slices.SortFunc(ops, func(a, b trace.OpInfo) int { return a.Index - b.Index })
+	}
+	// Too many operations: keep the first and last few, those with narration and those that
+	// failed, and say how many were left out between them.
+	keep := func(int, trace.OpInfo) bool { return true }
+	if len(ops) > maxPanelLines-30 {
+		keep = func(i int, o trace.OpInfo) bool {
+			r := x.results[o.Index]
+			return i < 3 || i >= len(ops)-8 || len(o.Say) > 0 || strings.HasPrefix(r, "-E") || r == "DEADLOCK"
+		}
+	}
+	// Narration only while it fits.
+	total := 0
+	for i, o := range ops {
+		if !keep(i, o) {
+			continue
+		}
+		total++
+		for _, s := range o.Say {
+			total += len(wrap(s, p.cols(11, 18)))
+		}
+	}
+	say := total <= maxPanelLines-30
+	skipped := 0
+	for i, o := range ops {
+		if !keep(i, o) {
+			skipped++
+			continue
+		}
+		if skipped > 0 {
+			p.line(0, 12, colMuted, ` font-style="italic"`, fmt.Sprintf("… %d more operation%s", skipped, plural(skipped)))
+			skipped = 0
+		}
+		if p.lines > maxPanelLines-30 {
+			p.line(0, 12, colMuted, ` font-style="italic"`, fmt.Sprintf("… and %d more operations", len(ops)-i))
+			break
+		}
+		if say && len(o.Say) > 0 {
+			p.y += 4
+			p.para(18, 11, colMuted, ` font-style="italic"`, strings.Join(o.Say, " "))
+		}
+		res, ok := x.results[o.Index]
+		if !ok {
+			res = "(did not finish)"
+		}
+		x.opLine(p, o, res)
+	}
+	if skipped > 0 {
+		p.line(0, 12, colMuted, ` font-style="italic"`, fmt.Sprintf("… %d more operation%s", skipped, plural(skipped)))
+	}
+}
+
+// opLine writes "#N  TEXT  → RESULT", the result in its colour.
+func (x *exporter) opLine(p *panelWriter, o trace.OpInfo, res string) {
+	const size = 12.5
+	text := fmt.Sprintf("#%-2d %s", o.Index, o.Text)
+	room := p.cols(size, 0) - len([]rune(res)) - 3
+	if len([]rune(text)) > room && room > 4 {
+		text = string([]rune(text)[:room-1]) + "…"
+	}
+	p.y += size * 1.36
+	y := p.y
+	p.w.f(`<text x="%s" y="%s" font-family="%s" font-size="%s" fill="%s">%s <tspan fill="%s" font-weight="bold">→ %s</tspan></text>`+"\n",
+		num(p.x+panelPad), num(y), fontMono, num(size), colInk, esc(text), resultColour(res), esc(res))
+	p.lines++
+}
+
+// statePanel describes the state at the position shown.
+func (x *exporter) statePanel(p *panelWriter) {
+	s := x.state
+	p.heading(fmt.Sprintf("Position %d of %d", x.pos, len(x.evs)))
+	cur := -1
+	if x.pos > 0 {
+		ev := x.evs[x.pos-1]
+		cur = ev.Op
+		p.para(0, 12, colInk, "", "last event: "+describe(ev))
+	} else {
+		p.para(0, 12, colInk, "", "before the first event: every element is free")
+		if len(x.evs) > 0 {
+			cur = x.evs[0].Op
+		}
+	}
+	if o, ok := x.opInfo(cur); ok {
+		p.y += 4
+		p.para(0, 12, colInk, ` font-weight="bold"`, fmt.Sprintf("op %d: %s", o.Index, o.Text))
+		if len(o.Say) > 0 {
+			p.para(10, 12, colMuted, ` font-style="italic"`, strings.Join(o.Say, " "))
+		}
+	}
+
+	p.heading("CPUs")
+	for c := range s.CPUs() {
+		stack := s.Stack(c)
+		col := cpuColour(c)
+		if len(stack) == 0 {
+			p.line(0, 12, col, ` font-weight="bold"`, fmt.Sprintf("CPU %d: idle", c))
+			continue
+		}
+		for k, f := range stack {
+			head := fmt.Sprintf("CPU %d: %s", c, x.opText(f.Op, f.Name, f.Key))
+			if k > 0 {
+				head = fmt.Sprintf("CPU %d, interrupting: %s", c, x.opText(f.Op, f.Name, f.Key))
+			}
+			p.para(0, 12, col, ` font-weight="bold"`, head)
+			var where string
+			if f.Node != "" {
+				where = "at \u201c" + x.nodeLabel(f.Node) + "\u201d"
+			} else {
+				where = "starting"
+			}
+			if !x.hasNode(f.Node) && f.Node != "" {
+				where += " (not on this chart)"
+			}
+			if f.Gap != "" {
+				where += "; on a path the chart omits (" + mismatch(f.Gap) + ")"
+			}
+			p.para(14, 11.5, colInk, "", where)
+		}
+		var held []string
+		for _, l := range s.Locks() {
+			if l.CPU == c {
+				held = append(held, l.Lock+" ("+l.Class+")")
+			}
+		}
+		locks := "holds no lock"
+		if len(held) > 0 {
+			locks = "holds " + strings.Join(held, ", ")
+		}
+		if w := stack[len(stack)-1].Wait; w != "" {
+			locks += "; spins on " + w
+		}
+		p.para(14, 11.5, colInk, "", locks)
+	}
+
+	p.heading("LRU lists (head: newest → tail: oldest)")
+	x.listRows(p)
+
+	p.heading("Hash table")
+	used, longest, keys := 0, 0, []uint64{}
+	for b := range s.NumBuckets() {
+		ch := s.Chain(b)
+		if len(ch) > 0 {
+			used++
+			longest = max(longest, len(ch))
+		}
+		for _, e := range ch {
+			keys = append(keys, s.Elem(e).Key)
+		}
+	}
+	slices.Sort(keys)
+	p.para(0, 12, colInk, "", fmt.Sprintf("%d keys in %d of %d buckets; longest chain %d", len(keys), used, s.NumBuckets(), longest))
+	if len(keys) > 0 {
+		ks := make([]string, len(keys))
+		for i, k := range keys {
+			ks[i] = strconv.FormatUint(k, 10)
+		}
+		text := strings.Join(ks, " ")
+		if len(ks) > 40 {
+			text = strings.Join(ks[:40], " ") + fmt.Sprintf(" … (+%d)", len(ks)-40)
+		}
+		p.para(0, 12, colInk, "", "keys: "+text)
+	}
+	if s.NumBuckets() <= 16 {
+		for b := range s.NumBuckets() {
+			ch := s.Chain(b)
+			if len(ch) == 0 {
+				continue
+			}
+			var ks []string
+			for _, e := range ch {
+				ks = append(ks, strconv.FormatUint(s.Elem(e).Key, 10))
+			}
+			p.line(14, 11.5, colMuted, "", fmt.Sprintf("bucket %d: %s", b, strings.Join(ks, " → ")))
+		}
+	}
+
+	p.heading("Results so far")
+	done := 0
+	for _, o := range x.h.Ops {
+		if r, ok := x.results[o.Index]; ok {
+			if p.lines > maxPanelLines {
+				break
+			}
+			x.opLine(p, o, r)
+			done++
+		}
+	}
+	if done == 0 {
+		p.line(0, 12, colMuted, ` font-style="italic"`, "none yet")
+	}
+}
+
+// listRows draws each LRU list as a row of boxes: the key, and a mark for the reference bit.
+func (x *exporter) listRows(p *panelWriter) {
+	s := x.state
+	const bw, bh, gap = 34.0, 20.0, 4.0
+	labelW := 0.0
+	for _, name := range s.Lists() {
+		labelW = max(labelW, float64(len(name)))
+	}
+	labelW = labelW*charW*12 + 12
+	for _, name := range s.Lists() {
+		elems := s.List(name)
+		p.y += bh + 6
+		y := p.y
+		p.w.text(p.x+panelPad, y-5, 12, fontMono, colInk, "", name)
+		x0 := p.x + panelPad + labelW
+		if len(elems) == 0 {
+			p.w.text(x0, y-5, 12, fontMono, colMuted, ` font-style="italic"`, "empty")
+			p.lines++
+			continue
+		}
+		if strings.HasSuffix(name, "free") {
+			// Free elements hold no key: a count says it all.
+			p.w.f(`<rect x="%s" y="%s" width="%s" height="%s" rx="3" fill="#ffffff" stroke="%s" stroke-dasharray="3,2"/>`+"\n",
+				num(x0), num(y-bh+1), num(bw*2.6), num(bh-2), colMuted)
+			p.w.text(x0+bw*1.3, y-5, 11.5, fontMono, colInk, ` text-anchor="middle"`, fmt.Sprintf("%d free", len(elems)))
+			p.lines++
+			continue
+		}
+		rot, hasRot := s.Rotation(name)
+		room := int((panelW - 2*panelPad - labelW) / (bw + gap))
+		shown := elems
+		if len(elems) > room {
+			shown = elems[:room-1]
+		}
+		for i, e := range shown {
+			el := s.Elem(e)
+			bx := x0 + float64(i)*(bw+gap)
+			fill := "#ffffff"
+			if el.Ref {
+				fill = "#fff3c4"
+			}
+			p.w.f(`<rect x="%s" y="%s" width="%s" height="%s" rx="3" fill="%s" stroke="%s" stroke-width="1.2"/>`+"\n",
+				num(bx), num(y-bh), num(bw), num(bh), fill, colInk)
+			key := strconv.FormatUint(el.Key, 10)
+			if len(key) > 4 {
+				key = key[:3] + "…"
+			}
+			p.w.text(bx+bw/2-(map[bool]float64{true: 3, false: 0}[el.Ref]), y-6, 11.5, fontMono, colInk, ` text-anchor="middle"`, key)
+			if el.Ref {
+				p.w.f(`<circle cx="%s" cy="%s" r="3.2" fill="%s"/>`+"\n", num(bx+bw-5), num(y-bh+5), colErr)
+			}
+			if hasRot && rot == e {
+				p.w.f(`<path d="M%s,%s l-4,6 l8,0 z" fill="%s"/>`+"\n", num(bx+bw/2), num(y+1), colBadge)
+			}
+		}
+		if len(shown) < len(elems) {
+			bx := x0 + float64(len(shown))*(bw+gap)
+			p.w.text(bx+2, y-6, 11.5, fontMono, colMuted, "", fmt.Sprintf("+%d", len(elems)-len(shown)))
+		}
+		p.lines++
+	}
+}
+
+// describe says what an event did, in a few words.
+func describe(ev trace.Event) string {
+	head := fmt.Sprintf("#%d cpu %d op %d: ", ev.Seq, ev.CPU, ev.Op)
+	switch ev.Kind {
+	case trace.KindOpBegin:
+		return head + "begins " + ev.Name + " " + strconv.FormatUint(ev.Key, 10)
+	case trace.KindOpEnd:
+		return head + "ends with " + ev.Result
+	case trace.KindNode:
+		s := head + "at node " + ev.Node
+		if ev.Idle {
+			s += " (idle)"
+		}
+		return s
+	case trace.KindGap:
+		return head + "gap: " + ev.Reason
+	case trace.KindLock:
+		return head + "takes " + ev.Lock
+	case trace.KindUnlock:
+		return head + "releases " + ev.Lock
+	case trace.KindLockWait:
+		return head + "spins on " + ev.Lock
+	case trace.KindLockFailed:
+		return head + "fails to take " + ev.Lock + " (" + ev.Result + ")"
+	case trace.KindMove:
+		return head + fmt.Sprintf("element %d (key %d) moves %s → %s", ev.Elem, ev.Key, orDefault(ev.From, "none"), orDefault(ev.To, "none"))
+	case trace.KindRef:
+		return head + fmt.Sprintf("element %d's reference bit set", ev.Elem)
+	case trace.KindLink:
+		return head + fmt.Sprintf("key %d linked in bucket %d", ev.Key, ev.Bucket)
+	case trace.KindUnlink:
+		return head + fmt.Sprintf("key %d unlinked from bucket %d", ev.Key, ev.Bucket)
+	case trace.KindNote:
+		return head + "note: " + ev.Reason
+	}
+	return head + ev.Kind.String()
+}
+
+// legend explains the marks.
+func (x *exporter) legend(p *panelWriter) {
+	p.heading("How to read it")
+	sw := func(draw func(x0, y float64), text string) {
+		p.y += 22
+		draw(p.x+panelPad, p.y)
+		p.w.text(p.x+panelPad+64, p.y-4, 12, fontSans, colInk, "", text)
+		p.lines++
+	}
+	switch {
+	case x.opt.Step >= 0:
+		sw(func(x0, y float64) {
+			p.w.f(`<rect x="%s" y="%s" width="50" height="15" rx="7.5" fill="%s"/>`+"\n", num(x0), num(y-15), cpuColour(0))
+		}, "a CPU's token: its operation and the locks it holds")
+		sw(func(x0, y float64) {
+			p.w.f(`<path d="M%s,%s h50" stroke="%s" stroke-width="10" stroke-linecap="round" opacity="0.9"/>`+"\n", num(x0+4), num(y-8), cpuColour(0))
+		}, "the edge just taken; paler: the operation's path so far")
+	default:
+		p.y += 24
+		for i := range 5 {
+			l := float64(i) / 4
+			p.w.f(`<rect x="%s" y="%s" width="24" height="16" fill="%s"/>`+"\n", num(p.x+panelPad+float64(i)*24), num(p.y-16), heat(l))
+		}
+		p.w.text(p.x+panelPad+132, p.y-4, 12, fontSans, colInk, "", "heat: how often a step was taken (log scale)")
+		maxN := 0
+		for _, n := range x.nodeVisits {
+			maxN = max(maxN, n)
+		}
+		p.y += 14
+		p.w.text(p.x+panelPad, p.y, 10, fontSans, colMuted, "", "1")
+		p.w.text(p.x+panelPad+120, p.y, 10, fontSans, colMuted, ` text-anchor="end"`, strconv.Itoa(max(maxN, 1)))
+		p.lines += 2
+		if !x.opt.Animate {
+			sw(func(x0, y float64) {
+				p.w.f(`<rect x="%s" y="%s" width="18" height="18" rx="9" fill="%s"/>`+"\n", num(x0), num(y-17), colBadge)
+				p.w.text(x0+9, y-4, 11.5, fontSans, "#ffffff", ` text-anchor="middle" font-weight="bold"`, "3")
+				p.w.f(`<rect x="%s" y="%s" width="28" height="15" rx="4" fill="#ffffff" stroke="%s" stroke-width="0.8"/>`+"\n", num(x0+18), num(y-15.5), colBadge)
+				p.w.text(x0+32, y-4, 10.5, fontSans, colBadge, ` text-anchor="middle" font-weight="bold"`, "×5")
+			}, "3: the order in which the run first took the edge; ×5: times taken")
+		}
+		sw(func(x0, y float64) {
+			p.w.f(`<rect x="%s" y="%s" width="30" height="15" rx="7.5" fill="%s"/>`+"\n", num(x0), num(y-15.5), colInk)
+			p.w.text(x0+15, y-4, 10.5, fontSans, "#ffffff", ` text-anchor="middle" font-weight="bold"`, "×12")
+		}, "times a node was reached; faded: never reached")
+		sw(func(x0, y float64) {
+			for i, c := range []string{trace.ClassLocal, trace.ClassHashtab} {
+				p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(x0+float64(i)*15), num(y-15), lockColour(c), colInk)
+			}
+		}, "lock classes actually held at a node, coloured as in the key:")
+		for _, li := range chart.Key[:4] {
+			p.y += 17
+			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(p.x+panelPad+64), num(p.y-11), li.Colour, colInk)
+			p.w.text(p.x+panelPad+84, p.y, 11.5, fontSans, colInk, "", li.Class+": "+li.Label)
+			p.lines++
+		}
+		sw(func(x0, y float64) {
+			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4" stroke-dasharray="2,1.5"/>`+"\n", num(x0), num(y-15), lockColour(trace.ClassLRU), colInk)
+			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(x0+15), num(y-15), lockColour(trace.ClassHashtab), colInk)
+			p.w.f(`<path d="M%s,%s l13,13 m0,-13 l-13,13" stroke="%s" stroke-width="1.8"/>`+"\n", num(x0+15), num(y-15), colGap)
+		}, "dashed: spun waiting for it; crossed: failed to take it (at least once)")
+	}
+	sw(func(x0, y float64) {
+		p.w.f(`<rect x="%s" y="%s" width="50" height="16" rx="3" fill="#ffffff" stroke="%s" stroke-width="1.4" stroke-dasharray="3,2"/>`+"\n", num(x0), num(y-16), colGap)
+		p.w.text(x0+25, y-4, 10.5, fontSans, colGap, ` text-anchor="middle" font-weight="bold"`, "gap M4")
+	}, "the code went where the kernel's chart has no edge")
+	if x.opt.Animate {
+		p.y += 8
+		p.para(0, 11, colMuted, ` font-style="italic"`, "Open this file in a browser: the CPUs' tokens replay the run, one step every 0.7 s, and start over.")
+	}
+}
