@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -33,68 +34,158 @@ const (
 
 // Export draws the trace evs of a scenario, described by h, on the rendered update chart r and
 // returns a self-contained SVG document: no fonts, images, scripts or links from outside it.
+// It is an Exporter fed with evs; an engine can write into an Exporter itself, keeping no
+// trace.
 //
 // For the whole run (opt.Step == -1) it marks the nodes and edges the run took, numbers each
 // edge in the order the run first took it, shades nodes and edges by how often they were
-// visited (a heat scale), shows beside each node the lock classes actually held there, marks
-// the steps the trace takes through a gap of the chart, and adds a title block (title, about
-// text, kernel profile, map) and a side panel with the results and a legend. With opt.Step set
-// it shows the state at that position instead: each CPU's token on its node with the locks it
-// holds, the edge just taken, the LRU lists, the hash table and the narration. With
+// visited (a heat scale), shows beside each node the lock classes actually held, spun on or
+// failed there and where they differ from the node's colour (M7), marks the steps the code
+// takes where the chart has no edge with their entry of the mismatch catalogue, and adds a
+// title block (title, about text, kernel profile, map) and a side panel with the results, the
+// locks CPUs spun on or failed to take, and a legend. With opt.Step set it shows the state at
+// that position instead: each CPU's token on its node with the locks it holds, the edge just
+// taken, the LRU lists, the elements in CPUs' hands, the hash table and the narration. With
 // opt.Animate the document replays the run by itself in a browser; renderers without
 // animation show its first frame.
 //
 // Only update operations are drawn on the chart; the results of every operation are listed.
-// An inconsistent trace (one the trace package's State refuses) is an error.
+// An inconsistent trace (one the trace package's Deriver refuses) is an error.
 func Export(r *Rendered, h trace.Header, evs []trace.Event, opt ExportOptions) ([]byte, error) {
+	x, err := NewExporter(r, h, opt)
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		x.Event(&evs[i])
+	}
+	return x.SVG()
+}
+
+// Exporter draws a trace on a rendered chart as the trace streams by: it is a trace.Tracer, so
+// an engine can run straight into it. It derives the trace with a trace.Deriver and keeps what
+// the drawing needs, never the events: its memory is bounded by the drawing (its nodes, edges
+// and locks, a result per operation, the first frames of a replay), not by the trace's length.
+type Exporter struct {
+	r   *Rendered
+	g   *geometry
+	h   trace.Header
+	ch  trace.Chart
+	opt ExportOptions
+	d   *trace.Deriver
+	// m7 is a Timeline without events, for Timeline.M7, which reads only the header and the
+	// chart of the Timeline it is called on.
+	m7      *trace.Timeline
+	edgeIDs map[[2]string]string // from, to -> the id of the chart's edge
+	err     error
+	done    bool
+	n       int // events derived
+
+	ops     map[int]*opTrack // operations in flight
+	nodes   map[string]*nodeUse
+	edges   map[string]*edgeUse // by edge id, or "jump:FROM->TO"
+	locks   map[string]*lockStat
+	results []string // by operation: its result
+	ends    []int    // by operation: the position after its op_end, -1 if it has none
+	frames  frameHeap
+
+	// Step mode: the position shown, the state there, its last event (kept as each event
+	// passes, so that the end of the trace can be shown too) and the operations in flight.
+	at        int
+	captured  bool
+	state     *trace.State
+	last      trace.Event
+	lastFacts trace.Facts
+	lastSpan  trace.OpSpan
+	lastText  string
+	shown     trace.Event // the last event before the position shown
+	atP       map[int]*opTrack
+
+	// extra holds the boxes of the marks drawn over the chart, in chart coordinates.
+	extra []box
+}
+
+// NewExporter returns an exporter that draws the trace of header h on r. Feed it the events
+// with Event, then call SVG.
+func NewExporter(r *Rendered, h trace.Header, opt ExportOptions) (*Exporter, error) {
 	if r == nil {
 		return nil, errors.New("diagrams: export: no diagram")
 	}
 	if opt.Animate && opt.Step >= 0 {
 		return nil, errors.New("diagrams: export: a step and an animation cannot be combined")
 	}
-	if err := trace.CheckHeader(h); err != nil {
-		return nil, fmt.Errorf("diagrams: export: %w", err)
-	}
 	if r.geomErr != nil {
 		return nil, fmt.Errorf("diagrams: export: %w", r.geomErr)
 	}
-	x := &exporter{r: r, g: r.geom, h: h, evs: evs, opt: opt}
-	if err := x.walk(); err != nil {
+	ch := chart.Trace()
+	d, err := trace.NewDeriver(h, ch)
+	if err != nil {
 		return nil, fmt.Errorf("diagrams: export: %w", err)
+	}
+	x := &Exporter{r: r, g: r.geom, h: h, ch: ch, opt: opt, d: d, m7: &trace.Timeline{Header: h, Chart: ch},
+		edgeIDs: map[[2]string]string{}, ops: map[int]*opTrack{}, nodes: map[string]*nodeUse{},
+		edges: map[string]*edgeUse{}, locks: map[string]*lockStat{}, at: max(-1, opt.Step)}
+	for _, e := range r.edges {
+		if _, ok := x.edgeIDs[[2]string{e.From, e.To}]; !ok && x.g.edges[e.ID] != nil {
+			x.edgeIDs[[2]string{e.From, e.To}] = e.ID
+		}
+	}
+	d.OnStep, d.OnHold, d.OnOp = x.onStep, x.onHold, x.onOp
+	if x.at == 0 {
+		x.capture()
+	}
+	return x, nil
+}
+
+// Event derives one event and takes what the drawing needs of it. After an error (a trace the
+// Deriver refuses) it does nothing; SVG returns the error.
+func (x *Exporter) Event(ev *trace.Event) {
+	if x.err != nil || x.done {
+		return
+	}
+	if ev.Kind == trace.KindOpBegin {
+		x.ops[ev.Op] = &opTrack{span: trace.OpSpan{Op: ev.Op, CPU: ev.CPU, Name: ev.Name, Key: ev.Key},
+			update: ev.Name == "update", proj: trace.NewProjector(x.ch, x.r)}
+	}
+	f, err := x.d.Event(ev)
+	if err != nil {
+		x.err = fmt.Errorf("diagrams: export: %w", err)
+		return
+	}
+	x.n++
+	x.last, x.lastFacts = *ev, f
+	if o := x.ops[ev.Op]; o != nil {
+		x.lastSpan = o.span
+	}
+	if x.n == x.at && !x.captured {
+		x.capture()
+	}
+	if ev.Kind == trace.KindOpEnd {
+		delete(x.ops, ev.Op)
+	}
+}
+
+// SVG finishes the trace (operations it never ends stay in flight) and draws it.
+func (x *Exporter) SVG() ([]byte, error) {
+	if x.err != nil {
+		return nil, x.err
+	}
+	if !x.done {
+		x.done = true
+		x.d.Finish()
+		if x.at >= 0 && !x.captured {
+			x.capture() // a position at or beyond the end shows the end
+		}
 	}
 	return x.document(), nil
 }
 
-type exporter struct {
-	r *Rendered
-	g *geometry
-	// extra holds the boxes of the marks drawn over the chart, in chart coordinates.
-	extra []box
-	h     trace.Header
-	evs   []trace.Event
-	opt   ExportOptions
-
-	nodeVisits map[string]int
-	edgeVisits map[string]int
-	edgeFirst  map[string]int    // edge id or jump key -> order of first traversal, from 1
-	gapEdges   map[string]string // edge id -> the mismatch a gap names
-	jumps      map[string]*jump
-	jumpOrder  []string
-	nodeLocks  map[string]map[string]lockUse
-	results    map[int]string
-	frames     []frame
-	nFirst     int
-
-	// The state at the position shown (step mode) and the paths of the operations in flight.
-	state *trace.State
-	trail map[int][]string // op -> edges taken so far
-	pos   int
-}
+// pos is the position shown in step mode: opt.Step, clamped to the end of the trace.
+func (x *Exporter) pos() int { return min(x.at, x.n) }
 
 // document assembles the whole SVG: the title block on top, the chart below it on the left,
 // and the side panel where the chart leaves room for it on its right (beside it if nowhere).
-func (x *exporter) document() []byte {
+func (x *Exporter) document() []byte {
 	chartW, chartH := x.g.width, x.g.height
 	chart := x.chart()
 	var title svgw
@@ -146,7 +237,7 @@ func (x *exporter) document() []byte {
 	return []byte(w.b.String())
 }
 
-func (x *exporter) docTitle() string {
+func (x *Exporter) docTitle() string {
 	t := x.h.Title
 	if t == "" {
 		t = x.h.Source
@@ -158,7 +249,7 @@ func (x *exporter) docTitle() string {
 }
 
 // titleBlock draws the scenario's title, about text and map, and returns its height.
-func (x *exporter) titleBlock(w *svgw) float64 {
+func (x *Exporter) titleBlock(w *svgw) float64 {
 	y := margin + 22
 	w.text(margin, y, 26, fontSans, colInk, ` font-weight="bold"`, x.docTitle())
 	mode := "the whole run"
@@ -166,7 +257,7 @@ func (x *exporter) titleBlock(w *svgw) float64 {
 	case x.opt.Animate:
 		mode = "replay of the run"
 	case x.opt.Step >= 0:
-		mode = fmt.Sprintf("position %d of %d", x.pos, len(x.evs))
+		mode = fmt.Sprintf("position %d of %d", x.pos(), x.n)
 	}
 	y += 24
 	w.text(margin, y, 14, fontMono, colMuted, "", x.mapLine()+"  ·  "+mode)
@@ -181,7 +272,7 @@ func (x *exporter) titleBlock(w *svgw) float64 {
 	return y + 30
 }
 
-func (x *exporter) mapLine() string {
+func (x *Exporter) mapLine() string {
 	h := x.h
 	lru := "common LRU"
 	if h.Map.NoCommonLRU {
@@ -219,7 +310,7 @@ func plural(n int) string {
 
 // chart returns the chart's SVG body with the overlays: under the chart (glows and halos), and
 // over it (badges, chips, tokens).
-func (x *exporter) chart() string {
+func (x *Exporter) chart() string {
 	var under, over svgw
 	switch {
 	case x.opt.Animate:
@@ -234,7 +325,7 @@ func (x *exporter) chart() string {
 }
 
 // opText returns an operation's text from the header, or one made from its event.
-func (x *exporter) opText(op int, name string, key uint64) string {
+func (x *Exporter) opText(op int, name string, key uint64) string {
 	if op >= 0 && op < len(x.h.Ops) && x.h.Ops[op].Index == op {
 		return "op " + strconv.Itoa(op) + ": " + x.h.Ops[op].Text
 	}
@@ -246,7 +337,7 @@ func (x *exporter) opText(op int, name string, key uint64) string {
 	return fmt.Sprintf("op %d: %s %d", op, name, key)
 }
 
-func (x *exporter) opInfo(op int) (trace.OpInfo, bool) {
+func (x *Exporter) opInfo(op int) (trace.OpInfo, bool) {
 	if op >= 0 && op < len(x.h.Ops) && x.h.Ops[op].Index == op {
 		return x.h.Ops[op], true
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 // animSlot is the time a step of the animation takes, in seconds.
@@ -14,8 +16,8 @@ const animSlot = 0.7
 
 // animTiming returns the frames the animation replays, their number, the length of the loop as
 // an SVG duration, and the fraction of the loop at which step i (plus frac of a step) starts.
-func (x *exporter) animTiming() ([]frame, int, string, func(i int, frac float64) float64) {
-	frames := x.frames[:min(len(x.frames), maxAnimFrames)]
+func (x *Exporter) animTiming() ([]*stepMark, int, string, func(i int, frac float64) float64) {
+	frames := x.frames.sorted()
 	n := len(frames)
 	total := float64(n+3) * animSlot
 	kt := func(i int, frac float64) float64 { return (float64(i) + frac) * animSlot / total }
@@ -24,7 +26,7 @@ func (x *exporter) animTiming() ([]frame, int, string, func(i int, frac float64)
 
 // animation replays the frames with SMIL: each CPU's token moves from node to node, the edge
 // taken lights up, and a caption tells the step, the operation and the locks held.
-func (x *exporter) animation(w *svgw) {
+func (x *Exporter) animation(w *svgw) {
 	frames, n, dur, kt := x.animTiming()
 	if n == 0 {
 		return
@@ -108,7 +110,7 @@ func (x *exporter) animation(w *svgw) {
 
 // animCaptions writes the animation's captions into the panel: the step, the CPU, the
 // operation, the node and the locks held, and the narration of the operation that moves.
-func (x *exporter) animCaptions(p *panelWriter) {
+func (x *Exporter) animCaptions(p *panelWriter) {
 	frames, n, dur, kt := x.animTiming()
 	if n == 0 {
 		return
@@ -180,25 +182,37 @@ func (x *exporter) animCaptions(p *panelWriter) {
 		p.y = y0 + float64(sayLines)*11.5*1.36
 		p.lines += sayLines
 	}
-	if len(x.frames) > n {
-		p.line(0, 11, colMuted, ` font-style="italic"`, fmt.Sprintf("(replays the first %d of %d steps)", n, len(x.frames)))
+	if x.frames.total > n {
+		p.line(0, 11, colMuted, ` font-style="italic"`, fmt.Sprintf("(replays the first %d of %d steps)", n, x.frames.total))
 	}
 }
 
-// caption is the text shown during step i of the animation.
-func (x *exporter) caption(i, n int, f frame, cols int) []string {
-	var locks []string
-	for _, l := range f.locks {
-		locks = append(locks, l.Lock)
+// caption is the text shown during step i of the animation: the step, the CPU, the event,
+// the operation, the node, and the locks the step met (as its chips would show them).
+func (x *Exporter) caption(i, n int, f *stepMark, cols int) []string {
+	locks := "no lock"
+	if len(f.locks) > 0 {
+		locks = "locks " + strings.Join(f.locks, ", ")
 	}
-	held := "holds no lock"
-	if len(locks) > 0 {
-		held = "holds " + strings.Join(locks, ", ")
+	var spun []string
+	for _, c := range trace.Classes {
+		if f.uses.Of(c)&trace.UseSpun != 0 {
+			spun = append(spun, c)
+		}
+	}
+	if len(spun) > 0 {
+		locks += "; spun on " + strings.Join(spun, ", ")
+	}
+	if f.failed != "" {
+		locks += "; a lock failed: " + f.failed
+	}
+	if f.m7 {
+		locks += "; M7"
 	}
 	out := []string{fmt.Sprintf("step %d of %d  ·  CPU %d  ·  event #%d", i+1, n, f.cpu, f.seq)}
 	out = append(out, wrap(x.opText(f.op, "", 0), cols)...)
 	out = append(out, wrap("at \u201c"+x.nodeLabel(f.node)+"\u201d", cols)...)
-	return append(out, wrap(held, cols)...)
+	return append(out, wrap(locks, cols)...)
 }
 
 // mergeSpans joins spans that touch.
@@ -214,7 +228,7 @@ func mergeSpans(spans [][2]float64) [][2]float64 {
 	return out
 }
 
-func (x *exporter) nodeLabel(id string) string {
+func (x *Exporter) nodeLabel(id string) string {
 	for _, n := range x.r.nodes {
 		if n.ID == id {
 			var b strings.Builder

@@ -3,6 +3,7 @@
 package diagrams
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -51,13 +52,14 @@ func (p *panelWriter) para(indent, size float64, fill, attrs, s string) {
 }
 
 // panel draws the side panel with its top left corner at (0, 0) and returns its height.
-func (x *exporter) panel(w *svgw) float64 {
+func (x *Exporter) panel(w *svgw) float64 {
 	const py = 0.0
 	p := &panelWriter{w: w, y: py + 4}
-	if x.opt.Step >= 0 {
+	if x.at >= 0 {
 		x.statePanel(p)
 	} else {
 		x.resultsPanel(p)
+		x.contention(p)
 	}
 	x.legend(p)
 	return p.y - py + panelPad
@@ -75,7 +77,7 @@ func resultColour(r string) string {
 }
 
 // resultsPanel lists every operation with its result, the narration before it.
-func (x *exporter) resultsPanel(p *panelWriter) {
+func (x *Exporter) resultsPanel(p *panelWriter) {
 	if x.opt.Animate {
 		x.animCaptions(p)
 	}
@@ -85,14 +87,13 @@ func (x *exporter) resultsPanel(p *panelWriter) {
 		for op := range x.results {
 			ops = append(ops, trace.OpInfo{Index: op, Text: fmt.Sprintf("op %d", op)})
 		}
-		slices.SortFunc(ops, func(a, b trace.OpInfo) int { return a.Index - b.Index })
 	}
 	// Too many operations: keep the first and last few, those with narration and those that
 	// failed, and say how many were left out between them.
 	keep := func(int, trace.OpInfo) bool { return true }
 	if len(ops) > maxPanelLines-30 {
 		keep = func(i int, o trace.OpInfo) bool {
-			r := x.results[o.Index]
+			r, _ := x.result(o.Index, x.n)
 			return i < 3 || i >= len(ops)-8 || len(o.Say) > 0 || strings.HasPrefix(r, "-E") || r == "DEADLOCK"
 		}
 	}
@@ -126,7 +127,7 @@ func (x *exporter) resultsPanel(p *panelWriter) {
 			p.y += 4
 			p.para(18, 11, colMuted, ` font-style="italic"`, strings.Join(o.Say, " "))
 		}
-		res, ok := x.results[o.Index]
+		res, ok := x.result(o.Index, x.n)
 		if !ok {
 			res = "(did not finish)"
 		}
@@ -137,8 +138,41 @@ func (x *exporter) resultsPanel(p *panelWriter) {
 	}
 }
 
+// maxContended is the number of locks the contention section lists at most.
+const maxContended = 8
+
+// contention lists the locks CPUs spun on or failed to take, most spun on first: how often, and
+// for how many events in all (the run's holds of kind wait and failed).
+func (x *Exporter) contention(p *panelWriter) {
+	if len(x.locks) == 0 {
+		return
+	}
+	var ls []*lockStat
+	for _, l := range x.locks {
+		ls = append(ls, l)
+	}
+	slices.SortFunc(ls, func(a, b *lockStat) int {
+		return cmp.Or(cmp.Compare(b.spun, a.spun), cmp.Compare(b.failed, a.failed), strings.Compare(a.lock, b.lock))
+	})
+	p.heading("Locks spun on or failed")
+	for i, l := range ls {
+		if i == maxContended {
+			p.line(0, 12, colMuted, ` font-style="italic"`, fmt.Sprintf("… and %d more lock%s", len(ls)-i, plural(len(ls)-i)))
+			break
+		}
+		var what []string
+		if l.spins > 0 {
+			what = append(what, fmt.Sprintf("%d spin%s, %d event%s spinning", l.spins, plural(l.spins), l.spun, plural(l.spun)))
+		}
+		if l.failed > 0 {
+			what = append(what, fmt.Sprintf("failed %d time%s (%s)", l.failed, plural(l.failed), l.result))
+		}
+		p.para(0, 12, colInk, "", fmt.Sprintf("%s (%s): %s", l.lock, l.class, strings.Join(what, "; ")))
+	}
+}
+
 // opLine writes "#N  TEXT  → RESULT", the result in its colour.
-func (x *exporter) opLine(p *panelWriter, o trace.OpInfo, res string) {
+func (x *Exporter) opLine(p *panelWriter, o trace.OpInfo, res string) {
 	const size = 12.5
 	text := fmt.Sprintf("#%-2d %s", o.Index, o.Text)
 	room := p.cols(size, 0) - len([]rune(res)) - 3
@@ -153,19 +187,16 @@ func (x *exporter) opLine(p *panelWriter, o trace.OpInfo, res string) {
 }
 
 // statePanel describes the state at the position shown.
-func (x *exporter) statePanel(p *panelWriter) {
+func (x *Exporter) statePanel(p *panelWriter) {
 	s := x.state
-	p.heading(fmt.Sprintf("Position %d of %d", x.pos, len(x.evs)))
-	cur := -1
-	if x.pos > 0 {
-		ev := x.evs[x.pos-1]
-		cur = ev.Op
-		p.para(0, 12, colInk, "", "last event: "+describe(ev))
+	pos := x.pos()
+	p.heading(fmt.Sprintf("Position %d of %d", pos, x.n))
+	cur := 0
+	if pos > 0 {
+		cur = x.shown.Op
+		p.para(0, 12, colInk, "", fmt.Sprintf("last event (#%d): %s", x.shown.Seq, x.lastText))
 	} else {
 		p.para(0, 12, colInk, "", "before the first event: every element is free")
-		if len(x.evs) > 0 {
-			cur = x.evs[0].Op
-		}
 	}
 	if o, ok := x.opInfo(cur); ok {
 		p.y += 4
@@ -195,11 +226,16 @@ func (x *exporter) statePanel(p *panelWriter) {
 			} else {
 				where = "starting"
 			}
-			if !x.hasNode(f.Node) && f.Node != "" {
+			if !x.r.HasNode(f.Node) && f.Node != "" {
 				where += " (not on this chart)"
 			}
 			if f.Gap != "" {
-				where += "; on a path the chart omits (" + mismatch(f.Gap) + ")"
+				where += "; on a path the chart omits (" + strings.Join(x.codes(f.Gap), ", ") + ")"
+			}
+			if o := x.atP[f.Op]; o != nil && o.cur != nil && o.cur.node == f.Node && o.cur.m7 {
+				held := strings.Join(o.cur.uses.Held(), ", ")
+				where += "; M7: here it holds " + orDefault(held, "no lock") + ", the node's colour says " +
+					orDefault(x.m7.Expected(f.Node), "no lock")
 			}
 			p.para(14, 11.5, colInk, "", where)
 		}
@@ -219,7 +255,7 @@ func (x *exporter) statePanel(p *panelWriter) {
 		p.para(14, 11.5, colInk, "", locks)
 	}
 
-	p.heading("LRU lists (head: newest → tail: oldest)")
+	p.heading("LRU lists (head: newest → tail: oldest; · no key)")
 	x.listRows(p)
 
 	p.heading("Hash table")
@@ -264,7 +300,7 @@ func (x *exporter) statePanel(p *panelWriter) {
 	p.heading("Results so far")
 	done := 0
 	for _, o := range x.h.Ops {
-		if r, ok := x.results[o.Index]; ok {
+		if r, ok := x.result(o.Index, pos); ok {
 			if p.lines > maxPanelLines {
 				break
 			}
@@ -277,39 +313,68 @@ func (x *exporter) statePanel(p *panelWriter) {
 	}
 }
 
-// listRows draws each LRU list as a row of boxes: the key, and a mark for the reference bit.
-func (x *exporter) listRows(p *panelWriter) {
+// listRows draws each LRU list as a row of boxes, head first: the key of each element that
+// holds one, "·" for one that holds none (popped from a free list and not yet linked, or
+// unlinked and not yet given back), a mark for the reference bit; then a row for the elements
+// in each CPU's hands (taken off every list, not yet put on one). Every element is in exactly one
+// row. A free list's elements hold no key: a count says it all.
+func (x *Exporter) listRows(p *panelWriter) {
 	s := x.state
 	const bw, bh, gap = 34.0, 20.0, 4.0
-	labelW := 0.0
+	hands := make([][]int, s.CPUs())
+	for i := range s.NumElems() {
+		if c := s.Holder(i); c >= 0 && c < len(hands) {
+			hands[c] = append(hands[c], i)
+		}
+	}
+	type row struct {
+		name   string
+		elems  []int
+		handOf int // the CPU whose hands the row holds, -1 for a list
+	}
+	var rows []row
 	for _, name := range s.Lists() {
-		labelW = max(labelW, float64(len(name)))
+		rows = append(rows, row{name, s.List(name), -1})
+	}
+	for c, h := range hands {
+		if len(h) > 0 {
+			rows = append(rows, row{fmt.Sprintf("cpu%d hands", c), h, c})
+		}
+	}
+	labelW := 0.0
+	for _, r := range rows {
+		labelW = max(labelW, float64(len(r.name)))
 	}
 	labelW = labelW*charW*12 + 12
-	for _, name := range s.Lists() {
-		elems := s.List(name)
+	for _, r := range rows {
 		p.y += bh + 6
 		y := p.y
-		p.w.text(p.x+panelPad, y-5, 12, fontMono, colInk, "", name)
+		labelCol := colInk
+		if r.handOf >= 0 {
+			labelCol = cpuColour(r.handOf)
+		}
+		p.w.text(p.x+panelPad, y-5, 12, fontMono, labelCol, "", r.name)
 		x0 := p.x + panelPad + labelW
-		if len(elems) == 0 {
+		p.lines++
+		if len(r.elems) == 0 {
 			p.w.text(x0, y-5, 12, fontMono, colMuted, ` font-style="italic"`, "empty")
-			p.lines++
 			continue
 		}
-		if strings.HasSuffix(name, "free") {
-			// Free elements hold no key: a count says it all.
+		if r.handOf < 0 && strings.HasSuffix(r.name, "free") {
 			p.w.f(`<rect x="%s" y="%s" width="%s" height="%s" rx="3" fill="#ffffff" stroke="%s" stroke-dasharray="3,2"/>`+"\n",
 				num(x0), num(y-bh+1), num(bw*2.6), num(bh-2), colMuted)
-			p.w.text(x0+bw*1.3, y-5, 11.5, fontMono, colInk, ` text-anchor="middle"`, fmt.Sprintf("%d free", len(elems)))
-			p.lines++
+			p.w.text(x0+bw*1.3, y-5, 11.5, fontMono, colInk, ` text-anchor="middle"`, fmt.Sprintf("%d free", len(r.elems)))
 			continue
 		}
-		rot, hasRot := s.Rotation(name)
+		rot, hasRot := s.Rotation(r.name)
 		room := int((panelW - 2*panelPad - labelW) / (bw + gap))
-		shown := elems
-		if len(elems) > room {
-			shown = elems[:room-1]
+		shown := r.elems
+		if len(r.elems) > room {
+			shown = r.elems[:room-1]
+		}
+		stroke, dash := colInk, ""
+		if r.handOf >= 0 {
+			stroke, dash = cpuColour(r.handOf), ` stroke-dasharray="4,2"`
 		}
 		for i, e := range shown {
 			el := s.Elem(e)
@@ -318,13 +383,24 @@ func (x *exporter) listRows(p *panelWriter) {
 			if el.Ref {
 				fill = "#fff3c4"
 			}
-			p.w.f(`<rect x="%s" y="%s" width="%s" height="%s" rx="3" fill="%s" stroke="%s" stroke-width="1.2"/>`+"\n",
-				num(bx), num(y-bh), num(bw), num(bh), fill, colInk)
-			key := strconv.FormatUint(el.Key, 10)
-			if len(key) > 4 {
-				key = key[:3] + "…"
+			p.w.f(`<rect x="%s" y="%s" width="%s" height="%s" rx="3" fill="%s" stroke="%s" stroke-width="1.2"%s/>`+"\n",
+				num(bx), num(y-bh), num(bw), num(bh), fill, stroke, dash)
+			key, col := "·", colMuted // not in the table: no key, whatever the element last held
+			if el.Linked {
+				key, col = strconv.FormatUint(el.Key, 10), colInk
+				if len(key) > 4 {
+					key = key[:3] + "…"
+				}
 			}
-			p.w.text(bx+bw/2-(map[bool]float64{true: 3, false: 0}[el.Ref]), y-6, 11.5, fontMono, colInk, ` text-anchor="middle"`, key)
+			dx := 0.0
+			if el.Ref {
+				dx = 3
+			}
+			if el.Linked {
+				p.w.text(bx+bw/2-dx, y-6, 11.5, fontMono, col, ` text-anchor="middle"`, key)
+			} else {
+				p.w.text(bx+bw/2-dx, y-4.5, 18, fontMono, col, ` text-anchor="middle" font-weight="bold"`, key)
+			}
 			if el.Ref {
 				p.w.f(`<circle cx="%s" cy="%s" r="3.2" fill="%s"/>`+"\n", num(bx+bw-5), num(y-bh+5), colErr)
 			}
@@ -332,54 +408,15 @@ func (x *exporter) listRows(p *panelWriter) {
 				p.w.f(`<path d="M%s,%s l-4,6 l8,0 z" fill="%s"/>`+"\n", num(bx+bw/2), num(y+1), colBadge)
 			}
 		}
-		if len(shown) < len(elems) {
+		if len(shown) < len(r.elems) {
 			bx := x0 + float64(len(shown))*(bw+gap)
-			p.w.text(bx+2, y-6, 11.5, fontMono, colMuted, "", fmt.Sprintf("+%d", len(elems)-len(shown)))
+			p.w.text(bx+2, y-6, 11.5, fontMono, colMuted, "", fmt.Sprintf("+%d", len(r.elems)-len(shown)))
 		}
-		p.lines++
 	}
 }
 
-// describe says what an event did, in a few words.
-func describe(ev trace.Event) string {
-	head := fmt.Sprintf("#%d cpu %d op %d: ", ev.Seq, ev.CPU, ev.Op)
-	switch ev.Kind {
-	case trace.KindOpBegin:
-		return head + "begins " + ev.Name + " " + strconv.FormatUint(ev.Key, 10)
-	case trace.KindOpEnd:
-		return head + "ends with " + ev.Result
-	case trace.KindNode:
-		s := head + "at node " + ev.Node
-		if ev.Idle {
-			s += " (idle)"
-		}
-		return s
-	case trace.KindGap:
-		return head + "gap: " + ev.Reason
-	case trace.KindLock:
-		return head + "takes " + ev.Lock
-	case trace.KindUnlock:
-		return head + "releases " + ev.Lock
-	case trace.KindLockWait:
-		return head + "spins on " + ev.Lock
-	case trace.KindLockFailed:
-		return head + "fails to take " + ev.Lock + " (" + ev.Result + ")"
-	case trace.KindMove:
-		return head + fmt.Sprintf("element %d (key %d) moves %s → %s", ev.Elem, ev.Key, orDefault(ev.From, "none"), orDefault(ev.To, "none"))
-	case trace.KindRef:
-		return head + fmt.Sprintf("element %d's reference bit set", ev.Elem)
-	case trace.KindLink:
-		return head + fmt.Sprintf("key %d linked in bucket %d", ev.Key, ev.Bucket)
-	case trace.KindUnlink:
-		return head + fmt.Sprintf("key %d unlinked from bucket %d", ev.Key, ev.Bucket)
-	case trace.KindNote:
-		return head + "note: " + ev.Reason
-	}
-	return head + ev.Kind.String()
-}
-
-// legend explains the marks.
-func (x *exporter) legend(p *panelWriter) {
+// legend explains the marks, and names the catalogue the M-codes come from.
+func (x *Exporter) legend(p *panelWriter) {
 	p.heading("How to read it")
 	sw := func(draw func(x0, y float64), text string) {
 		p.y += 22
@@ -387,14 +424,39 @@ func (x *exporter) legend(p *panelWriter) {
 		p.w.text(p.x+panelPad+64, p.y-4, 12, fontSans, colInk, "", text)
 		p.lines++
 	}
+	chip := func(x0, y float64, class string, dashed, spun, failed bool) {
+		if spun {
+			p.w.f(`<rect x="%s" y="%s" width="17" height="17" rx="3" fill="#ffffff" stroke="%s" stroke-width="1.6" stroke-dasharray="2.5,1.5"/>`+"\n", num(x0-2), num(y-17), colGap)
+		}
+		dash := ""
+		if dashed {
+			dash = ` stroke-dasharray="2,1.5"`
+		}
+		p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"%s/>`+"\n", num(x0), num(y-15), lockColour(class), colInk, dash)
+		if failed {
+			p.w.f(`<path d="M%s,%s l13,13 m0,-13 l-13,13" stroke="%s" stroke-width="1.8"/>`+"\n", num(x0), num(y-15), colGap)
+		}
+	}
+	m7 := func(x0, y float64) {
+		p.w.f(`<rect x="%s" y="%s" width="24" height="15" rx="3" fill="#ffffff" stroke="%s" stroke-width="1.2" stroke-dasharray="3,2"/>`+"\n", num(x0), num(y-16), colGap)
+		p.w.text(x0+12, y-4.7, 10, fontSans, colGap, ` text-anchor="middle" font-weight="bold"`, "M7")
+	}
 	switch {
-	case x.opt.Step >= 0:
+	case x.at >= 0:
 		sw(func(x0, y float64) {
 			p.w.f(`<rect x="%s" y="%s" width="50" height="15" rx="7.5" fill="%s"/>`+"\n", num(x0), num(y-15), cpuColour(0))
 		}, "a CPU's token: its operation and the locks it holds")
 		sw(func(x0, y float64) {
 			p.w.f(`<path d="M%s,%s h50" stroke="%s" stroke-width="10" stroke-linecap="round" opacity="0.9"/>`+"\n", num(x0+4), num(y-8), cpuColour(0))
 		}, "the edge just taken; paler: the operation's path so far")
+		sw(func(x0, y float64) { m7(x0, y) }, "on a token: its step's locks differ from the node's colour")
+		sw(func(x0, y float64) {
+			p.w.f(`<rect x="%s" y="%s" width="34" height="20" rx="3" fill="#ffffff" stroke="%s" stroke-width="1.2"/>`+"\n", num(x0), num(y-19), colInk)
+			p.w.text(x0+17, y-3.5, 18, fontMono, colMuted, ` text-anchor="middle" font-weight="bold"`, "·")
+		}, "an element with no key: popped, not yet in the table")
+		sw(func(x0, y float64) {
+			p.w.f(`<rect x="%s" y="%s" width="34" height="20" rx="3" fill="#ffffff" stroke="%s" stroke-width="1.2" stroke-dasharray="4,2"/>`+"\n", num(x0), num(y-19), cpuColour(0))
+		}, "cpuN hands: taken off every list, not yet put on one")
 	default:
 		p.y += 24
 		for i := range 5 {
@@ -403,8 +465,8 @@ func (x *exporter) legend(p *panelWriter) {
 		}
 		p.w.text(p.x+panelPad+132, p.y-4, 12, fontSans, colInk, "", "heat: how often a step was taken (log scale)")
 		maxN := 0
-		for _, n := range x.nodeVisits {
-			maxN = max(maxN, n)
+		for _, n := range x.nodes {
+			maxN = max(maxN, n.visits)
 		}
 		p.y += 14
 		p.w.text(p.x+panelPad, p.y, 10, fontSans, colMuted, "", "1")
@@ -423,10 +485,9 @@ func (x *exporter) legend(p *panelWriter) {
 			p.w.text(x0+15, y-4, 10.5, fontSans, "#ffffff", ` text-anchor="middle" font-weight="bold"`, "×12")
 		}, "times a node was reached; faded: never reached")
 		sw(func(x0, y float64) {
-			for i, c := range []string{trace.ClassLocal, trace.ClassHashtab} {
-				p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(x0+float64(i)*15), num(y-15), lockColour(c), colInk)
-			}
-		}, "lock classes actually held at a node, coloured as in the key:")
+			chip(x0, y, trace.ClassLocal, false, false, false)
+			chip(x0+19, y, trace.ClassHashtab, false, false, false)
+		}, "lock classes held at a node, coloured as in the key:")
 		for _, li := range chart.Key[:4] {
 			p.y += 17
 			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(p.x+panelPad+64), num(p.y-11), li.Colour, colInk)
@@ -434,15 +495,19 @@ func (x *exporter) legend(p *panelWriter) {
 			p.lines++
 		}
 		sw(func(x0, y float64) {
-			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4" stroke-dasharray="2,1.5"/>`+"\n", num(x0), num(y-15), lockColour(trace.ClassLRU), colInk)
-			p.w.f(`<rect x="%s" y="%s" width="13" height="13" rx="2" fill="%s" stroke="%s" stroke-width="1.4"/>`+"\n", num(x0+15), num(y-15), lockColour(trace.ClassHashtab), colInk)
-			p.w.f(`<path d="M%s,%s l13,13 m0,-13 l-13,13" stroke="%s" stroke-width="1.8"/>`+"\n", num(x0+15), num(y-15), colGap)
-		}, "dashed: spun waiting for it; crossed: failed to take it (at least once)")
+			chip(x0, y, trace.ClassLRU, false, true, false)
+			chip(x0+19, y, trace.ClassRemote, true, true, false)
+		}, "red ring: a CPU spun on it there (then got it, or not: dashed)")
+		sw(func(x0, y float64) { chip(x0, y, trace.ClassHashtab, true, false, true) }, "crossed: taking it failed there (at least once)")
+		sw(func(x0, y float64) { m7(x0, y) }, "the locks held there differ from the node's colour")
 	}
 	sw(func(x0, y float64) {
 		p.w.f(`<rect x="%s" y="%s" width="50" height="16" rx="3" fill="#ffffff" stroke="%s" stroke-width="1.4" stroke-dasharray="3,2"/>`+"\n", num(x0), num(y-16), colGap)
 		p.w.text(x0+25, y-4, 10.5, fontSans, colGap, ` text-anchor="middle" font-weight="bold"`, "gap M4")
 	}, "the code went where the kernel's chart has no edge")
+	p.y += 6
+	p.para(0, 11, colMuted, "", fmt.Sprintf("%s…%s: where the kernel's chart and its code disagree, the mismatch catalogue of lruviz's docs/mismatches.md.",
+		chart.Mismatches[0].Code, chart.Mismatches[len(chart.Mismatches)-1].Code))
 	if x.opt.Animate {
 		p.y += 8
 		p.para(0, 11, colMuted, ` font-style="italic"`, "Open this file in a browser: the CPUs' tokens replay the run, one step every 0.7 s, and start over.")

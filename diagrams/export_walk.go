@@ -3,172 +3,269 @@
 package diagrams
 
 import (
+	"cmp"
+	"container/heap"
+	"slices"
 	"strings"
 
 	"github.com/lruviz/lruviz/trace"
 )
 
-// lockUse says how a lock class was met at a node: held, spun on, or failed to be taken.
-type lockUse uint8
+// What an export draws is read from the derived trace as it streams: the steps, holds and
+// operations a trace.Deriver hands over, each operation's steps projected onto the chart by a
+// trace.Projector (the projection Timeline.Path makes), the lock uses of each step
+// (Step.Uses, Locks, Failed) and its M7 (Timeline.M7), the state at the position shown (the
+// Deriver's State), and the words for its last event (Timeline.Describe, by way of
+// trace.DescribeEvent). The exporter folds no event itself, and keeps nothing that grows with
+// the trace's length: counts per node, edge, jump and lock, a result per operation (as the
+// header has a line per operation), the first frames of a replay, and, at one position, the
+// state and the paths of the operations then in flight.
 
-const (
-	useHeld lockUse = 1 << iota
-	useSpun
-	useFailed
-)
+// nodeUse is how the run's updates met one node of the chart.
+type nodeUse struct {
+	visits int
+	uses   trace.ClassUses // every step's uses, together
+	m7     int             // steps whose locks differ from the node's colour (M7)
+}
 
-// jump is a step between two nodes the diagram joins by no edge.
-type jump struct {
+// edgeUse is how the run's updates took one edge of the chart, or jumped between two of its
+// nodes that no edge joins.
+type edgeUse struct {
 	from, to string
-	reason   string
+	id       string // the edge's id; "" for a jump
 	visits   int
-	order    int
+	first    int64 // the seq of the first step that took it
+	order    int   // the order in which the run first took it, from 1 (numbered at the end)
+	codes    []string
 }
 
-// opTrack follows one operation in flight through the chart.
+// lockStat is the contention the run met on one lock: spins and failed attempts.
+type lockStat struct {
+	lock, class string
+	spins       int // times a CPU spun on it
+	spun        int // events spent spinning, all spins together
+	failed      int
+	result      string // the result of a failure
+}
+
+// stepMark is what a token or a caption says of one step: where, and the locks met there.
+type stepMark struct {
+	seq    int64
+	cpu    int
+	op     int
+	node   string
+	edge   string // the id of the edge taken to get here, "" if none
+	uses   trace.ClassUses
+	locks  []string
+	failed string
+	m7     bool
+}
+
+// trailMove is one move of an operation in flight at the position shown.
+type trailMove struct {
+	from, to string
+	id       string // the edge's id; "" for a jump
+	codes    []string
+}
+
+// opTrack follows one operation as its steps come.
 type opTrack struct {
-	update  bool
-	last    string // the last node of the chart reached
-	gap     string // the mismatch of a gap event since last
-	pending map[string]lockUse
-	path    []string // edge ids (or jump keys) taken so far
+	span   trace.OpSpan // as its op_begin gave it
+	update bool
+	proj   *trace.Projector
+	// Step mode: its moves up to the position shown, and its step there.
+	trail []trailMove
+	cur   *stepMark
 }
 
-// frame is one step of a CPU on the chart: the unit of the animation.
-type frame struct {
-	seq   int64
-	cpu   int
-	op    int
-	node  string
-	edge  string // the edge taken to get here, "" if none
-	locks []trace.LockHold
-}
-
-func (x *exporter) hasNode(id string) bool { _, ok := x.g.nodes[id]; return ok }
-
-// nodeLock returns the class of lock node id's colour stands for in this map: in the per-CPU
-// LRU, the chart's "local" colour is the CPU's list lock, class lru.
-func (x *exporter) nodeLock(id string) string {
-	c, _ := x.r.Lock(id)
-	if c == trace.ClassLocal && x.h.Map.NoCommonLRU {
-		return trace.ClassLRU
-	}
-	return c
-}
-
-// walk folds the events up to the position shown, gathering what the chart is annotated with.
-func (x *exporter) walk() error {
-	x.nodeVisits, x.edgeVisits, x.edgeFirst = map[string]int{}, map[string]int{}, map[string]int{}
-	x.gapEdges, x.jumps, x.nodeLocks = map[string]string{}, map[string]*jump{}, map[string]map[string]lockUse{}
-	x.results, x.trail = map[int]string{}, map[int][]string{}
-	end := len(x.evs)
-	if x.opt.Step >= 0 {
-		end = min(x.opt.Step, len(x.evs))
-	}
-	x.pos = end
-	s := trace.NewState(x.h)
-	ops := map[int]*opTrack{}
-	use := func(node, class string, u lockUse) {
-		if x.nodeLocks[node] == nil {
-			x.nodeLocks[node] = map[string]lockUse{}
+// codes returns the catalogue codes a reason names ("M4: ...; M14: ..." gives M4, M14).
+func (x *Exporter) codes(reason string) []string {
+	var out []string
+	for r := range strings.SplitSeq(reason, "; ") {
+		if c := x.ch.ReasonCode(r); c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
 		}
-		x.nodeLocks[node][class] |= u
 	}
-	for i := range end {
-		ev := &x.evs[i]
-		if err := s.Apply(ev); err != nil {
-			return err
-		}
-		t := ops[ev.Op]
-		switch ev.Kind {
-		case trace.KindOpBegin:
-			ops[ev.Op] = &opTrack{update: ev.Name == "update", pending: map[string]lockUse{}}
-		case trace.KindOpEnd:
-			x.results[ev.Op] = ev.Result
-			delete(ops, ev.Op)
-		case trace.KindGap:
-			if t != nil {
-				t.gap = mismatch(ev.Reason)
-			}
-		case trace.KindLock, trace.KindLockWait, trace.KindLockFailed:
-			if t == nil || !t.update {
-				continue
-			}
-			u := map[trace.Kind]lockUse{trace.KindLock: useHeld, trace.KindLockWait: useSpun, trace.KindLockFailed: useFailed}[ev.Kind]
-			// A lock met at a node of its colour belongs to that node; one met between nodes
-			// belongs to the next node.
-			if t.last != "" && x.nodeLock(t.last) == ev.Class {
-				use(t.last, ev.Class, u)
-			} else if u != useHeld {
-				t.pending[ev.Class] |= u
-			}
-		case trace.KindNode:
-			if t == nil || !t.update || !x.hasNode(ev.Node) {
-				continue
-			}
-			x.nodeVisits[ev.Node]++
-			step := ""
-			if t.last != "" {
-				step = x.traverse(t.last, ev.Node, t.gap)
-				t.path = append(t.path, step)
-			}
-			t.last, t.gap = ev.Node, ""
-			var held []trace.LockHold
-			for _, l := range s.Locks() {
-				if l.CPU == ev.CPU {
-					use(ev.Node, l.Class, useHeld)
-					held = append(held, l)
+	return out
+}
+
+// mark returns what a token or caption says of step st, reached by move m.
+func (x *Exporter) mark(st *trace.Step, m trace.Move) *stepMark {
+	s := &stepMark{seq: st.Seq, cpu: st.CPU, op: st.Op, node: st.Node, uses: st.Uses,
+		locks: slices.Clone(st.Locks), failed: st.Failed, m7: x.m7.M7(st)}
+	if m.Edge {
+		s.edge = x.edgeIDs[[2]string{m.From, m.To}]
+	}
+	return s
+}
+
+// onStep takes a step as the Deriver hands it over (when it ends) and projects it onto the
+// chart.
+func (x *Exporter) onStep(st *trace.Step) {
+	o := x.ops[st.Op]
+	if o == nil {
+		return
+	}
+	m, ok := o.proj.Step(st)
+	if !ok {
+		return
+	}
+	if x.at >= 0 {
+		// Step mode: the moves made up to the position shown, by the operations that might be
+		// in flight there (all of them, until the position is reached; after it, those that
+		// were).
+		if st.From <= x.at && (!x.captured || x.atP[st.Op] == o) {
+			if m.From != "" {
+				tm := trailMove{from: m.From, to: m.To, codes: x.codes(m.Reason)}
+				if m.Edge {
+					tm.id = x.edgeIDs[[2]string{m.From, m.To}]
 				}
+				o.trail = append(o.trail, tm)
 			}
-			for c, u := range t.pending {
-				use(ev.Node, c, u)
+			o.cur = x.mark(st, m)
+		}
+		return
+	}
+	if !o.update {
+		return // the chart is the update's: lookups and deletes have drawings of their own
+	}
+	n := x.nodes[m.To]
+	if n == nil {
+		n = &nodeUse{}
+		x.nodes[m.To] = n
+	}
+	n.visits++
+	n.uses |= st.Uses
+	if x.m7.M7(st) {
+		n.m7++
+	}
+	if m.From != "" {
+		key, id := "jump:"+m.From+"->"+m.To, ""
+		if m.Edge {
+			id = x.edgeIDs[[2]string{m.From, m.To}]
+			key = id
+		}
+		e := x.edges[key]
+		if e == nil {
+			e = &edgeUse{from: m.From, to: m.To, id: id, first: st.Seq}
+			x.edges[key] = e
+		}
+		e.visits++
+		e.first = min(e.first, st.Seq)
+		for _, c := range x.codes(m.Reason) {
+			if !slices.Contains(e.codes, c) {
+				e.codes = append(e.codes, c)
 			}
-			clear(t.pending)
-			x.frames = append(x.frames, frame{seq: ev.Seq, cpu: ev.CPU, op: ev.Op, node: ev.Node, edge: step, locks: held})
 		}
 	}
-	x.state = s
-	for op, t := range ops {
-		x.trail[op] = t.path
+	if x.opt.Animate {
+		x.frames.add(x.mark(st, m))
 	}
-	return nil
 }
 
-// traverse counts the step from -> to and returns its key: the edge's id, or a jump's key.
-func (x *exporter) traverse(from, to, gap string) string {
-	id := from + "->" + to
-	if _, ok := x.g.edges[id]; ok {
-		x.edgeVisits[id]++
-		if gap != "" {
-			x.gapEdges[id] = gap
-		}
+// onHold counts the spins and failures of each lock.
+func (x *Exporter) onHold(h *trace.Hold) {
+	if h.Kind == trace.Held {
+		return
+	}
+	l := x.locks[h.Lock]
+	if l == nil {
+		l = &lockStat{lock: h.Lock, class: h.Class}
+		x.locks[h.Lock] = l
+	}
+	if h.Kind == trace.Waited {
+		l.spins++
+		l.spun += h.To - h.From
 	} else {
-		id = "jump:" + id
-		j := x.jumps[id]
-		if j == nil {
-			j = &jump{from: from, to: to}
-			x.jumps[id] = j
-			x.jumpOrder = append(x.jumpOrder, id)
-		}
-		j.visits++
-		if gap != "" {
-			j.reason = gap
-		}
+		l.failed++
+		l.result = h.Result
 	}
-	if x.edgeFirst[id] == 0 {
-		x.nFirst++
-		x.edgeFirst[id] = x.nFirst
-		if j := x.jumps[id]; j != nil {
-			j.order = x.nFirst
-		}
-	}
-	return id
 }
 
-// mismatch returns the mismatch number a gap's reason starts with ("M4: ..." gives "M4").
-func mismatch(reason string) string {
-	if m, _, ok := strings.Cut(reason, ":"); ok && len(m) <= 4 {
-		return m
+// onOp keeps each operation's result and where it ended.
+func (x *Exporter) onOp(o *trace.OpSpan) {
+	for len(x.results) <= o.Op {
+		x.results = append(x.results, "")
+		x.ends = append(x.ends, -1)
 	}
-	return "gap"
+	if o.End >= 0 {
+		x.results[o.Op], x.ends[o.Op] = o.Result, o.End
+	}
+}
+
+// capture keeps the state at the position shown, the words for its last event, and which
+// operations are in flight there.
+func (x *Exporter) capture() {
+	x.captured = true
+	x.state = x.d.State().Clone()
+	x.shown = x.last
+	if x.last.Kind != trace.KindInvalid {
+		x.lastText = trace.DescribeEvent(x.h, x.ch, &x.last, x.lastFacts, x.lastSpan)
+	}
+	x.atP = map[int]*opTrack{}
+	for _, f := range x.state.InFlight() {
+		if o := x.ops[f.Op]; o != nil {
+			x.atP[f.Op] = o
+		}
+	}
+}
+
+// result returns operation op's result and whether it had ended at position pos.
+func (x *Exporter) result(op, pos int) (string, bool) {
+	if op < 0 || op >= len(x.results) || x.ends[op] < 0 || x.ends[op] > pos {
+		return "", false
+	}
+	return x.results[op], true
+}
+
+// numberEdges numbers the edges and jumps in the order the run first took them.
+func (x *Exporter) numberEdges() []*edgeUse {
+	var all []*edgeUse
+	for _, e := range x.edges {
+		all = append(all, e)
+	}
+	slices.SortFunc(all, func(a, b *edgeUse) int {
+		return cmp.Or(cmp.Compare(a.first, b.first), strings.Compare(a.from+"->"+a.to, b.from+"->"+b.to))
+	})
+	for i, e := range all {
+		e.order = i + 1
+	}
+	return all
+}
+
+// frameHeap keeps the first maxAnimFrames steps of the run (by seq) of those handed to it, in
+// a heap whose top is the latest kept; the Deriver hands steps over when they end, not in the
+// order they began.
+type frameHeap struct {
+	marks []*stepMark
+	total int // steps handed over
+}
+
+func (h *frameHeap) Len() int           { return len(h.marks) }
+func (h *frameHeap) Less(i, j int) bool { return h.marks[i].seq > h.marks[j].seq }
+func (h *frameHeap) Swap(i, j int)      { h.marks[i], h.marks[j] = h.marks[j], h.marks[i] }
+func (h *frameHeap) Push(v any)         { h.marks = append(h.marks, v.(*stepMark)) }
+func (h *frameHeap) Pop() any {
+	v := h.marks[len(h.marks)-1]
+	h.marks = h.marks[:len(h.marks)-1]
+	return v
+}
+
+func (h *frameHeap) add(m *stepMark) {
+	h.total++
+	if len(h.marks) < maxAnimFrames {
+		heap.Push(h, m)
+		return
+	}
+	if m.seq < h.marks[0].seq {
+		h.marks[0] = m
+		heap.Fix(h, 0)
+	}
+}
+
+// sorted returns the frames kept, in the order they began.
+func (h *frameHeap) sorted() []*stepMark {
+	out := slices.Clone(h.marks)
+	slices.SortFunc(out, func(a, b *stepMark) int { return cmp.Compare(a.seq, b.seq) })
+	return out
 }
