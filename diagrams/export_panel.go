@@ -207,11 +207,23 @@ func (x *Exporter) statePanel(p *panelWriter) {
 	}
 
 	p.heading("CPUs")
+	var idle []int
+	for c := range s.CPUs() {
+		if len(s.Stack(c)) == 0 {
+			idle = append(idle, c)
+		}
+	}
+	if len(idle) > maxRows {
+		// Many CPUs: the idle ones on one line, so that the panel stays the size of what moves.
+		p.para(0, 12, colMuted, ` font-weight="bold"`, "idle: CPU "+ranges(idle))
+	}
 	for c := range s.CPUs() {
 		stack := s.Stack(c)
 		col := cpuColour(c)
 		if len(stack) == 0 {
-			p.line(0, 12, col, ` font-weight="bold"`, fmt.Sprintf("CPU %d: idle", c))
+			if len(idle) <= maxRows {
+				p.line(0, 12, col, ` font-weight="bold"`, fmt.Sprintf("CPU %d: idle", c))
+			}
 			continue
 		}
 		for k, f := range stack {
@@ -298,20 +310,28 @@ func (x *Exporter) statePanel(p *panelWriter) {
 	}
 
 	p.heading("Results so far")
-	done := 0
+	var done []trace.OpInfo
 	for _, o := range x.h.Ops {
-		if r, ok := x.result(o.Index, pos); ok {
-			if p.lines > maxPanelLines {
-				break
-			}
-			x.opLine(p, o, r)
-			done++
+		if _, ok := x.result(o.Index, pos); ok {
+			done = append(done, o)
 		}
 	}
-	if done == 0 {
+	if len(done) == 0 {
 		p.line(0, 12, colMuted, ` font-style="italic"`, "none yet")
 	}
+	if len(done) > maxResultsSoFar {
+		// The latest matter most at a position; the rest are counted.
+		p.line(0, 12, colMuted, ` font-style="italic"`, fmt.Sprintf("%d operations finished; the last %d:", len(done), maxResultsSoFar))
+		done = done[len(done)-maxResultsSoFar:]
+	}
+	for _, o := range done {
+		r, _ := x.result(o.Index, pos)
+		x.opLine(p, o, r)
+	}
 }
+
+// maxResultsSoFar is the number of results the step panel lists at most: the latest.
+const maxResultsSoFar = 24
 
 // listRows draws each LRU list as a row of boxes, head first: the key of each element that
 // holds one, "·" for one that holds none (popped from a free list and not yet linked, or
@@ -340,6 +360,17 @@ func (x *Exporter) listRows(p *panelWriter) {
 		if len(h) > 0 {
 			rows = append(rows, row{fmt.Sprintf("cpu%d hands", c), h, c})
 		}
+	}
+	var empty []string
+	for _, r := range rows {
+		if len(r.elems) == 0 {
+			empty = append(empty, r.name)
+		}
+	}
+	if len(empty) > maxRows {
+		// Many CPUs: the empty lists on one line, CPUs grouped ("cpu{2-127}.pending").
+		p.para(0, 12, colMuted, ` font-style="italic"`, "empty: "+listGroups(empty))
+		rows = slices.DeleteFunc(rows, func(r row) bool { return len(r.elems) == 0 })
 	}
 	labelW := 0.0
 	for _, r := range rows {
@@ -413,6 +444,66 @@ func (x *Exporter) listRows(p *panelWriter) {
 			p.w.text(bx+2, y-6, 11.5, fontMono, colMuted, "", fmt.Sprintf("+%d", len(r.elems)-len(shown)))
 		}
 	}
+}
+
+// maxRows is the number of idle CPUs, or of empty lists, the step panel gives a line each;
+// beyond it, they share one line.
+const maxRows = 12
+
+// ranges writes a sorted list of numbers with runs as ranges: "0, 2–5, 7".
+func ranges(ns []int) string {
+	var parts []string
+	for i := 0; i < len(ns); {
+		j := i
+		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
+			j++
+		}
+		switch {
+		case j == i:
+			parts = append(parts, strconv.Itoa(ns[i]))
+		case j == i+1:
+			parts = append(parts, strconv.Itoa(ns[i]), strconv.Itoa(ns[j]))
+		default:
+			parts = append(parts, strconv.Itoa(ns[i])+"–"+strconv.Itoa(ns[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
+}
+
+// listGroups names lists, those of several CPUs with the same name together:
+// "global.active, cpu{0, 2–127}.pending".
+func listGroups(names []string) string {
+	var order []string
+	cpus := map[string][]int{}
+	for _, n := range names {
+		if cpu, rest, ok := strings.Cut(n, "."); ok && strings.HasPrefix(cpu, "cpu") {
+			if c, err := strconv.Atoi(strings.TrimPrefix(cpu, "cpu")); err == nil {
+				if _, seen := cpus[rest]; !seen {
+					order = append(order, "."+rest)
+				}
+				cpus[rest] = append(cpus[rest], c)
+				continue
+			}
+		}
+		order = append(order, n)
+	}
+	var out []string
+	for _, n := range order {
+		rest, ok := strings.CutPrefix(n, ".")
+		if !ok {
+			out = append(out, n)
+			continue
+		}
+		cs := cpus[rest]
+		slices.Sort(cs)
+		if len(cs) == 1 {
+			out = append(out, fmt.Sprintf("cpu%d.%s", cs[0], rest))
+		} else {
+			out = append(out, "cpu{"+ranges(cs)+"}."+rest)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // legend explains the marks, and names the catalogue the M-codes come from.
