@@ -10,9 +10,9 @@
 //
 // Each block is an update interrupted just before it links its node, whose handler finds no
 // node anywhere and goes round every CPU's lists before it returns -ENOMEM: with 128 CPUs that is
-// about 950 events a block, so 9,000 blocks make about 8.5 million events from 18,000
+// about 950 events a block, so 9,000 blocks make about 8.56 million events from about 19,700
 // operations (a scenario may have at most 100,000). Every 16th block adds a few ordinary
-// updates and lookups on other CPUs, so that the fast path, refills and evictions show too.
+// updates and a lookup on another CPU.
 package main
 
 import (
