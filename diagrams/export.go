@@ -30,6 +30,9 @@ const (
 	maxAnimFrames = 400
 	// maxPanelLines bounds the lines of the side panel before it gets cut short.
 	maxPanelLines = 150
+	// maxOps bounds the operation indices of a trace, as the Timeline does (a scenario has at
+	// most 100,000 operations): the exporter keeps a result for each.
+	maxOps = 1 << 20
 )
 
 // Export draws the trace evs of a scenario, described by h, on the rendered update chart r and
@@ -73,9 +76,9 @@ type Exporter struct {
 	ch  trace.Chart
 	opt ExportOptions
 	d   *trace.Deriver
-	// m7 is a Timeline without events, for Timeline.M7, which reads only the header and the
-	// chart of the Timeline it is called on.
-	m7      *trace.Timeline
+	// tl is a Timeline without events, for Timeline.M7 and Expected, which read only the
+	// header and the chart of the Timeline they are called on.
+	tl      *trace.Timeline
 	edgeIDs map[[2]string]string // from, to -> the id of the chart's edge
 	err     error
 	done    bool
@@ -122,7 +125,7 @@ func NewExporter(r *Rendered, h trace.Header, opt ExportOptions) (*Exporter, err
 	if err != nil {
 		return nil, fmt.Errorf("diagrams: export: %w", err)
 	}
-	x := &Exporter{r: r, g: r.geom, h: h, ch: ch, opt: opt, d: d, m7: &trace.Timeline{Header: h, Chart: ch},
+	x := &Exporter{r: r, g: r.geom, h: h, ch: ch, opt: opt, d: d, tl: &trace.Timeline{Header: h, Chart: ch},
 		edgeIDs: map[[2]string]string{}, ops: map[int]*opTrack{}, nodes: map[string]*nodeUse{},
 		edges: map[string]*edgeUse{}, locks: map[string]*lockStat{}, at: max(-1, opt.Step)}
 	for _, e := range r.edges {
@@ -144,6 +147,10 @@ func (x *Exporter) Event(ev *trace.Event) {
 		return
 	}
 	if ev.Kind == trace.KindOpBegin {
+		if ev.Op < 0 || ev.Op >= maxOps {
+			x.err = fmt.Errorf("diagrams: export: seq %d: operation index %d is beyond any scenario", ev.Seq, ev.Op)
+			return
+		}
 		x.ops[ev.Op] = &opTrack{span: trace.OpSpan{Op: ev.Op, CPU: ev.CPU, Name: ev.Name, Key: ev.Key},
 			update: ev.Name == "update", proj: trace.NewProjector(x.ch, x.r)}
 	}

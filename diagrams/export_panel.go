@@ -247,7 +247,7 @@ func (x *Exporter) statePanel(p *panelWriter) {
 			if o := x.atP[f.Op]; o != nil && o.cur != nil && o.cur.node == f.Node && o.cur.m7 {
 				held := strings.Join(o.cur.uses.Held(), ", ")
 				where += "; M7: here it holds " + orDefault(held, "no lock") + ", the node's colour says " +
-					orDefault(x.m7.Expected(f.Node), "no lock")
+					orDefault(x.tl.Expected(f.Node), "no lock")
 			}
 			p.para(14, 11.5, colInk, "", where)
 		}

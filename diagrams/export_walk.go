@@ -92,7 +92,7 @@ func (x *Exporter) codes(reason string) []string {
 // mark returns what a token or caption says of step st, reached by move m.
 func (x *Exporter) mark(st *trace.Step, m trace.Move) *stepMark {
 	s := &stepMark{seq: st.Seq, cpu: st.CPU, op: st.Op, node: st.Node, uses: st.Uses,
-		locks: slices.Clone(st.Locks), failed: st.Failed, m7: x.m7.M7(st)}
+		locks: slices.Clone(st.Locks), failed: st.Failed, m7: x.tl.M7(st)}
 	if m.Edge {
 		s.edge = x.edgeIDs[[2]string{m.From, m.To}]
 	}
@@ -136,7 +136,7 @@ func (x *Exporter) onStep(st *trace.Step) {
 	}
 	n.visits++
 	n.uses |= st.Uses
-	if x.m7.M7(st) {
+	if x.tl.M7(st) {
 		n.m7++
 	}
 	if m.From != "" {
