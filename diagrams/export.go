@@ -69,6 +69,7 @@ func Export(r *Rendered, h trace.Header, evs []trace.Event, opt ExportOptions) (
 // an engine can run straight into it. It derives the trace with a trace.Deriver and keeps what
 // the drawing needs, never the events: its memory is bounded by the drawing (its nodes, edges
 // and locks, a result per operation, the first frames of a replay), not by the trace's length.
+// An Exporter is not safe for concurrent use.
 type Exporter struct {
 	r   *Rendered
 	g   *geometry
@@ -106,6 +107,7 @@ type Exporter struct {
 
 	// extra holds the boxes of the marks drawn over the chart, in chart coordinates.
 	extra []box
+	doc   []byte // the document, once drawn
 }
 
 // NewExporter returns an exporter that draws the trace of header h on r. Feed it the events
@@ -172,7 +174,8 @@ func (x *Exporter) Event(ev *trace.Event) {
 	}
 }
 
-// SVG finishes the trace (operations it never ends stay in flight) and draws it.
+// SVG finishes the trace (operations it never ends stay in flight) and draws it. Events after
+// it are ignored; it returns the same document again.
 func (x *Exporter) SVG() ([]byte, error) {
 	if x.err != nil {
 		return nil, x.err
@@ -183,8 +186,9 @@ func (x *Exporter) SVG() ([]byte, error) {
 		if x.at >= 0 && !x.captured {
 			x.capture() // a position at or beyond the end shows the end
 		}
+		x.doc = x.document()
 	}
-	return x.document(), nil
+	return x.doc, nil
 }
 
 // pos is the position shown in step mode: opt.Step, clamped to the end of the trace.
