@@ -49,3 +49,29 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// benchExport exports the bundled load-100k (about 100,000 events) with opt, reporting the
+// events drawn a second: the Deriver, the projection and the drawing, not the engine.
+func benchExport(b *testing.B, opt ExportOptions) {
+	r, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, evs := scenarioTrace(b, "load-100k")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Export(r, h, evs, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkExportWholeRun draws the whole run: counts per node, edge and lock.
+func BenchmarkExportWholeRun(b *testing.B) { benchExport(b, ExportOptions{Step: -1}) }
+
+// BenchmarkExportStep draws the state in the middle of the run.
+func BenchmarkExportStep(b *testing.B) { benchExport(b, ExportOptions{Step: 50000}) }
+
+// BenchmarkExportAnimate draws the replay of the first steps over the whole run's heat.
+func BenchmarkExportAnimate(b *testing.B) { benchExport(b, ExportOptions{Step: -1, Animate: true}) }

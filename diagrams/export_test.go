@@ -300,6 +300,16 @@ func TestExportErrors(t *testing.T) {
 	if _, err := Export(nil, h, evs, ExportOptions{Step: -1}); err == nil {
 		t.Error("no diagram is accepted")
 	}
+	// An operation index no scenario reaches: refused, not a result slot for each index.
+	far := append([]trace.Event(nil), evs...)
+	for i := range far {
+		if far[i].Op == 0 {
+			far[i].Op = 1 << 30
+		}
+	}
+	if _, err := Export(r, h, far, ExportOptions{Step: -1}); err == nil || !strings.Contains(err.Error(), "beyond any scenario") {
+		t.Errorf("operation %d: %v", 1<<30, err)
+	}
 }
 
 var (

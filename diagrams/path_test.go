@@ -3,6 +3,7 @@
 package diagrams
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/lruviz/lruviz/chart"
@@ -89,5 +90,56 @@ func TestPathPushBackKeepsChartEdge(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("exist-flags has no -EEXIST")
+	}
+}
+
+// TestProjectorStreamsPath: a Projector per operation, fed with the steps a Deriver hands over
+// as the events stream, draws the same moves as Timeline.Path, on our chart and the kernel's.
+func TestProjectorStreamsPath(t *testing.T) {
+	ours, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*Rendered{ours, renderKernelChart(t)} {
+		for _, name := range scenarios.Names() {
+			tl := bundledTimeline(t, name)
+			dv, err := trace.NewDeriver(tl.Header, tl.Chart)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proj := map[int]*trace.Projector{}
+			got := map[int][]trace.Move{}
+			dv.OnStep = func(st *trace.Step) {
+				p := proj[st.Op]
+				if p == nil {
+					p = trace.NewProjector(tl.Chart, d)
+					proj[st.Op] = p
+				}
+				if m, ok := p.Step(st); ok {
+					s := *st
+					m.Step = &s
+					got[st.Op] = append(got[st.Op], m)
+				}
+			}
+			for i := range tl.Events {
+				if _, err := dv.Event(&tl.Events[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dv.Finish()
+			for op := range tl.Ops {
+				want := tl.Path(op, tl.Len(), d)
+				if len(got[op]) != len(want) {
+					t.Fatalf("%s op %d on %s: %d moves streamed, Path has %d", name, op, d.Name(), len(got[op]), len(want))
+				}
+				for i, w := range want {
+					g := got[op][i]
+					if g.From != w.From || g.To != w.To || g.Edge != w.Edge || g.Reason != w.Reason ||
+						!slices.Equal(g.Via, w.Via) || g.Step.Seq != w.Step.Seq {
+						t.Errorf("%s op %d on %s, move %d: streamed %+v, Path %+v", name, op, d.Name(), i, g, w)
+					}
+				}
+			}
+		}
 	}
 }

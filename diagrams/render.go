@@ -80,6 +80,9 @@ type Rendered struct {
 	nodes   []NodeInfo
 	edges   []EdgeInfo
 	lock    map[string]string
+	// geom is the layout read from svg once, for the exports; geomErr says why there is none.
+	geom    *geometry
+	geomErr error
 }
 
 // Name returns the diagram's name: the embedded diagram's, or the file name it was parsed as.
@@ -300,6 +303,9 @@ func render(d *Diagram) (*Rendered, error) {
 	if r.svg, err = postProcess(svg, ids); err != nil {
 		return nil, fmt.Errorf("diagrams: rendering %s: %w", d.Name, err)
 	}
+	// A layout the exports cannot read is no error of the rendering: the explorer still
+	// shows it, and Export says why it cannot draw on it.
+	r.geom, r.geomErr = parseGeometry(r)
 	return r, nil
 }
 

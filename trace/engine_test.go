@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/trace"
@@ -357,7 +358,7 @@ func BenchmarkPerfetto(b *testing.B) {
 	h, evs, _ := bigTrace(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := trace.WritePerfetto(io.Discard, h, evs); err != nil {
+		if err := trace.WritePerfetto(io.Discard, h, chart.Trace(), evs); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -69,9 +70,11 @@ func FuzzReader(f *testing.F) {
 		if !reflect.DeepEqual(evs, evs2) {
 			t.Fatalf("events change:\n%+v\n%+v", evs, evs2)
 		}
-		// And perfetto export of whatever reads does not fail.
-		if err := trace.WritePerfetto(&bytes.Buffer{}, h, evs); err != nil {
-			t.Fatalf("perfetto: %v", err)
+		// The Perfetto export of whatever reads does not panic, and does not fail on a trace
+		// that the Timeline accepts: both derive it with a Deriver.
+		perr := trace.WritePerfetto(&bytes.Buffer{}, h, chart.Trace(), evs)
+		if _, terr := trace.NewTimeline(h, evs, chart.Trace(), trace.TimelineOptions{}); terr == nil && perr != nil {
+			t.Fatalf("perfetto refuses a trace the Timeline accepts: %v", perr)
 		}
 	})
 }

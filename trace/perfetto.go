@@ -5,381 +5,409 @@ package trace
 import (
 	"bufio"
 	"cmp"
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// WritePerfetto writes a trace in the Chrome trace-event JSON format, which the Perfetto UI
+// PerfettoWriter writes a trace in the Chrome trace-event JSON format, which the Perfetto UI
 // (ui.perfetto.dev) and chrome://tracing open: an object with "traceEvents", "displayTimeUnit"
-// and "metadata".
+// and "metadata". It is a Tracer, so an engine can write its trace as it runs.
+//
+// It derives the trace with a Deriver and writes each slice when the Deriver hands it over, as
+// it ends: its memory does not grow with the trace. The format needs no order among the
+// records (the viewers sort them), so the file is written in one pass.
 //
 // One trace event lasts one microsecond: an event's time stamp is its seq. The trace is one
 // process, "lruviz: " and the scenario's title (or file name), with one thread per CPU named
 // "cpu N". On a CPU's thread, every operation is a complete ("X") slice named by its text in
-// h.Ops, with its result in the args, and inside it every flowchart node it passes is a slice
+// the header's Ops, with its result in the args, and inside it every node it passes is a slice
 // that lasts until the operation's next node or its end. An operation that interrupts another on
-// the same CPU nests inside the interrupted operation's current node; operations that could not
-// nest (which the engine never produces) go to a thread of their own, "cpu N (interrupt)".
-// Operations that never end, or end with DEADLOCK, last to the end of the trace.
+// the same CPU nests inside the interrupted operation's current node (the Deriver's State lets
+// an operation move only while it is on top of its CPU's stack, so it always can). Operations
+// that never end last to the end of the trace.
 //
 // Lock holds are async slices (cat "lock", named by the lock, one id per hold, the class in the
-// args); results, gaps, notes, lock waits and failures are instants on the operation's thread; the
-// lengths of the LRU lists are counters, one per list, starting from the state the header
-// implies; and every node stolen from another CPU's local list is a flow arrow from a small
-// "stolen" slice on the victim CPU's thread to the thief's current slice.
-//
-// Events must be in Seq order. WritePerfetto returns an error if they are not, or a write
-// error.
-func WritePerfetto(w io.Writer, h Header, evs []Event) error {
-	var x pfExport
-	if err := x.build(h, evs); err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	x.write(bw, h, len(evs))
-	return bw.Flush()
+// args); a lock still held when its operation ends with DEADLOCK, or at the end of a trace cut
+// short, is released at the end of the trace. Results, gaps, notes, lock waits and failures are
+// instants on the operation's thread; the lengths of the LRU lists are counters, one per list,
+// starting from the state the header implies; and every node stolen from another CPU's local
+// list is a flow arrow from a small "stolen" slice on the victim CPU's thread to the thief's
+// current slice.
+type PerfettoWriter struct {
+	bw  *bufio.Writer
+	h   Header
+	d   *Deriver
+	err error
+	b   []byte // the records being written
+	// argsAt is where the args object of the record being written starts in b.
+	argsAt int
+
+	cur    *Event // the event the Deriver is deriving
+	holdID int64  // the last async id given to a lock hold
+	flowID int64
+	// counted holds the lists whose counter has begun (with its length before the first event).
+	counted map[string]bool
+	// lingering holds the lock holds that no unlock ended (DEADLOCK, or a trace cut short):
+	// they end at the end of the trace, written by Close.
+	lingering []Hold
+	// While the Deriver finishes, it hands over what is still open in no fixed order; the
+	// writer gathers it here and writes it sorted, so that a trace always gives the same file.
+	finishing bool
+	fSteps    []Step
+	fOps      []OpSpan
+	closed    bool
 }
 
 // Time stamps are kept in quarters of a microsecond, so that the export can place things
 // strictly inside an event's microsecond.
 const pfQuarter = 4
 
-// pfMaxCPUs bounds the threads made for the CPUs a header claims.
-const pfMaxCPUs = 1024
-
-// pfOp is what the export knows of one operation.
-type pfOp struct {
-	index  int
-	cpu    int
-	begin  int64 // seq of its first event
-	end    int64 // seq just past its last instant: op_end's seq+1, or the end of the trace
-	ended  bool  // it has an op_end
-	result string
-	first  Event    // its op_begin (or first event)
-	nodes  []pfNode // its node slices, in order
-	tid    int
-	level  int // 0: the CPU's own thread; 1, 2, ...: an interrupt thread
+// NewPerfettoWriter writes the start of the file and the names of the process and of the
+// CPUs' threads to w, and returns a writer for the events of a trace with header h, derived
+// with the chart ch. Call Close at the end.
+func NewPerfettoWriter(w io.Writer, h Header, ch Chart) (*PerfettoWriter, error) {
+	d, err := NewDeriver(h, ch)
+	if err != nil {
+		return nil, err
+	}
+	p := &PerfettoWriter{bw: bufio.NewWriterSize(w, 64<<10), h: h, d: d, counted: map[string]bool{}}
+	d.OnOp, d.OnStep, d.OnHold = p.op, p.step, p.hold
+	title := h.Title
+	if title == "" {
+		title = h.Source
+	}
+	if title == "" {
+		title = "trace"
+	}
+	b := append(p.b[:0], "{\"traceEvents\":[\n"...)
+	b = append(b, `{"ph":"M","pid":1,"name":"process_name","args":{"name":`...)
+	b = appendJSONString(b, "lruviz: "+title)
+	b = append(b, "}}"...)
+	for c := range h.CPUs {
+		b = append(b, ",\n"...)
+		b = append(b, `{"ph":"M","pid":1,"tid":`...)
+		b = strconv.AppendInt(b, int64(c+1), 10)
+		b = append(b, `,"name":"thread_name","args":{"name":`...)
+		b = appendJSONString(b, "cpu "+strconv.Itoa(c))
+		b = append(b, "}},\n"...)
+		b = append(b, `{"ph":"M","pid":1,"tid":`...)
+		b = strconv.AppendInt(b, int64(c+1), 10)
+		b = append(b, `,"name":"thread_sort_index","args":{"sort_index":`...)
+		b = strconv.AppendInt(b, int64(c), 10)
+		b = append(b, "}}"...)
+	}
+	p.b = b
+	p.flush()
+	return p, p.err
 }
 
-type pfNode struct {
-	start, end int64 // in seq units, end exclusive
-	id         string
-	idle       bool
-}
-
-// pfRec is one record of "traceEvents".
-type pfRec struct {
-	t4, dur4 int64
-	ph       byte
-	tid      int // 0: process-wide
-	id       int64
-	name     string
-	cat      string
-	args     [2]int32 // the args object in pfExport.arena, or empty
-}
-
-type pfTrack struct {
-	cpu, level int
-}
-
-type pfExport struct {
-	ops    []*pfOp // in the order they begin
-	byIdx  map[int]*pfOp
-	tids   map[pfTrack]int
-	tracks []pfTrack // by tid-1
-	recs   []pfRec
-	arena  []byte
-}
-
-// build computes every record of the export.
-func (x *pfExport) build(h Header, evs []Event) error {
-	x.byIdx = map[int]*pfOp{}
-	x.tids = map[pfTrack]int{}
-	// The CPUs' own threads come first: those of the header (tid = cpu+1), then any other CPU
-	// the events name, in order.
-	var more []int
+// WritePerfetto writes a whole trace, derived with the chart ch, to w: a PerfettoWriter fed
+// with evs. An error means the trace is not one the engine could have written (the Deriver
+// refused it), or a write failed.
+func WritePerfetto(w io.Writer, h Header, ch Chart, evs []Event) error {
+	p, err := NewPerfettoWriter(w, h, ch)
+	if err != nil {
+		return err
+	}
 	for i := range evs {
-		if i > 0 && evs[i].Seq <= evs[i-1].Seq {
-			return fmt.Errorf("trace: perfetto: event %d has seq %d after seq %d", i, evs[i].Seq, evs[i-1].Seq)
-		}
-		if c := evs[i].CPU; c < 0 || c >= min(h.CPUs, pfMaxCPUs) {
-			more = append(more, c)
-		}
+		p.Event(&evs[i])
 	}
-	for c := 0; c < min(h.CPUs, pfMaxCPUs); c++ {
-		x.track(c, 0)
-	}
-	slices.Sort(more)
-	for _, c := range more {
-		x.track(c, 0)
-	}
-	if len(evs) == 0 {
-		return nil
-	}
-	endOfTrace := evs[len(evs)-1].Seq + 1
+	return p.Close()
+}
 
-	// Pass 1: the operations and their nodes.
-	for i := range evs {
-		ev := &evs[i]
-		op := x.byIdx[ev.Op]
-		if op == nil {
-			op = &pfOp{index: ev.Op, cpu: ev.CPU, begin: ev.Seq, first: *ev}
-			x.byIdx[ev.Op] = op
-			x.ops = append(x.ops, op)
+// Event derives ev and writes what it ends. After an error (a trace the Deriver refuses, or
+// a failed write) it does nothing; Close returns the error.
+func (p *PerfettoWriter) Event(ev *Event) {
+	if p.err != nil || p.closed {
+		return
+	}
+	p.cur = ev
+	if _, err := p.d.Event(ev); err != nil {
+		p.err = err
+		return
+	}
+	p.cur = nil
+	tid := ev.CPU + 1
+	t4 := ev.Seq * pfQuarter
+	switch ev.Kind {
+	case KindGap, KindNote:
+		p.begin('i', tid, t4, 0, ev.Kind.String(), ev.Kind.String())
+		p.args()
+		p.b = appendStr(p.b, "reason", ev.Reason)
+		p.end(true)
+	case KindMove:
+		p.lists(ev)
+		if victim, ok := stolenFrom(ev); ok && victim < p.h.CPUs {
+			p.flowID++
+			p.begin('X', victim+1, t4, pfQuarter/2, "stolen", "steal")
+			p.args()
+			p.b = appendInt(p.b, "elem", ev.Elem)
+			p.b = appendStr(p.b, "key", strconv.FormatUint(ev.Key, 10))
+			p.b = appendStr(p.b, "from", ev.From)
+			p.b = appendInt(p.b, "by_cpu", ev.CPU)
+			p.end(true)
+			p.begin('s', victim+1, t4+1, 0, "steal", "steal")
+			p.id(p.flowID)
+			p.end(false)
+			p.begin('f', tid, t4+1, 0, "steal", "steal")
+			p.id(p.flowID)
+			p.end(false)
 		}
-		if op.ended {
+	}
+	p.flush()
+}
+
+// Close ends what is still open at the end of the trace (operations that never ended, their
+// nodes and locks), writes the metadata and flushes. It returns the first error met.
+func (p *PerfettoWriter) Close() error {
+	if p.closed {
+		return p.err
+	}
+	p.closed = true
+	if p.err != nil {
+		return p.err
+	}
+	p.finishing = true
+	p.d.Finish()
+	p.finishing = false
+	slices.SortFunc(p.fSteps, func(a, b Step) int { return cmp.Compare(a.Seq, b.Seq) })
+	for i := range p.fSteps {
+		p.step(&p.fSteps[i])
+	}
+	slices.SortFunc(p.fOps, func(a, b OpSpan) int { return cmp.Compare(a.Op, b.Op) })
+	for i := range p.fOps {
+		p.op(&p.fOps[i])
+	}
+	end := int64(p.d.State().Position())
+	slices.SortFunc(p.lingering, func(a, b Hold) int {
+		return cmp.Or(cmp.Compare(a.Seq, b.Seq), strings.Compare(a.Lock, b.Lock))
+	})
+	for i := range p.lingering {
+		p.lockSlice(&p.lingering[i], end)
+	}
+	h := p.h
+	b := append(p.b, "\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":{"...)
+	b = append(b, `"tool":"lruviz"`...)
+	b = appendStr(b, "title", h.Title)
+	b = appendStr(b, "source", h.Source)
+	b = appendStr(b, "profile", h.Profile)
+	b = appendStr(b, "map_type", h.Map.Type)
+	b = appendUint(b, "entries", h.Map.Entries)
+	b = append(b, `,"no_common_lru":`...)
+	b = strconv.AppendBool(b, h.Map.NoCommonLRU)
+	b = appendInt(b, "cpus", h.CPUs)
+	b = appendInt(b, "events", int(end))
+	b = appendStr(b, "time_unit", "1 us per trace event: ts is the event's seq")
+	p.b = append(b, "}}\n"...)
+	p.flush()
+	if p.err == nil {
+		p.err = p.bw.Flush()
+	}
+	return p.err
+}
+
+// op writes an operation's slice, and its result as an instant, when it ends.
+func (p *PerfettoWriter) op(o *OpSpan) {
+	if p.finishing {
+		p.fOps = append(p.fOps, *o)
+		return
+	}
+	begin := int64(o.Begin - 1) // the seq of its op_begin
+	end := int64(o.End)         // just past its op_end
+	if o.End < 0 {
+		end = int64(p.d.State().Position())
+	}
+	tid := o.CPU + 1
+	p.begin('X', tid, begin*pfQuarter, (end-begin)*pfQuarter, p.opName(o), "op")
+	p.args()
+	p.b = appendInt(p.b, "op", o.Op)
+	if o.End >= 0 {
+		p.b = appendStr(p.b, "result", o.Result)
+	} else {
+		p.b = append(p.b, `,"unfinished":true`...)
+	}
+	if o.Op >= 0 && o.Op < len(p.h.Ops) && len(p.h.Ops[o.Op].Say) > 0 {
+		p.b = appendStr(p.b, "say", strings.Join(p.h.Ops[o.Op].Say, " "))
+	}
+	p.end(true)
+	if o.End >= 0 {
+		p.begin('i', tid, (end-1)*pfQuarter, 0, "result "+o.Result, "result")
+		p.args()
+		p.b = appendStr(p.b, "result", o.Result)
+		p.end(true)
+	}
+	p.flush()
+}
+
+// step writes a node slice when the operation leaves the node.
+func (p *PerfettoWriter) step(s *Step) {
+	if p.finishing {
+		p.fSteps = append(p.fSteps, *s)
+		return
+	}
+	p.begin('X', s.CPU+1, s.Seq*pfQuarter, (int64(s.To)-s.Seq)*pfQuarter, s.Node, "node")
+	if s.Idle {
+		p.args()
+		p.b = append(p.b, `,"idle":true`...)
+		p.end(true)
+	} else {
+		p.end(false)
+	}
+	p.flush()
+}
+
+// hold writes a lock held as an async slice when it is released, and a spin or a failure as
+// an instant where it began.
+func (p *PerfettoWriter) hold(h *Hold) {
+	switch h.Kind {
+	case Held:
+		if c := p.cur; c == nil || c.Kind != KindUnlock || c.Lock != h.Lock {
+			// Ended by a DEADLOCK op_end or by the end of the trace, not by an unlock.
+			p.lingering = append(p.lingering, *h)
+			return
+		}
+		p.lockSlice(h, p.cur.Seq)
+	case Waited, Failed:
+		name := "lock_wait"
+		if h.Kind == Failed {
+			name = "lock_failed"
+		}
+		p.begin('i', h.CPU+1, int64(h.From-1)*pfQuarter, 0, name, "lock")
+		p.lockArgs(h)
+		p.end(true)
+	}
+	p.flush()
+}
+
+// lockSlice writes a lock hold that began with the lock event at h.From-1 and ends at seq end.
+func (p *PerfettoWriter) lockSlice(h *Hold, end int64) {
+	p.holdID++
+	p.begin('b', h.CPU+1, int64(h.From-1)*pfQuarter, 0, h.Lock, "lock")
+	p.id(p.holdID)
+	p.lockArgs(h)
+	p.end(true)
+	p.begin('e', h.CPU+1, end*pfQuarter, 0, h.Lock, "lock")
+	p.id(p.holdID)
+	p.end(false)
+	p.flush()
+}
+
+func (p *PerfettoWriter) lockArgs(h *Hold) {
+	p.args()
+	p.b = appendStr(p.b, "lock", h.Lock)
+	p.b = appendStr(p.b, "class", h.Class)
+	if h.Kind == Failed {
+		p.b = appendStr(p.b, "result", h.Result)
+	}
+}
+
+// lists writes the counters of the lists a move changes: their lengths after it, and, the
+// first time a list moves, its length before the first event.
+func (p *PerfettoWriter) lists(ev *Event) {
+	s := p.d.State()
+	for i, l := range [2]string{ev.From, ev.To} {
+		if l == "" || (i == 1 && l == ev.From) {
 			continue
 		}
-		switch ev.Kind {
-		case KindNode:
-			if n := len(op.nodes); n > 0 {
-				op.nodes[n-1].end = ev.Seq
+		n := s.ListLen(l)
+		if !p.counted[l] {
+			p.counted[l] = true
+			before := n
+			if l == ev.From {
+				before++
 			}
-			op.nodes = append(op.nodes, pfNode{start: ev.Seq, id: ev.Node, idle: ev.Idle})
-		case KindOpEnd:
-			op.ended, op.result, op.end = true, ev.Result, ev.Seq+1
-			if n := len(op.nodes); n > 0 {
-				op.nodes[n-1].end = ev.Seq
+			if l == ev.To {
+				before--
 			}
+			p.counter(0, l, before)
 		}
-	}
-	for _, op := range x.ops {
-		if !op.ended {
-			op.end = endOfTrace
-			if n := len(op.nodes); n > 0 {
-				op.nodes[n-1].end = endOfTrace
-			}
-		}
-	}
-	x.place()
-
-	// Pass 2: the slices of operations and nodes.
-	for _, op := range x.ops {
-		x.rec(pfRec{t4: op.begin * pfQuarter, dur4: (op.end - op.begin) * pfQuarter, ph: 'X', tid: op.tid,
-			name: opName(h, op), cat: "op", args: x.opArgs(h, op)})
-		for _, n := range op.nodes {
-			r := pfRec{t4: n.start * pfQuarter, dur4: (n.end - n.start) * pfQuarter, ph: 'X', tid: op.tid, name: n.id, cat: "node"}
-			if n.idle {
-				r.args = x.args(func(b []byte) []byte { return append(b, `,"idle":true`...) })
-			}
-			x.rec(r)
-		}
-	}
-
-	// Pass 3: locks, instants, counters and steals.
-	type hold struct {
-		id int64
-		op int
-	}
-	holds := map[string][]hold{}
-	var nextHold, nextFlow int64
-	counts := map[string]int{}
-	for i := range evs {
-		ev := &evs[i]
-		if ev.Kind != KindMove {
-			continue
-		}
-		for _, l := range [2]string{ev.From, ev.To} {
-			if _, ok := counts[l]; !ok && l != "" {
-				counts[l] = initialLength(h, l)
-				x.counter(0, l, counts[l])
-			}
-		}
-	}
-	for i := range evs {
-		ev := &evs[i]
-		op := x.byIdx[ev.Op]
-		t4 := ev.Seq * pfQuarter
-		switch ev.Kind {
-		case KindOpEnd:
-			if op.end == ev.Seq+1 { // its first op_end
-				x.rec(pfRec{t4: t4, ph: 'i', tid: op.tid, name: "result " + ev.Result, cat: "result",
-					args: x.args(func(b []byte) []byte { return appendStr(b, "result", ev.Result) })})
-			}
-		case KindGap, KindNote:
-			x.rec(pfRec{t4: t4, ph: 'i', tid: op.tid, name: ev.Kind.String(), cat: ev.Kind.String(),
-				args: x.args(func(b []byte) []byte { return appendStr(b, "reason", ev.Reason) })})
-		case KindLock:
-			nextHold++
-			holds[ev.Lock] = append(holds[ev.Lock], hold{nextHold, ev.Op})
-			x.rec(pfRec{t4: t4, ph: 'b', tid: op.tid, id: nextHold, name: ev.Lock, cat: "lock", args: x.lockArgs(ev)})
-		case KindUnlock:
-			hs := holds[ev.Lock]
-			for j := len(hs) - 1; j >= 0; j-- {
-				if hs[j].op == ev.Op {
-					x.rec(pfRec{t4: t4, ph: 'e', tid: op.tid, id: hs[j].id, name: ev.Lock, cat: "lock"})
-					holds[ev.Lock] = slices.Delete(hs, j, j+1)
-					break
-				}
-			}
-		case KindLockWait, KindLockFailed:
-			x.rec(pfRec{t4: t4, ph: 'i', tid: op.tid, name: ev.Kind.String(), cat: "lock", args: x.lockArgs(ev)})
-		case KindMove:
-			if ev.From != "" {
-				counts[ev.From]--
-				x.counter(t4, ev.From, counts[ev.From])
-			}
-			if ev.To != "" {
-				counts[ev.To]++
-				x.counter(t4, ev.To, counts[ev.To])
-			}
-			if victim, ok := stolenFrom(ev); ok && ev.Seq >= op.begin && ev.Seq < op.end {
-				nextFlow++
-				x.rec(pfRec{t4: t4, dur4: pfQuarter / 2, ph: 'X', tid: x.track(victim, 0), name: "stolen", cat: "steal",
-					args: x.args(func(b []byte) []byte {
-						b = appendInt(b, "elem", ev.Elem)
-						b = appendStr(b, "key", strconv.FormatUint(ev.Key, 10))
-						b = appendStr(b, "from", ev.From)
-						return appendInt(b, "by_cpu", ev.CPU)
-					})})
-				x.rec(pfRec{t4: t4 + 1, ph: 's', tid: x.track(victim, 0), id: nextFlow, name: "steal", cat: "steal"})
-				x.rec(pfRec{t4: t4 + 1, ph: 'f', tid: op.tid, id: nextFlow, name: "steal", cat: "steal"})
-			}
-		}
-	}
-	// Locks still held (a deadlock) are released at the end of the trace.
-	for lock, hs := range holds {
-		for _, hd := range hs {
-			x.rec(pfRec{t4: endOfTrace * pfQuarter, ph: 'e', tid: x.byIdx[hd.op].tid, id: hd.id, name: lock, cat: "lock"})
-		}
-	}
-	rank := func(ph byte) int { return strings.IndexByte("MeCXbisf", ph) }
-	slices.SortStableFunc(x.recs, func(a, b pfRec) int {
-		return cmp.Or(cmp.Compare(a.t4, b.t4), cmp.Compare(rank(a.ph), rank(b.ph)), cmp.Compare(b.dur4, a.dur4),
-			cmp.Compare(a.id, b.id), strings.Compare(a.name, b.name))
-	})
-	return nil
-}
-
-// place puts every operation on a thread: its CPU's own, unless it would overlap a slice there
-// without nesting inside it.
-func (x *pfExport) place() {
-	stacks := map[pfTrack][]*pfOp{} // per thread, the operations still open, outermost first
-	for _, op := range x.ops {
-		for level := 0; ; level++ {
-			t := pfTrack{op.cpu, level}
-			st := stacks[t]
-			for len(st) > 0 && st[len(st)-1].end <= op.begin {
-				st = st[:len(st)-1]
-			}
-			if len(st) == 0 || nestsIn(op, st[len(st)-1]) {
-				op.level, op.tid = level, x.track(op.cpu, level)
-				stacks[t] = append(st, op)
-				break
-			}
-			stacks[t] = st
-		}
+		p.counter(ev.Seq*pfQuarter, l, n)
 	}
 }
 
-// nestsIn reports whether op's slice fits inside parent's without crossing the edge of one of
-// parent's node slices.
-func nestsIn(op, parent *pfOp) bool {
-	if op.end > parent.end {
-		return false
-	}
-	// The first node slice that ends after op begins must contain op or start after it.
-	i, _ := slices.BinarySearchFunc(parent.nodes, op.begin, func(n pfNode, t int64) int {
-		return cmp.Compare(n.end, t+1)
-	})
-	if i == len(parent.nodes) {
-		return true
-	}
-	n := parent.nodes[i]
-	if n.start <= op.begin {
-		return op.end <= n.end
-	}
-	return n.start >= op.end
-}
-
-// track returns the tid of a CPU's thread at an interrupt level, making one if needed.
-func (x *pfExport) track(cpu, level int) int {
-	t := pfTrack{cpu, level}
-	if tid, ok := x.tids[t]; ok {
-		return tid
-	}
-	x.tracks = append(x.tracks, t)
-	tid := len(x.tracks)
-	x.tids[t] = tid
-	return tid
-}
-
-func (x *pfExport) rec(r pfRec) { x.recs = append(x.recs, r) }
-
-// args renders an args object into the arena: f appends its fields, each after a comma as
-// appendStr writes them, and args turns the first comma into the opening brace.
-func (x *pfExport) args(f func(b []byte) []byte) [2]int32 {
-	start := len(x.arena)
-	x.arena = f(x.arena)
-	if len(x.arena) == start {
-		return [2]int32{}
-	}
-	x.arena[start] = '{'
-	x.arena = append(x.arena, '}')
-	return [2]int32{int32(start), int32(len(x.arena))}
-}
-
-func (x *pfExport) lockArgs(ev *Event) [2]int32 {
-	return x.args(func(b []byte) []byte {
-		b = appendStr(b, "lock", ev.Lock)
-		b = appendStr(b, "class", ev.Class)
-		if ev.Kind == KindLockFailed {
-			b = appendStr(b, "result", ev.Result)
-		}
-		return b
-	})
-}
-
-func (x *pfExport) opArgs(h Header, op *pfOp) [2]int32 {
-	return x.args(func(b []byte) []byte {
-		b = appendInt(b, "op", op.index)
-		if op.ended {
-			b = appendStr(b, "result", op.result)
-		} else {
-			b = append(b, `,"unfinished":true`...)
-		}
-		if op.index >= 0 && op.index < len(h.Ops) && len(h.Ops[op.index].Say) > 0 {
-			b = appendStr(b, "say", strings.Join(h.Ops[op.index].Say, " "))
-		}
-		return b
-	})
-}
-
-func (x *pfExport) counter(t4 int64, list string, n int) {
-	x.rec(pfRec{t4: t4, ph: 'C', name: list, args: x.args(func(b []byte) []byte {
-		return appendInt(b, "length", n)
-	})})
+func (p *PerfettoWriter) counter(t4 int64, list string, n int) {
+	p.begin('C', 0, t4, 0, list, "")
+	p.args()
+	p.b = appendInt(p.b, "length", n)
+	p.end(true)
 }
 
 // opName is an operation's slice name: its text in the header, or one made from its op_begin.
-func opName(h Header, op *pfOp) string {
-	if op.index >= 0 && op.index < len(h.Ops) && h.Ops[op.index].Text != "" {
-		return h.Ops[op.index].Text
+func (p *PerfettoWriter) opName(o *OpSpan) string {
+	if o.Op >= 0 && o.Op < len(p.h.Ops) && p.h.Ops[o.Op].Text != "" {
+		return p.h.Ops[o.Op].Text
 	}
-	s := "cpu " + strconv.Itoa(op.cpu) + " op " + strconv.Itoa(op.index)
-	if op.first.Kind == KindOpBegin {
-		s = "cpu " + strconv.Itoa(op.cpu) + " " + op.first.Name + " " + strconv.FormatUint(op.first.Key, 10)
-	}
-	return s
+	return "cpu " + strconv.Itoa(o.CPU) + " " + o.Name + " " + strconv.FormatUint(o.Key, 10)
 }
 
-// initialLength is the length of a list before the first event, as the Header comment
-// describes the initial state.
-func initialLength(h Header, list string) int {
-	if !h.Map.NoCommonLRU {
-		if list == "global.free" {
-			return h.Elems
+// begin starts a record: its phase, thread (0: process-wide), time and duration (for "X") in
+// quarters of a microsecond, name and category.
+func (p *PerfettoWriter) begin(ph byte, tid int, t4, dur4 int64, name, cat string) {
+	b := append(p.b, ",\n"...)
+	b = append(b, `{"ph":"`...)
+	b = append(b, ph, '"')
+	b = append(b, `,"pid":1`...)
+	if tid != 0 {
+		b = appendInt(b, "tid", tid)
+	}
+	b = append(b, `,"ts":`...)
+	b = appendQuarters(b, t4)
+	if ph == 'X' {
+		b = append(b, `,"dur":`...)
+		b = appendQuarters(b, dur4)
+	}
+	b = appendStr(b, "name", name)
+	if cat != "" {
+		b = appendStr(b, "cat", cat)
+	}
+	switch ph {
+	case 'i':
+		b = append(b, `,"s":"t"`...)
+	case 'f':
+		b = append(b, `,"bp":"e"`...)
+	}
+	p.b = b
+}
+
+// id writes an async slice's or a flow's id.
+func (p *PerfettoWriter) id(id int64) {
+	p.b = append(p.b, `,"id":`...)
+	p.b = strconv.AppendInt(p.b, id, 10)
+}
+
+// args opens the args object: the fields that follow are written as appendStr writes them,
+// each after a comma, and the first comma becomes the brace.
+func (p *PerfettoWriter) args() {
+	p.b = append(p.b, `,"args":`...)
+	p.argsAt = len(p.b)
+}
+
+// end closes the record (and its args object, if it has one).
+func (p *PerfettoWriter) end(args bool) {
+	if args {
+		if p.argsAt < len(p.b) && p.b[p.argsAt] == ',' {
+			p.b[p.argsAt] = '{'
+			p.b = append(p.b, '}')
+		} else {
+			p.b = append(p.b[:p.argsAt-len(`,"args":`)], p.b[p.argsAt:]...) // no fields: no args
 		}
-		return 0
 	}
-	cpu, rest, ok := cpuList(list)
-	if ok && rest == "free" && cpu < h.CPUs && h.CPUs > 0 {
-		return h.Elems / h.CPUs
+	p.b = append(p.b, '}')
+}
+
+// flush hands the records written so far to the buffered writer.
+func (p *PerfettoWriter) flush() {
+	if len(p.b) == 0 {
+		return
 	}
-	return 0
+	if p.err == nil {
+		if _, err := p.bw.Write(p.b); err != nil {
+			p.err = err
+		}
+	}
+	p.b = p.b[:0]
 }
 
 // cpuList splits "cpuN.rest".
@@ -403,100 +431,6 @@ func stolenFrom(ev *Event) (int, bool) {
 		return 0, false
 	}
 	return cpu, true
-}
-
-// write writes the records as the trace-event JSON object.
-func (x *pfExport) write(bw *bufio.Writer, h Header, nevents int) {
-	b := make([]byte, 0, 512)
-	b = append(b, "{\"traceEvents\":[\n"...)
-	title := h.Title
-	if title == "" {
-		title = h.Source
-	}
-	if title == "" {
-		title = "trace"
-	}
-	b = append(b, `{"ph":"M","pid":1,"name":"process_name","args":{"name":`...)
-	b = appendJSONString(b, "lruviz: "+title)
-	b = append(b, "}}"...)
-	for i, t := range x.tracks {
-		name := "cpu " + strconv.Itoa(t.cpu)
-		switch {
-		case t.level == 1:
-			name += " (interrupt)"
-		case t.level > 1:
-			name += " (interrupt " + strconv.Itoa(t.level) + ")"
-		}
-		b = append(b, ",\n"...)
-		b = append(b, `{"ph":"M","pid":1,"tid":`...)
-		b = strconv.AppendInt(b, int64(i+1), 10)
-		b = append(b, `,"name":"thread_name","args":{"name":`...)
-		b = appendJSONString(b, name)
-		b = append(b, "}},\n"...)
-		b = append(b, `{"ph":"M","pid":1,"tid":`...)
-		b = strconv.AppendInt(b, int64(i+1), 10)
-		b = append(b, `,"name":"thread_sort_index","args":{"sort_index":`...)
-		b = strconv.AppendInt(b, int64(t.cpu)*64+int64(t.level), 10)
-		b = append(b, "}}"...)
-		bw.Write(b)
-		b = b[:0]
-	}
-	for i := range x.recs {
-		b = x.appendRec(append(b, ",\n"...), &x.recs[i])
-		if len(b) > 32<<10 {
-			bw.Write(b)
-			b = b[:0]
-		}
-	}
-	b = append(b, "\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":{"...)
-	b = append(b, `"tool":"lruviz"`...)
-	b = appendStr(b, "title", h.Title)
-	b = appendStr(b, "source", h.Source)
-	b = appendStr(b, "profile", h.Profile)
-	b = appendStr(b, "map_type", h.Map.Type)
-	b = appendUint(b, "entries", h.Map.Entries)
-	b = append(b, `,"no_common_lru":`...)
-	b = strconv.AppendBool(b, h.Map.NoCommonLRU)
-	b = appendInt(b, "cpus", h.CPUs)
-	b = appendInt(b, "events", nevents)
-	b = appendStr(b, "time_unit", "1 us per trace event: ts is the event's seq")
-	b = append(b, "}}\n"...)
-	bw.Write(b)
-}
-
-// appendRec appends one record as a JSON object.
-func (x *pfExport) appendRec(b []byte, r *pfRec) []byte {
-	b = append(b, `{"ph":"`...)
-	b = append(b, r.ph, '"')
-	b = append(b, `,"pid":1`...)
-	if r.tid != 0 {
-		b = appendInt(b, "tid", r.tid)
-	}
-	b = append(b, `,"ts":`...)
-	b = appendQuarters(b, r.t4)
-	if r.ph == 'X' {
-		b = append(b, `,"dur":`...)
-		b = appendQuarters(b, r.dur4)
-	}
-	b = appendStr(b, "name", r.name)
-	if r.cat != "" {
-		b = appendStr(b, "cat", r.cat)
-	}
-	switch r.ph {
-	case 'b', 'e', 's', 'f':
-		b = append(b, `,"id":`...)
-		b = strconv.AppendInt(b, r.id, 10)
-	case 'i':
-		b = append(b, `,"s":"t"`...)
-	}
-	if r.ph == 'f' {
-		b = append(b, `,"bp":"e"`...)
-	}
-	if r.args[1] > r.args[0] {
-		b = append(b, `,"args":`...)
-		b = append(b, x.arena[r.args[0]:r.args[1]]...)
-	}
-	return append(b, '}')
 }
 
 // appendQuarters writes a time in quarters of a microsecond as microseconds.

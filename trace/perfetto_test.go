@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lruviz/lruviz/chart"
+	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -249,7 +252,7 @@ func cmpF(a, b float64) int {
 func exportPerfetto(t *testing.T, h trace.Header, evs []trace.Event) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := trace.WritePerfetto(&buf, h, evs); err != nil {
+	if err := trace.WritePerfetto(&buf, h, chart.Trace(), evs); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -340,7 +343,9 @@ func TestPerfettoSteal(t *testing.T) {
 		t.Errorf("op slices %+v", ops)
 	}
 	// Lock holds are async slices named by the lock, with their class.
+	// The file is written as slices end, in no order of time: the first hold is the earliest.
 	locks := find(f, func(e *pfEvent) bool { return e.Ph == "b" && e.Cat == "lock" })
+	slices.SortStableFunc(locks, func(a, b pfEvent) int { return cmpF(*a.Ts, *b.Ts) })
 	if len(locks) == 0 || locks[0].Name != "cpu0.local" || locks[0].Args["class"] != "local" {
 		t.Errorf("lock slices %+v", locks)
 	}
@@ -388,41 +393,80 @@ func TestPerfettoUnended(t *testing.T) {
 	checkPerfetto(t, h, cut, exportPerfetto(t, h, cut))
 }
 
-// TestPerfettoOverlap checks that operations on one CPU that overlap without nesting, which the
-// engine never makes, go to an interrupt thread.
-func TestPerfettoOverlap(t *testing.T) {
-	evs := []trace.Event{
-		{Kind: trace.KindOpBegin, Op: 0, Name: "lookup", Key: 1},
-		{Kind: trace.KindNode, Op: 0, Node: "a"},
-		{Kind: trace.KindOpBegin, Op: 1, Name: "lookup", Key: 2},
-		{Kind: trace.KindNode, Op: 1, Node: "b"},
-		{Kind: trace.KindNode, Op: 0, Node: "c"}, // op 0 moves on while op 1 is at b
-		{Kind: trace.KindOpEnd, Op: 1, Result: "-ENOENT"},
-		{Kind: trace.KindOpBegin, Op: 2, Name: "lookup", Key: 3},
-		{Kind: trace.KindOpEnd, Op: 2, Result: "-ENOENT"},
-		{Kind: trace.KindOpEnd, Op: 0, Result: "-ENOENT"},
-		{Kind: trace.KindOpBegin, Op: 3, CPU: 3, Name: "delete", Key: 3}, // a CPU the header lacks
-	}
-	for i := range evs {
-		evs[i].Seq = int64(i)
-	}
-	h := trace.Header{CPUs: 1, Source: "overlap.lru"}
+// TestPerfettoNestsInterrupts checks that an interrupting operation is drawn on its CPU's own
+// thread, inside the node of the operation it interrupted.
+func TestPerfettoNestsInterrupts(t *testing.T) {
+	h, evs := runScenario(t, "interrupt.lru", synthetic["interrupt"])
 	f := checkPerfetto(t, h, evs, exportPerfetto(t, h, evs))
-	cpu0, intr := threadOf(t, f, "cpu 0"), threadOf(t, f, "cpu 0 (interrupt)")
-	threadOf(t, f, "cpu 3")
-	tid := map[string]int{}
-	for _, e := range find(f, func(e *pfEvent) bool { return e.Cat == "op" }) {
-		tid[e.Name] = e.Tid
+	cpu0 := threadOf(t, f, "cpu 0")
+	ops := find(f, func(e *pfEvent) bool { return e.Ph == "X" && e.Cat == "op" && e.Tid == cpu0 })
+	var outer, inner *pfEvent
+	for i := range ops {
+		switch ops[i].Name {
+		case "cpu 0 update 2 2 any":
+			outer = &ops[i]
+		case "cpu 0 update 3 3 any":
+			inner = &ops[i]
+		}
 	}
-	if tid["cpu 0 lookup 1"] != cpu0 || tid["cpu 0 lookup 2"] != intr || tid["cpu 0 lookup 3"] != cpu0 {
-		t.Errorf("op threads %v; cpu 0 is %d, its interrupt thread %d", tid, cpu0, intr)
+	if outer == nil || inner == nil {
+		t.Fatalf("op slices on cpu 0: %+v", ops)
 	}
+	if *inner.Ts < *outer.Ts || *inner.Ts+*inner.Dur > *outer.Ts+*outer.Dur {
+		t.Errorf("the handler [%v, +%v) is not inside the interrupted update [%v, +%v)", *inner.Ts, *inner.Dur, *outer.Ts, *outer.Dur)
+	}
+	at := find(f, func(e *pfEvent) bool {
+		return e.Ph == "X" && e.Cat == "node" && e.Tid == cpu0 && e.Name == chart.UpdateHashmap && *e.Ts <= *inner.Ts && *inner.Ts < *e.Ts+*e.Dur
+	})
+	if len(at) != 1 {
+		t.Errorf("the handler is not inside the interrupted update's node %s: %+v", chart.UpdateHashmap, at)
+	}
+}
 
-	bad := []trace.Event{{Seq: 1, Kind: trace.KindOpBegin}, {Seq: 1, Kind: trace.KindOpEnd}}
-	if err := trace.WritePerfetto(&bytes.Buffer{}, h, bad); err == nil {
-		t.Error("WritePerfetto accepts events out of order")
+// TestPerfettoRefusesBrokenTraces checks that a trace the Deriver refuses is an error, and
+// that a trace without events is a file.
+func TestPerfettoRefusesBrokenTraces(t *testing.T) {
+	h, evs := runScenario(t, "steal.lru", synthetic["steal"])
+	for name, broken := range map[string]func([]trace.Event){
+		"out of order": func(e []trace.Event) { e[3].Seq = 99 },
+		"unknown op":   func(e []trace.Event) { e[2].Op = 7 },
+		"unknown CPU":  func(e []trace.Event) { e[0].CPU = h.CPUs },
+	} {
+		b := append([]trace.Event(nil), evs...)
+		broken(b)
+		if err := trace.WritePerfetto(&bytes.Buffer{}, h, chart.Trace(), b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
-	if err := trace.WritePerfetto(&bytes.Buffer{}, h, nil); err != nil {
-		t.Errorf("an empty trace: %v", err)
+	checkPerfetto(t, h, nil, exportPerfetto(t, h, nil))
+}
+
+// TestPerfettoStreams checks that the engine writing straight into a PerfettoWriter, with no
+// trace kept, gives the same file as WritePerfetto of the recorded trace.
+func TestPerfettoStreams(t *testing.T) {
+	for _, name := range []string{"contention", "reentrancy-ebusy", "steal-pending", "deadlock"} {
+		src, _ := scenarios.Source(name)
+		f, err := scenario.Parse(name+".lru", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := scenario.NewMap(f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var streamed bytes.Buffer
+		pw, err := trace.NewPerfettoWriter(&streamed, scenario.Header(f, m), chart.Trace())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.SetTracer(pw)
+		scenario.Run(f, m, nil)
+		if err := pw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		h, evs := runScenario(t, name+".lru", string(src))
+		if want := exportPerfetto(t, h, evs); !bytes.Equal(streamed.Bytes(), want) {
+			t.Errorf("%s: the streamed file differs from WritePerfetto's", name)
+		}
 	}
 }

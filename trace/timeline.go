@@ -377,55 +377,79 @@ type Diagram interface {
 	HasEdge(from, to string) bool
 }
 
-// Path returns the moves of operation op on diagram d, up to position pos. A node of the
-// operation that d does not draw is passed over; a move across such nodes whose ends d joins
-// directly is that edge (the kernel's chart's edge from the hash table step to a return, with
-// our push-back passed on the way), otherwise a jump whose reason is the gap's or the passed
-// nodes' catalogue entry.
+// Path returns the moves of operation op on diagram d, up to position pos: its steps made
+// before pos fed to a Projector, one at a time.
 func (t *Timeline) Path(op, pos int, d Diagram) []Move {
+	p := NewProjector(t.Chart, d)
 	var out []Move
-	last := ""
-	var via []string
-	gap := ""
+	for _, st := range t.OpSteps(op, pos) {
+		if m, ok := p.Step(st); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// A Projector projects the steps of one operation onto a diagram as they come, one at a time.
+// A node of the operation that the diagram does not draw is passed over; a move across such
+// nodes whose ends the diagram joins directly is that edge (the kernel's chart's edge from the
+// hash table step to a return, with our push-back passed on the way), otherwise a jump whose
+// reason is the gap's or the passed nodes' catalogue entry.
+//
+// Path feeds one with a whole operation; a reader that streams the trace (with a Deriver's
+// OnStep, which hands an operation's steps over in order) keeps one per operation in flight,
+// so that it needs no Timeline to draw paths.
+type Projector struct {
+	ch   Chart
+	d    Diagram
+	last string // the last node reached on d
+	via  []string
+	gap  string
 	// anchor is the last node reached on d that is not one of our detour nodes (those that
 	// draw a catalogue entry, such as the push-back), detour the ones reached since.
-	anchor := ""
-	var detour []string
-	for _, st := range t.OpSteps(op, pos) {
-		if st.Gap != "" {
-			gap = joinReason(gap, st.Gap)
+	anchor string
+	detour []string
+}
+
+// NewProjector returns a projector onto d of one operation's steps, in a trace of chart ch.
+func NewProjector(ch Chart, d Diagram) *Projector { return &Projector{ch: ch, d: d} }
+
+// Step takes the operation's next step and returns its move on the diagram, with Move.Step set
+// to st; ok is false when the diagram does not draw st's node, which the next move then
+// passes (Via).
+func (p *Projector) Step(st *Step) (m Move, ok bool) {
+	if st.Gap != "" {
+		p.gap = joinReason(p.gap, st.Gap)
+	}
+	if !p.d.HasNode(st.Node) {
+		p.via = append(p.via, st.Node)
+		return Move{}, false
+	}
+	m = Move{Step: st, From: p.last, To: st.Node, Via: p.via}
+	if p.last != "" {
+		m.Edge = p.d.HasEdge(p.last, st.Node)
+		m.Reason = p.gap
+		if !m.Edge && len(p.detour) > 0 && p.d.HasEdge(p.anchor, st.Node) {
+			// Back from a detour the chart does not draw (giving a node back): the
+			// chart's own edge, with the detour passed on the way.
+			m.From, m.Edge, m.Via = p.anchor, true, append(append([]string(nil), p.detour...), p.via...)
 		}
-		if !d.HasNode(st.Node) {
-			via = append(via, st.Node)
-			continue
-		}
-		m := Move{Step: st, From: last, To: st.Node, Via: via}
-		if last != "" {
-			m.Edge = d.HasEdge(last, st.Node)
-			m.Reason = gap
-			if !m.Edge && len(detour) > 0 && d.HasEdge(anchor, st.Node) {
-				// Back from a detour the chart does not draw (giving a node back): the
-				// chart's own edge, with the detour passed on the way.
-				m.From, m.Edge, m.Via = anchor, true, append(append([]string(nil), detour...), via...)
-			}
-			if !m.Edge && m.Reason == "" {
-				for _, n := range append(append([]string(nil), via...), last) {
-					if code := t.Chart.Mismatch[n]; code != "" {
-						m.Reason = code + ": " + t.Chart.Titles[n]
-						break
-					}
+		if !m.Edge && m.Reason == "" {
+			for _, n := range append(append([]string(nil), p.via...), p.last) {
+				if code := p.ch.Mismatch[n]; code != "" {
+					m.Reason = code + ": " + p.ch.Titles[n]
+					break
 				}
 			}
 		}
-		out = append(out, m)
-		if t.Chart.Mismatch[st.Node] != "" && anchor != "" {
-			detour = append(detour, st.Node)
-		} else {
-			anchor, detour = st.Node, nil
-		}
-		last, via, gap = st.Node, nil, ""
 	}
-	return out
+	if p.ch.Mismatch[st.Node] != "" && p.anchor != "" {
+		p.detour = append(p.detour, st.Node)
+	} else {
+		p.anchor, p.detour = st.Node, nil
+	}
+	p.last, p.via, p.gap = st.Node, nil, ""
+	return m, true
 }
 
 func joinReason(a, b string) string {

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/diagrams"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/static"
@@ -520,7 +521,7 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.perfetto.json"`)
-		err = trace.WritePerfetto(w, t.Header, t.Events)
+		err = trace.WritePerfetto(w, t.Header, chart.Trace(), t.Events)
 	}
 	if err != nil && r.Context().Err() == nil {
 		s.opts.Logf("lruviz serve: writing a trace: %v", err)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/lruviz/lruviz/diagrams"
 	"github.com/lruviz/lruviz/scenario"
-	"github.com/lruviz/lruviz/trace"
 )
 
 // rsvgHint is what export says when a PNG is asked for and rsvg-convert is not installed.
@@ -76,13 +75,11 @@ func cmdExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, err)
 		return &exitError{2}
 	}
-	rec := &trace.Recorder{}
-	m, err := scenario.NewMap(f, rec)
+	m, err := scenario.NewMap(f, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return &exitError{2}
 	}
-	fail := scenario.Run(f, m, nil)
 	h := scenario.Header(f, m)
 	if *diagram != "" {
 		h.Diagram = *diagram
@@ -91,7 +88,21 @@ func cmdExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if stepSet {
 		opt.Step = *step
 	}
-	doc, err := diagrams.Export(r, h, rec.Events, opt)
+	// The engine runs straight into the exporter, which keeps what the drawing needs and not
+	// the trace: a long run costs time, not memory.
+	x, err := diagrams.NewExporter(r, h, opt)
+	if err != nil {
+		return err
+	}
+	m.SetTracer(x)
+	prog := newProgress(stderr, len(f.Ops))
+	done := 0
+	fail := scenario.Run(f, m, func(*scenario.Op, string) {
+		done++
+		prog.update(done)
+	})
+	prog.finish()
+	doc, err := x.SVG()
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lruviz/lruviz/diagrams"
+	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/scenarios"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // The diagrams package's fixtures in the kernel's .dot dialect: the update chart as the kernel
@@ -152,6 +157,48 @@ func TestExportPNG(t *testing.T) {
 		b, err := os.ReadFile(args[1])
 		if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
 			t.Errorf("%v: not a PNG (%v)", args, err)
+		}
+	}
+}
+
+// TestExportStreamsTheRun: export runs the engine straight into the exporter, keeping no
+// trace; what it draws is what diagrams.Export draws of the recorded trace.
+func TestExportStreamsTheRun(t *testing.T) {
+	r, err := diagrams.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		opt  diagrams.ExportOptions
+	}{
+		{"contention", nil, diagrams.ExportOptions{Step: -1}},
+		{"steal-pending", []string{"--step", "100"}, diagrams.ExportOptions{Step: 100}},
+		{"reentrancy-ebusy", []string{"--step", "100000"}, diagrams.ExportOptions{Step: 100000}},
+		{"steal-free", []string{"--animate"}, diagrams.ExportOptions{Step: -1, Animate: true}},
+	} {
+		stdout, stderr, code := lruviz(t, "", append([]string{"export", c.name, "-o", "-"}, c.args...)...)
+		if code != 0 || stderr != "" {
+			t.Fatalf("%s %v: %q %d", c.name, c.args, stderr, code)
+		}
+		src, _ := scenarios.Source(c.name)
+		f, err := scenario.Parse(c.name+".lru", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &trace.Recorder{}
+		m, err := scenario.NewMap(f, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scenario.Run(f, m, nil)
+		want, err := diagrams.Export(r, scenario.Header(f, m), rec.Events, c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stdout != string(want) {
+			t.Errorf("%s %v: the streamed export differs from Export of the recorded trace", c.name, c.args)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/trace"
 )
@@ -121,17 +122,23 @@ func cmdTrace(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	h := scenario.Header(f, m)
-	var rec *trace.Recorder
-	var jw *trace.Writer
+	// The engine writes into the writer as it runs: no trace is kept in memory.
+	var tracer trace.Tracer
+	var finish func() error
 	if *format == "jsonl" {
-		if jw, err = trace.NewWriter(bw, h); err != nil {
+		jw, err := trace.NewWriter(bw, h)
+		if err != nil {
 			return err
 		}
-		m.SetTracer(jw)
+		tracer, finish = jw, jw.Flush
 	} else {
-		rec = &trace.Recorder{}
-		m.SetTracer(rec)
+		pw, err := trace.NewPerfettoWriter(bw, h, chart.Trace())
+		if err != nil {
+			return err
+		}
+		tracer, finish = pw, pw.Close
 	}
+	m.SetTracer(tracer)
 	prog := newProgress(stderr, len(f.Ops))
 	done := 0
 	fail := scenario.Run(f, m, func(*scenario.Op, string) {
@@ -139,14 +146,7 @@ func cmdTrace(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		prog.update(done)
 	})
 	prog.finish()
-	if jw != nil {
-		if err := jw.Flush(); err != nil {
-			return err
-		}
-		if err := jw.Err(); err != nil {
-			return err
-		}
-	} else if err := trace.WritePerfetto(bw, h, rec.Events); err != nil {
+	if err := finish(); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
