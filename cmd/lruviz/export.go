@@ -4,10 +4,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -24,7 +24,7 @@ var lookPath = exec.LookPath
 
 // cmdExport is `lruviz export FILE|NAME -o OUT.svg [--step P] [--animate] [--diagram FILE]
 // [--format svg|png]`: the update chart with the scenario's trace drawn on it.
-func cmdExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("export", stderr)
 	out := fs.String("o", "", "output file: OUT.svg, or OUT.png (- for stdout)")
 	step := fs.Int("step", -1, "show the state at position P instead of the whole run")
@@ -94,14 +94,16 @@ func cmdExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m.SetTracer(x)
 	prog := newProgress(stderr, len(f.Ops))
 	done := 0
-	fail := scenario.Run(f, m, func(*scenario.Op, string) {
+	fail, stopped := runScenario(ctx, f, m, x, func(*scenario.Op, string) {
 		done++
 		prog.update(done)
 	})
 	prog.finish()
+	if stopped {
+		return interrupted(ctx, stderr, "export")
+	}
 	doc, err := x.SVG()
 	if err != nil {
 		return err
@@ -111,11 +113,18 @@ func cmdExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if *out == "-" {
+	o, err := createOutput(*out)
+	if err != nil {
+		return err
+	}
+	defer o.Abort()
+	if o.File() == nil {
 		if _, err := stdout.Write(doc); err != nil {
 			return err
 		}
-	} else if err := os.WriteFile(*out, doc, 0o644); err != nil {
+	} else if _, err := o.File().Write(doc); err != nil {
+		return err
+	} else if err := o.Commit(); err != nil {
 		return err
 	}
 	if fail != nil {
@@ -131,7 +140,7 @@ func exportDiagram(path string) (*diagrams.Rendered, error) {
 	if path == "" {
 		return diagrams.Default()
 	}
-	src, err := os.ReadFile(path)
+	src, err := readDiagram(path)
 	if err != nil {
 		return nil, err
 	}

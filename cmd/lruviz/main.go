@@ -14,10 +14,36 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGINT and SIGTERM cancel the context with the signal as its cause: serve stops cleanly
+	// (exit 0), the other commands stop where they are and exit 128 + the signal's number.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if s, ok := <-sigs; ok {
+			cancel(signalCause{s.(syscall.Signal)})
+		}
+	}()
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// signalCause is the cause of a context cancelled by a signal.
+type signalCause struct{ sig syscall.Signal }
+
+func (s signalCause) Error() string { return "interrupted by " + s.sig.String() }
+
+// interrupted is what a command returns when its context was cancelled: the exit status is
+// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), or 130 without a signal.
+func interrupted(ctx context.Context, stderr io.Writer, cmd string) error {
+	code := 130
+	var sc signalCause
+	if errors.As(context.Cause(ctx), &sc) {
+		code = 128 + int(sc.sig)
+	}
+	fmt.Fprintf(stderr, "lruviz %s: %v; nothing written\n", cmd, context.Cause(ctx))
+	return &exitError{code}
 }
 
 // exitError carries an exit status; its message (if any) has been printed already.
@@ -70,7 +96,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var err error
 	switch cmd {
 	case "run":
-		err = cmdRun(args, stdin, stdout, stderr)
+		err = cmdRun(ctx, args, stdin, stdout, stderr)
 	case "scenarios":
 		err = cmdScenarios(args, stdout)
 	case "verify-kernel":
@@ -79,11 +105,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 		return nil
 	case "trace":
-		err = cmdTrace(args, stdin, stdout, stderr)
+		err = cmdTrace(ctx, args, stdin, stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, args, stdout, stderr)
 	case "export":
-		err = cmdExport(args, stdin, stdout, stderr)
+		err = cmdExport(ctx, args, stdin, stdout, stderr)
 	default:
 		err = &usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -53,7 +54,7 @@ func readLimited(path string) ([]byte, error) {
 }
 
 // cmdRun is `lruviz run FILE|NAME...`.
-func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return &usageError{"run needs at least one FILE or NAME"}
 	}
@@ -71,9 +72,12 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			status = 2
 			continue
 		}
-		fail := scenario.Run(f, m, func(op *scenario.Op, result string) {
+		fail, stopped := runScenario(ctx, f, m, nil, func(op *scenario.Op, result string) {
 			fmt.Fprintf(stdout, "%s:%d: %s -> %s\n", f.Name, op.Pos.Line, op, result)
 		})
+		if stopped {
+			return interrupted(ctx, stderr, "run")
+		}
 		if fail != nil {
 			fmt.Fprintln(stderr, fail)
 			status = max(status, 1)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -87,7 +88,7 @@ func (p *progress) finish() {
 }
 
 // cmdTrace is `lruviz trace FILE|NAME [-o OUT] [--format jsonl|perfetto]`.
-func cmdTrace(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func cmdTrace(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace", stderr)
 	out := fs.String("o", "", "output file (default stdout)")
 	format := fs.String("format", "jsonl", "jsonl or perfetto")
@@ -111,14 +112,14 @@ func cmdTrace(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, err)
 		return &exitError{2}
 	}
+	o, err := createOutput(*out)
+	if err != nil {
+		return err
+	}
+	defer o.Abort()
 	w := stdout
-	var file *os.File
-	if *out != "" && *out != "-" {
-		if file, err = os.Create(*out); err != nil {
-			return err
-		}
-		defer file.Close()
-		w = file
+	if o.File() != nil {
+		w = o.File()
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	h := scenario.Header(f, m)
@@ -138,24 +139,24 @@ func cmdTrace(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		tracer, finish = pw, pw.Close
 	}
-	m.SetTracer(tracer)
 	prog := newProgress(stderr, len(f.Ops))
 	done := 0
-	fail := scenario.Run(f, m, func(*scenario.Op, string) {
+	fail, stopped := runScenario(ctx, f, m, tracer, func(*scenario.Op, string) {
 		done++
 		prog.update(done)
 	})
 	prog.finish()
+	if stopped {
+		return interrupted(ctx, stderr, "trace")
+	}
 	if err := finish(); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return err
-		}
+	if err := o.Commit(); err != nil {
+		return err
 	}
 	if fail != nil {
 		fmt.Fprintln(stderr, fail)
