@@ -30,6 +30,7 @@ type decoder struct {
 	img   *Image
 	l     *Layout
 	mem   []Region // sorted by address
+	last  Region   // the region of the last read
 	n     int
 	elems uint64 // bpf_htab.elems
 	esize uint64 // bpf_htab.elem_size
@@ -45,6 +46,11 @@ func newDecoder(img *Image) *decoder {
 
 // bytes returns the n bytes at addr, or an error if they were not read.
 func (d *decoder) bytes(addr uint64, n int) ([]byte, error) {
+	// Most reads are of the element array: try the region read last first.
+	if r := d.last; addr >= uint64(r.Addr) && addr-uint64(r.Addr)+uint64(n) <= uint64(len(r.Bytes)) {
+		off := addr - uint64(r.Addr)
+		return r.Bytes[off : off+uint64(n)], nil
+	}
 	i, _ := slices.BinarySearchFunc(d.mem, addr, func(r Region, a uint64) int {
 		if uint64(r.Addr) <= a {
 			return -1
@@ -56,6 +62,7 @@ func (d *decoder) bytes(addr uint64, n int) ([]byte, error) {
 		r := d.mem[i-1]
 		off := addr - uint64(r.Addr)
 		if off+uint64(n) <= uint64(len(r.Bytes)) && off+uint64(n) >= off {
+			d.last = r
 			return r.Bytes[off : off+uint64(n)], nil
 		}
 	}

@@ -97,10 +97,16 @@ func (s *Snapshot) Lists() []NamedList {
 func (s *Snapshot) String() string {
 	var b strings.Builder
 	for _, l := range s.Lists() {
-		fmt.Fprintf(&b, "%-18s", l.Name)
-		for _, e := range l.Elems {
+		b.WriteString(l.Name)
+		if len(l.Elems) > 0 {
+			b.WriteString(strings.Repeat(" ", max(1, 18-len(l.Name))))
+		}
+		for i, e := range l.Elems {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
 			n := s.Nodes[e]
-			fmt.Fprintf(&b, " %d:%d", e, n.Key)
+			fmt.Fprintf(&b, "%d:%d", e, n.Key)
 			if n.Ref != 0 {
 				b.WriteByte('*')
 			}
