@@ -165,7 +165,7 @@ func newInspector() (*inspector, error) {
 // privileged adds what is needed to a permission error.
 func privileged(err error) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("%w (reading kernel memory needs root, or CAP_BPF with CAP_PERFMON)", err)
+		return fmt.Errorf("%w (reading kernel memory needs root, or CAP_BPF with CAP_PERFMON or CAP_SYS_ADMIN)", err)
 	}
 	return err
 }
