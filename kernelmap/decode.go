@@ -34,7 +34,8 @@ type decoder struct {
 	n     int
 	elems uint64 // bpf_htab.elems
 	esize uint64 // bpf_htab.elem_size
-	on    []string
+	on    []uint16 // per element, 1 + the index in names of the list it was found on
+	names []string
 }
 
 func newDecoder(img *Image) *decoder {
@@ -121,10 +122,13 @@ func (d *decoder) elemAt(addr uint64) (int, bool) {
 
 // place records that element i is on list name.
 func (d *decoder) place(i int, name string) error {
-	if d.on[i] != "" {
-		return fmt.Errorf("element %d is on %s and on %s: corrupt, or changed while read", i, d.on[i], name)
+	if d.on[i] != 0 {
+		return fmt.Errorf("element %d is on %s and on %s: corrupt, or changed while read", i, d.names[d.on[i]-1], name)
 	}
-	d.on[i] = name
+	if len(d.names) == 0 || d.names[len(d.names)-1] != name {
+		d.names = append(d.names, name)
+	}
+	d.on[i] = uint16(len(d.names))
 	return nil
 }
 
@@ -261,7 +265,7 @@ func (d *decoder) decode() (*Snapshot, error) {
 		return nil, fmt.Errorf("bpf_htab.elem_size is 0")
 	}
 	d.esize = uint64(esize)
-	d.on = make([]string, d.n)
+	d.on = make([]uint16, d.n)
 	s := &Snapshot{HasPendingFree: l.NodePendingFree != Absent, HasTargetFree: l.LRUTargetFree != Absent}
 	percpu, err := d.u8(lru + uint64(l.LRUPercpu))
 	if err != nil {

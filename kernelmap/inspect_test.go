@@ -251,8 +251,9 @@ func TestSnapshotClosed(t *testing.T) {
 	}
 }
 
-// BenchmarkSnapshot reads and decodes a map's LRU state: a 64-element common LRU after 64
-// updates and a 1,000-element one after 1,000.
+// BenchmarkSnapshot reads and decodes a map's LRU state: a 64-element map after 64 updates
+// and a 1,000-element one after 1,000, common and per-CPU LRU; "read" is Image alone (the
+// BPF_PROG_TEST_RUN reads), "decode" Decode alone.
 func BenchmarkSnapshot(b *testing.B) {
 	requireSnapshot(b)
 	ncpus, err := PossibleCPUs()
@@ -261,16 +262,36 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 	for _, n := range []uint32{64, 1000} {
 		for _, c := range []config{{LRUHash, false}, {LRUHash, true}} {
-			b.Run(fmt.Sprintf("%v/%d", c, n), func(b *testing.B) {
-				m := open(b, c, n, n/uint32(ncpus))
-				for i := range uint64(n) {
-					if _, err := m.Update(int(i)%ncpus, i, i, Any); err != nil {
-						b.Fatal(err)
-					}
+			m := open(b, c, n, n/uint32(ncpus))
+			for i := range uint64(n) {
+				if _, err := m.Update(int(i)%ncpus, i, i, Any); err != nil {
+					b.Fatal(err)
 				}
+			}
+			b.Run(fmt.Sprintf("%v/%d", c, n), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					if _, err := m.Snapshot(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%v/%d/read", c, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := m.Image(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			img, err := m.Image()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("%v/%d/decode", c, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := Decode(img); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -60,6 +60,8 @@ type LocalList struct {
 
 // Node is an element's struct bpf_lru_node, and its key.
 type Node struct {
+	// Key is htab_elem.key, 8 bytes as in every map of this package. An element on a free
+	// list keeps the last key it held (0 if it never held one).
 	Key         uint64
 	CPU         uint16 // node->cpu
 	Type        uint8  // node->type: TypeActive ... TypeLocalPending
