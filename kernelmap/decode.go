@@ -32,8 +32,8 @@ type decoder struct {
 	mem   []Region // sorted by address
 	last  Region   // the region of the last read
 	n     int
-	elems uint64 // bpf_htab.elems
-	esize uint64 // bpf_htab.elem_size
+	elems uint64   // bpf_htab.elems
+	esize uint64   // bpf_htab.elem_size
 	on    []uint16 // per element, 1 + the index in names of the list it was found on
 	names []string
 }
