@@ -5,6 +5,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -237,4 +238,115 @@ func TestListTextAndWrap(t *testing.T) {
 	if got := wrap("aa bb cc dd", 5, ".."); got != "aa bb\n..cc dd" {
 		t.Errorf("wrap = %q", got)
 	}
+}
+
+// TestDeepRotationMidList covers what random programs of the common LRU never reach: an
+// inactive list longer than nr_scans (128), so that the inactive rotation stops in the middle
+// and next_inactive_rotation points at an element, which later moves and evictions must fix
+// up. The kernel and the engine must agree deeply all along, and the pointer must have left
+// the head.
+func TestDeepRotationMidList(t *testing.T) {
+	prof, ncpus := requireDeep(t)
+	p := Program{Type: engine.LRUHash, Entries: 1000, CPUs: ncpus, Origin: "TestDeepRotationMidList"}
+	var ops []engine.Op
+	add := func(cpu int, kind engine.OpKind, key uint64) {
+		ops = append(ops, engine.Op{CPU: cpu, Kind: kind, Key: key, Value: key})
+	}
+	for k := uint64(1); k <= 700; k++ {
+		add(0, engine.OpUpdate, k)
+	}
+	for k := uint64(1); k <= 700; k += 3 {
+		add(0, engine.OpLookup, k)
+	}
+	for k := uint64(701); k <= 1400; k++ {
+		add(int(k%2), engine.OpUpdate, k)
+		if k%5 == 0 {
+			add(0, engine.OpLookup, k-400)
+		}
+	}
+	p = p.withOps(ops)
+	d, err := checkDeep(p, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != nil {
+		t.Fatalf("kernel and engine differ at %s\n%s", d, d.Detail)
+	}
+	m, err := engine.NewMap(p.spec(), engine.Options{CPUs: ncpus, Profile: prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := 0
+	for _, op := range p.Ops {
+		m.Exec(op)
+		if m.Internals().LRU[0].NextInactiveRotation != -1 {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Fatal("next_inactive_rotation never left the inactive list's head")
+	}
+	t.Logf("%d operations, next_inactive_rotation on an element after %d of them", len(p.Ops), moved)
+}
+
+// TestDeepRefOnFreeList covers another state random programs of the usual mix almost never
+// reach: a referenced element on a free list. A forced shrink evicts an element without
+// looking at its reference bit (__bpf_lru_list_shrink), and __bpf_lru_node_move_to_free leaves
+// the bit set; in the common LRU the refill then pops an element harvested from the global
+// free list first, and the referenced one stays on the local free list. The test searches
+// lookup-heavy programs on the engine for one that shows it and checks that the kernel agrees
+// deeply.
+func TestDeepRefOnFreeList(t *testing.T) {
+	prof, ncpus := requireDeep(t)
+	refOnFree := func(in *engine.Internals) bool {
+		var free [][]int
+		for _, l := range in.Local {
+			free = append(free, l.Free)
+		}
+		for _, l := range in.LRU {
+			free = append(free, l.Lists[kernelmap.TypeFree])
+		}
+		for _, l := range free {
+			for _, e := range l {
+				if in.Nodes[e].Ref {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for seed := range uint64(20000) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		p := Program{Type: engine.LRUHash, Entries: uint32(4 + r.IntN(30)), NoCommonLRU: r.IntN(2) == 1, CPUs: ncpus,
+			Origin: "seed " + strconv.FormatUint(seed, 10) + " of TestDeepRefOnFreeList"}
+		m, err := engine.NewMap(p.spec(), engine.Options{CPUs: ncpus, Profile: prof})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 200 {
+			op := engine.Op{Index: i, CPU: r.IntN(ncpus), Key: 1 + r.Uint64N(2*uint64(p.Entries)), Value: 1, Kind: engine.OpLookup}
+			if r.IntN(100) < 45 {
+				op.Kind = engine.OpUpdate
+			}
+			p.Ops = append(p.Ops, op)
+			m.Exec(op)
+			if !refOnFree(m.Internals()) {
+				continue
+			}
+			d, err := checkDeep(p, prof)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d != nil {
+				var out bytes.Buffer
+				if err := reportDiff(context.Background(), &out, p, d, prof, checkDeep); err != nil {
+					t.Fatal(err)
+				}
+				t.Fatalf("kernel and engine differ at %s\n%s", d, out.String())
+			}
+			t.Logf("%s: a referenced element on a free list after %d operations; the kernel agrees", p.Origin, len(p.Ops))
+			return
+		}
+	}
+	t.Fatal("no program of 20,000 reaches a referenced element on a free list")
 }
