@@ -70,6 +70,7 @@ type Map struct {
 	possible   int    // number of possible CPUs
 	valueSlots int    // values per key in a syscall buffer: possible or 1
 	maxEntries uint32 // as configured by the kernel
+	htab       uint64 // the kernel address of its struct bpf_htab, once Image has found it
 
 	lookupProg *ebpf.Program
 	updateProg *ebpf.Program

@@ -15,8 +15,17 @@
 // expectations are the kernel's results (Scenario), so that `lruviz run`
 // reproduces the failure on the simulator alone.
 //
-// The engine runs with the profile of the host's kernel (HostProfile) and
-// the host's number of possible CPUs, since both shape the LRU: the CPU
-// count sizes the per-CPU lists and, from v6.16, the common LRU's refill
-// batch target_free.
+// With Options.Deep the comparison goes inside: before the first operation
+// and after every one, the kernel's own LRU lists, read from kernel memory
+// (kernelmap.Snapshot), are compared element by element with the engine's
+// (engine.Internals): which element is on which list in which order, the
+// key of every element in the table, reference bits, each node's cpu, type
+// and pending_free, the counts, next_inactive_rotation, next_steal,
+// target_free and nr_scans. Both sides number elements by their place in the
+// preallocated array; the fresh map's state checks that they agree.
+//
+// The engine runs with the profile of the host's kernel (HostProfile), or
+// the one Options.Profile names, and the host's number of possible CPUs,
+// since both shape the LRU: the CPU count sizes the per-CPU lists and, from
+// v6.16, the common LRU's refill batch target_free.
 package verify

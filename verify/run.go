@@ -45,103 +45,154 @@ type Step struct {
 // error is reserved for failures of the harness, such as a CPU count that
 // differs from p.CPUs.
 func RunKernel(p Program) (Trace, error) {
+	k, create, err := openKernel(p)
+	if err != nil || create != "0" {
+		return Trace{Create: create}, err
+	}
+	defer k.close()
+	t := Trace{Create: "0", Steps: make([]Step, len(p.Ops))}
+	for i, op := range p.Ops {
+		if t.Steps[i], err = k.step(i, op); err != nil {
+			return Trace{}, err
+		}
+	}
+	return t, nil
+}
+
+// kernelSide runs a program's operations on a kernel map one at a time.
+type kernelSide struct {
+	m    *kernelmap.Map
+	p    Program
+	keys []uint64
+}
+
+// openKernel creates p's map in the kernel. create is "0", or the errno
+// name the kernel refused the map with (then k is nil).
+func openKernel(p Program) (k *kernelSide, create string, err error) {
 	m, err := kernelmap.Open(kernelmap.Spec{Type: int(p.Type), MaxEntries: p.Entries, NoCommonLRU: p.NoCommonLRU})
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
-			return Trace{Create: engine.ErrName(errno)}, nil
+			return nil, engine.ErrName(errno), nil
 		}
-		return Trace{}, err
+		return nil, "", err
 	}
-	defer m.Close()
 	if n := m.PossibleCPUs(); n != p.CPUs {
-		return Trace{}, fmt.Errorf("verify: the program is for %d CPUs, the kernel has %d possible CPUs", p.CPUs, n)
+		m.Close()
+		return nil, "", fmt.Errorf("verify: the program is for %d CPUs, the kernel has %d possible CPUs", p.CPUs, n)
 	}
-	t := Trace{Create: "0", Steps: make([]Step, len(p.Ops))}
-	var keys []uint64
-	for i, op := range p.Ops {
-		var (
-			errno syscall.Errno
-			value uint64
-		)
-		switch op.Kind {
-		case engine.OpUpdate:
-			if p.Type == engine.LRUCPUHash {
-				errno, err = m.UpdateProg(op.CPU, op.Key, op.Value, uint64(op.Flags))
-			} else {
-				errno, err = m.Update(op.CPU, op.Key, op.Value, uint64(op.Flags))
-			}
-		case engine.OpLookup:
-			value, errno, err = m.LookupProg(op.CPU, op.Key)
-		case engine.OpSysLookup:
-			value, errno, err = m.LookupSys(op.CPU, op.Key)
-		case engine.OpDelete:
-			errno, err = m.Delete(op.CPU, op.Key)
-		default:
-			err = fmt.Errorf("verify: operation %d has unknown kind %d", i, op.Kind)
+	return &kernelSide{m: m, p: p}, "0", nil
+}
+
+func (k *kernelSide) close() { k.m.Close() }
+
+// step runs operation i.
+func (k *kernelSide) step(i int, op engine.Op) (Step, error) {
+	var (
+		errno syscall.Errno
+		value uint64
+		err   error
+	)
+	m := k.m
+	switch op.Kind {
+	case engine.OpUpdate:
+		if k.p.Type == engine.LRUCPUHash {
+			errno, err = m.UpdateProg(op.CPU, op.Key, op.Value, uint64(op.Flags))
+		} else {
+			errno, err = m.Update(op.CPU, op.Key, op.Value, uint64(op.Flags))
 		}
-		if err != nil {
-			return Trace{}, fmt.Errorf("verify: kernel operation %d (%s): %w", i, opString(op), err)
-		}
-		t.Steps[i].Result = resultString(op.Kind, errno, value)
-		if op.Kind == engine.OpLookup || op.Kind == engine.OpSysLookup {
-			// A kernel lookup never adds or removes an element (it only
-			// sets the reference bit), so the walk of the key set, which
-			// costs a syscall per key, is skipped. The engine's key set is
-			// still taken after every operation, so an engine lookup that
-			// changes it still shows as a difference.
-			t.Steps[i].Keys = keys
-			continue
-		}
-		next, err := m.Keys()
-		if err != nil {
-			return Trace{}, fmt.Errorf("verify: kernel keys after operation %d: %w", i, err)
-		}
-		if !slices.Equal(next, keys) {
-			keys = next
-		}
-		t.Steps[i].Keys = keys
+	case engine.OpLookup:
+		value, errno, err = m.LookupProg(op.CPU, op.Key)
+	case engine.OpSysLookup:
+		value, errno, err = m.LookupSys(op.CPU, op.Key)
+	case engine.OpDelete:
+		errno, err = m.Delete(op.CPU, op.Key)
+	default:
+		err = fmt.Errorf("verify: operation %d has unknown kind %d", i, op.Kind)
 	}
-	return t, nil
+	if err != nil {
+		return Step{}, fmt.Errorf("verify: kernel operation %d (%s): %w", i, opString(op), err)
+	}
+	st := Step{Result: resultString(op.Kind, errno, value)}
+	if op.Kind == engine.OpLookup || op.Kind == engine.OpSysLookup {
+		// A kernel lookup never adds or removes an element (it only
+		// sets the reference bit), so the walk of the key set, which
+		// costs a syscall per key, is skipped. The engine's key set is
+		// still taken after every operation, so an engine lookup that
+		// changes it still shows as a difference.
+		st.Keys = k.keys
+		return st, nil
+	}
+	next, err := m.Keys()
+	if err != nil {
+		return Step{}, fmt.Errorf("verify: kernel keys after operation %d: %w", i, err)
+	}
+	if !slices.Equal(next, k.keys) {
+		k.keys = next
+	}
+	st.Keys = k.keys
+	return st, nil
 }
 
 // RunEngine runs p on a fresh simulated map with profile prof. A map the
 // engine refuses is a Trace whose Create names the errno. An engine panic
 // (a broken invariant) is returned as an error.
-func RunEngine(p Program, prof *engine.Profile) (t Trace, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			t, err = Trace{}, fmt.Errorf("verify: engine panicked: %v", r)
+func RunEngine(p Program, prof *engine.Profile) (Trace, error) {
+	e, create, err := openEngine(p, prof)
+	if err != nil || create != "0" {
+		return Trace{Create: create}, err
+	}
+	t := Trace{Create: "0", Steps: make([]Step, len(p.Ops))}
+	for i, op := range p.Ops {
+		if t.Steps[i], err = e.step(i, op); err != nil {
+			return Trace{}, err
 		}
-	}()
+	}
+	return t, nil
+}
+
+// engineSide runs a program's operations on the engine one at a time.
+type engineSide struct {
+	m    *engine.Map
+	keys []uint64
+}
+
+// openEngine creates p's map in the engine; create as openKernel.
+func openEngine(p Program, prof *engine.Profile) (*engineSide, string, error) {
 	m, err := engine.NewMap(p.spec(), engine.Options{CPUs: p.CPUs, Profile: prof})
 	if err != nil {
 		var ce *engine.CreateError
 		if errors.As(err, &ce) {
-			return Trace{Create: engine.ErrName(ce.Errno)}, nil
+			return nil, engine.ErrName(ce.Errno), nil
 		}
-		return Trace{}, fmt.Errorf("verify: engine: %w", err)
+		return nil, "", fmt.Errorf("verify: engine: %w", err)
 	}
-	t = Trace{Create: "0", Steps: make([]Step, len(p.Ops))}
-	var keys []uint64
-	for i, op := range p.Ops {
-		op.Index = i
-		r := m.Exec(op)
-		if r.Err != nil && !errors.As(r.Err, new(syscall.Errno)) {
-			return Trace{}, fmt.Errorf("verify: engine operation %d (%s): %w", i, opString(op), r.Err)
+	return &engineSide{m: m}, "0", nil
+}
+
+// step runs operation i; an engine panic is an error.
+func (e *engineSide) step(i int, op engine.Op) (st Step, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			st, err = Step{}, fmt.Errorf("verify: engine panicked: %v", r)
 		}
-		var errno syscall.Errno
-		if r.Err != nil {
-			errno = r.Err.(syscall.Errno)
-		}
-		t.Steps[i].Result = resultString(op.Kind, errno, r.Value)
-		next := m.Keys()
-		if !slices.Equal(next, keys) {
-			keys = next
-		}
-		t.Steps[i].Keys = keys
+	}()
+	op.Index = i
+	r := e.m.Exec(op)
+	if r.Err != nil && !errors.As(r.Err, new(syscall.Errno)) {
+		return Step{}, fmt.Errorf("verify: engine operation %d (%s): %w", i, opString(op), r.Err)
 	}
-	return t, nil
+	var errno syscall.Errno
+	if r.Err != nil {
+		errno = r.Err.(syscall.Errno)
+	}
+	st.Result = resultString(op.Kind, errno, r.Value)
+	next := e.m.Keys()
+	if !slices.Equal(next, e.keys) {
+		e.keys = next
+	}
+	st.Keys = e.keys
+	return st, nil
 }
 
 // resultString spells an operation's outcome as traces do.
@@ -164,22 +215,35 @@ func opString(op engine.Op) string {
 	return s
 }
 
-// Diff is the first difference between two traces.
+// Diff is the first difference between two traces, or between the two
+// sides' LRU states (checkDeep).
 type Diff struct {
-	// Op is the index of the first operation whose result or key set
-	// differs, or -1 when map creation differs.
+	// Op is the index of the first operation whose result, key set or state
+	// differs, or -1 when map creation (or the fresh map's state) differs.
 	Op int
-	// What is "create", "result" or "keys".
+	// What is "create", "result", "keys", "length", "engine" (the engine
+	// failed), or for a difference of LRU state (State) the first thing
+	// that differs: "list global.inactive", "target_free", "element 5 ref".
 	What string
 	// A and B are the differing results, or key sets written as `expect
-	// keys` writes them, of the first and the second trace.
+	// keys` writes them, of the first and the second trace; for a state,
+	// the kernel's value (A) and the engine's (B).
 	A, B string
+	// State says the difference is in the LRU state (checkDeep); Detail
+	// then shows both states side by side.
+	State  bool
+	Detail string
 }
 
 // String describes the difference, e.g. "operation 3: keys 1 5 vs 1".
 func (d *Diff) String() string {
-	if d.Op < 0 {
+	switch {
+	case d.What == "create":
 		return fmt.Sprintf("map creation: %s vs %s", d.A, d.B)
+	case d.State && d.Op < 0:
+		return fmt.Sprintf("the fresh map: %s: %s vs %s", d.What, d.A, d.B)
+	case d.State:
+		return fmt.Sprintf("operation %d: %s: %s vs %s", d.Op, d.What, d.A, d.B)
 	}
 	return fmt.Sprintf("operation %d: %s %s vs %s", d.Op, d.What, d.A, d.B)
 }
@@ -192,16 +256,23 @@ func Compare(a, b Trace) *Diff {
 	}
 	n := min(len(a.Steps), len(b.Steps))
 	for i := range n {
-		sa, sb := a.Steps[i], b.Steps[i]
-		if sa.Result != sb.Result {
-			return &Diff{Op: i, What: "result", A: sa.Result, B: sb.Result}
-		}
-		if !slices.Equal(sa.Keys, sb.Keys) {
-			return &Diff{Op: i, What: "keys", A: scenario.KeysText(sa.Keys), B: scenario.KeysText(sb.Keys)}
+		if d := compareSteps(i, a.Steps[i], b.Steps[i]); d != nil {
+			return d
 		}
 	}
 	if len(a.Steps) != len(b.Steps) {
 		return &Diff{Op: n, What: "length", A: strconv.Itoa(len(a.Steps)) + " operations", B: strconv.Itoa(len(b.Steps)) + " operations"}
+	}
+	return nil
+}
+
+// compareSteps compares operation i's outcomes: the result, then the key set.
+func compareSteps(i int, sa, sb Step) *Diff {
+	if sa.Result != sb.Result {
+		return &Diff{Op: i, What: "result", A: sa.Result, B: sb.Result}
+	}
+	if !slices.Equal(sa.Keys, sb.Keys) {
+		return &Diff{Op: i, What: "keys", A: scenario.KeysText(sa.Keys), B: scenario.KeysText(sb.Keys)}
 	}
 	return nil
 }

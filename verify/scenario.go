@@ -27,15 +27,24 @@ func flagsWord(f engine.UpdateFlags) string {
 // (see HostProfile; 6.18 if the host has none), and the header comment
 // records p.Origin and the kernel release the expectations came from.
 func Scenario(p Program, kernelTrace Trace) string {
+	return scenarioText(p, kernelTrace, "")
+}
+
+// scenarioText is Scenario with the map statement naming profile (the
+// host's when empty).
+func scenarioText(p Program, kernelTrace Trace, profile string) string {
 	var b strings.Builder
 	b.WriteString("# Found by lruviz verify-kernel")
 	if p.Origin != "" {
 		b.WriteString(" (" + p.Origin + ")")
 	}
-	profile := scenario.Kernel618
+	host := scenario.Kernel618
 	if prof, release, err := HostProfile(); err == nil {
 		b.WriteString(" on Linux " + release)
-		profile = prof.Name
+		host = prof.Name
+	}
+	if profile == "" {
+		profile = host
 	}
 	b.WriteString(".\n# Every expectation is the real kernel's result.\n")
 	fmt.Fprintf(&b, "map %s entries=%d cpus=%d", p.Type, p.Entries, p.CPUs)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/lruviz/lruviz/engine"
@@ -43,6 +44,14 @@ type Options struct {
 	NoCommonLRU []bool
 	// Files, when not empty, are run instead of random programs.
 	Files []*scenario.File
+	// Profile is the engine's kernel profile; nil means the host's
+	// (HostProfile).
+	Profile *engine.Profile
+	// Deep compares, besides results and key sets, the kernel's own LRU
+	// lists, read from kernel memory, with the engine's after every
+	// operation (and before the first): every list in order, the counters,
+	// each element's node. It needs root (or CAP_BPF with CAP_PERFMON).
+	Deep bool
 	// Progress, if set, is called after each program with the number done
 	// and the total.
 	Progress func(done, total int)
@@ -81,9 +90,20 @@ func Run(ctx context.Context, opts Options, out io.Writer) (Report, error) {
 	if err := kernelmap.Available(); err != nil {
 		return rep, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	prof, release, err := HostProfile()
-	if err != nil {
-		return rep, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	host, release, err := HostProfile()
+	prof := opts.Profile
+	if prof == nil {
+		if err != nil {
+			return rep, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		prof = host
+	}
+	check := check
+	if opts.Deep {
+		if err := kernelmap.SnapshotAvailable(); err != nil {
+			return rep, fmt.Errorf("%w: --deep: %w", ErrUnavailable, err)
+		}
+		check = checkDeep
 	}
 	ncpus, err := kernelmap.PossibleCPUs()
 	if err != nil {
@@ -97,7 +117,15 @@ func Run(ctx context.Context, opts Options, out io.Writer) (Report, error) {
 	for _, j := range jobs {
 		total += j.count
 	}
-	fmt.Fprintf(out, "kernel %s, profile %s, %d possible CPUs\n", release, prof.Name, ncpus)
+	fmt.Fprintf(out, "kernel %s, profile %s", release, prof.Name)
+	if host != nil && host != prof {
+		fmt.Fprintf(out, " (the host's is %s)", host.Name)
+	}
+	fmt.Fprintf(out, ", %d possible CPUs\n", ncpus)
+	if opts.Deep {
+		layout, _ := kernelmap.KernelLayout()
+		fmt.Fprintf(out, "deep: the kernel's lists compared after every operation (layout: %s)\n", layout)
+	}
 	// The profile's LRU locks matter only under re-entrancy and contention, which this
 	// sequential comparison cannot exercise: say so when the host's differ.
 	if lt, err := kernelmap.LRULockType(); err == nil {
@@ -129,7 +157,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) (Report, error) {
 			if d != nil {
 				diffs++
 				if diffs == 1 {
-					runErr = reportDiff(ctx, out, p, d, prof)
+					runErr = reportDiff(ctx, out, p, d, prof, check)
 				}
 			}
 			done++
@@ -215,6 +243,9 @@ func makeJobs(opts Options, ncpus int) ([]job, error) {
 	return jobs, nil
 }
 
+// checkFunc runs p on both sides and returns their first difference, or nil.
+type checkFunc func(p Program, prof *engine.Profile) (*Diff, error)
+
 // check runs p on both sides and returns their first difference, or nil.
 // An engine panic is a difference; a harness failure is an error.
 func check(p Program, prof *engine.Profile) (*Diff, error) {
@@ -229,11 +260,18 @@ func check(p Program, prof *engine.Profile) (*Diff, error) {
 	return Compare(kt, et), nil
 }
 
-// reportDiff shrinks a differing program and writes the minimal scenario.
-func reportDiff(ctx context.Context, out io.Writer, p Program, d *Diff, prof *engine.Profile) error {
+// reportDiff shrinks a differing program (while check still finds a
+// difference) and writes the minimal scenario, and for a difference of
+// state both states side by side.
+func reportDiff(ctx context.Context, out io.Writer, p Program, d *Diff, prof *engine.Profile, check checkFunc) error {
 	fmt.Fprintf(out, "%s: %s differs at %s (kernel vs engine); shrinking...\n", p.config(), p.Origin, d)
 	var harnessErr error
-	small := Shrink(p, func(q Program) bool {
+	shrink := Shrink
+	if d.Op < 0 {
+		// The map differs before any operation: none is needed.
+		shrink = func(p Program, _ func(Program) bool) Program { return p.withOps(nil) }
+	}
+	small := shrink(p, func(q Program) bool {
 		if ctx.Err() != nil || harnessErr != nil {
 			return false
 		}
@@ -264,6 +302,18 @@ func reportDiff(ctx context.Context, out io.Writer, p Program, d *Diff, prof *en
 	} else {
 		fmt.Fprintf(out, "%s: shrunk to %d operations, differing at %s (kernel vs engine):\n", p.config(), len(small.Ops), sd)
 	}
-	fmt.Fprint(out, Scenario(small, kt))
+	fmt.Fprint(out, scenarioText(small, kt, prof.Name))
+	if sd != nil && sd.State {
+		when := "after operation " + strconv.Itoa(sd.Op)
+		if sd.Op < 0 {
+			when = "before the first operation"
+		} else if sd.Op < len(small.Ops) {
+			when += " (" + opString(small.Ops[sd.Op]) + ")"
+		}
+		fmt.Fprintf(out, "%s: %s, %s differs first:\n    engine: %s\n    kernel: %s\n%s",
+			p.config(), when, sd.What, sd.B, sd.A, sd.Detail)
+		fmt.Fprintf(out, "%s: the results agree; `lruviz verify-kernel --deep --profile %s FILE` on the scenario above shows this again\n",
+			p.config(), prof.Name)
+	}
 	return nil
 }

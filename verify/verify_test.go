@@ -87,7 +87,7 @@ func TestAgreement(t *testing.T) {
 					continue
 				}
 				var out bytes.Buffer
-				if err := reportDiff(context.Background(), &out, p, d, prof); err != nil {
+				if err := reportDiff(context.Background(), &out, p, d, prof, check); err != nil {
 					t.Fatal(err)
 				}
 				t.Errorf("seed %d (entries=%d): kernel and engine differ at %s\n%s", seed, p.Entries, d, out.String())
@@ -449,7 +449,7 @@ func TestReportDiffKernel(t *testing.T) {
 			continue
 		}
 		var out bytes.Buffer
-		if err := reportDiff(context.Background(), &out, p, d, wrong); err != nil {
+		if err := reportDiff(context.Background(), &out, p, d, wrong, check); err != nil {
 			t.Fatal(err)
 		}
 		text := out.String()

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/scenario"
@@ -22,6 +23,8 @@ func cmdVerifyKernel(ctx context.Context, args []string, stdout, stderr io.Write
 	entries := fs.Uint("entries", 0, "max_entries (0: each seed picks a size)")
 	typ := fs.String("type", "", "lru_hash or lru_percpu_hash (default: both)")
 	noCommon := fs.Bool("no-common-lru", false, "only maps with BPF_F_NO_COMMON_LRU")
+	deep := fs.Bool("deep", false, "also compare the kernel's own LRU lists, read from kernel memory, after every operation")
+	profile := fs.String("profile", "", "the engine's kernel profile: 6.8 or 6.18 (default: the host kernel's)")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return &usageError{err.Error()}
@@ -32,7 +35,14 @@ func cmdVerifyKernel(ctx context.Context, args []string, stdout, stderr io.Write
 	if *entries > 1<<32-1 {
 		return &usageError{"--entries must fit in 32 bits"}
 	}
-	opts := verify.Options{Seeds: *seeds, Ops: *ops, Entries: uint32(*entries)}
+	opts := verify.Options{Seeds: *seeds, Ops: *ops, Entries: uint32(*entries), Deep: *deep}
+	if *profile != "" {
+		p, ok := engine.ProfileByName(*profile)
+		if !ok {
+			return &usageError{fmt.Sprintf("unknown --profile %q (want %s)", *profile, strings.Join(engine.ProfileNames(), " or "))}
+		}
+		opts.Profile = p
+	}
 	switch *typ {
 	case "":
 	case "lru_hash":
