@@ -451,6 +451,9 @@ var titles = map[string]string{
 func init() {
 	for i := range Nodes {
 		Nodes[i].Title = titles[Nodes[i].ID]
+		// Events name nodes by symbols of the trace package's table: the chart's ids are its
+		// vocabulary (a trace naming another node is refused by the reader).
+		trace.Intern(Nodes[i].ID)
 	}
 }
 

@@ -153,8 +153,8 @@ func (x *Exporter) Event(ev *trace.Event) {
 			x.err = fmt.Errorf("diagrams: export: seq %d: operation index %d is beyond any scenario", ev.Seq, ev.Op)
 			return
 		}
-		x.ops[ev.Op] = &opTrack{span: trace.OpSpan{Op: ev.Op, CPU: ev.CPU, Name: ev.Name, Key: ev.Key},
-			update: ev.Name == "update", proj: trace.NewProjector(x.ch, x.r)}
+		x.ops[int(ev.Op)] = &opTrack{span: trace.OpSpan{Op: int(ev.Op), CPU: int(ev.CPU), Name: ev.Name(), Key: ev.Key},
+			update: ev.Name() == "update", proj: trace.NewProjector(x.ch, x.r)}
 	}
 	f, err := x.d.Event(ev)
 	if err != nil {
@@ -163,14 +163,14 @@ func (x *Exporter) Event(ev *trace.Event) {
 	}
 	x.n++
 	x.last, x.lastFacts = *ev, f
-	if o := x.ops[ev.Op]; o != nil {
+	if o := x.ops[int(ev.Op)]; o != nil {
 		x.lastSpan = o.span
 	}
 	if x.n == x.at && !x.captured {
 		x.capture()
 	}
 	if ev.Kind == trace.KindOpEnd {
-		delete(x.ops, ev.Op)
+		delete(x.ops, int(ev.Op))
 	}
 }
 

@@ -193,7 +193,7 @@ func (x *Exporter) statePanel(p *panelWriter) {
 	p.heading(fmt.Sprintf("Position %d of %d", pos, x.n))
 	cur := 0
 	if pos > 0 {
-		cur = x.shown.Op
+		cur = int(x.shown.Op)
 		p.para(0, 12, colInk, "", fmt.Sprintf("last event (#%d): %s", x.shown.Seq, x.lastText))
 	} else {
 		p.para(0, 12, colInk, "", "before the first event: every element is free")

@@ -137,7 +137,7 @@ func stealStep(t *testing.T) int {
 	t.Helper()
 	_, evs := scenarioTrace(t, "steal-pending")
 	for i, ev := range evs {
-		if ev.Kind == trace.KindLock && ev.CPU == 2 && ev.Lock == "htab.bucket[3]" {
+		if ev.Kind == trace.KindLock && ev.CPU == 2 && ev.Lock() == "htab.bucket[3]" {
 			return i + 1
 		}
 	}

@@ -68,13 +68,13 @@ func (m *Map) emitScratch(c *opCtx) {
 
 // point is what happens at a trace point: an armed interrupt fires, other CPUs may run.
 func (m *Map) point(c *opCtx, ev *trace.Event) {
+	if c.yield == nil && c.intr == nil {
+		return // a sequential operation: no schedule, no interrupt to look at the point
+	}
 	switch ev.Kind {
-	case trace.KindNode:
-		m.lastKind, m.lastPoint = ev.Kind, ev.Node
-	case trace.KindLock, trace.KindLockWait:
-		m.lastKind, m.lastPoint = ev.Kind, ev.Lock
-	case trace.KindScan:
-		m.lastKind, m.lastPoint = ev.Kind, ev.List
+	case trace.KindNode, trace.KindLock, trace.KindLockWait, trace.KindScan:
+		// The event itself: its name is made only if a schedule asks (matchesPoint).
+		m.last = *ev
 	}
 	if c.intr != nil && c.intrSeen < c.intr.Nth && matchesPoint(ev, c.intr.At) {
 		c.intrSeen++
@@ -91,8 +91,8 @@ func (m *Map) point(c *opCtx, ev *trace.Event) {
 func (m *Map) record(c *opCtx, ev *trace.Event) {
 	ev.Seq = m.seq
 	m.seq++
-	ev.CPU = c.cpu
-	ev.Op = c.op
+	ev.CPU = int32(c.cpu)
+	ev.Op = int32(c.op)
 	if m.tr != nil {
 		m.tr.Event(ev)
 	}
@@ -122,11 +122,11 @@ const (
 func matchesPoint(ev *trace.Event, at string) bool {
 	switch ev.Kind {
 	case trace.KindNode:
-		return pointIs(ev.Kind, ev.Node, at)
+		return pointIs(ev.Kind, ev.Node(), at)
 	case trace.KindLock, trace.KindLockWait:
-		return pointIs(ev.Kind, ev.Lock, at)
+		return pointIs(ev.Kind, ev.Lock(), at)
 	case trace.KindScan:
-		return pointIs(ev.Kind, ev.List, at)
+		return pointIs(ev.Kind, ev.List(), at)
 	}
 	return false
 }
@@ -151,9 +151,9 @@ func prefixed(at, prefix, name string) bool {
 }
 
 // node marks that c is at the flowchart node id.
-func (m *Map) node(c *opCtx, id string) {
+func (m *Map) node(c *opCtx, id trace.Sym) {
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindNode, Node: id})
+		m.emit(c, trace.NodeEvent(id, false))
 	}
 }
 
@@ -161,34 +161,50 @@ func (m *Map) node(c *opCtx, id string) {
 // change without a lock (reference bits): the trace point comes first, as the CPU arrives,
 // and the event is recorded after it, with the flag decided by idle() at that moment, so that
 // nothing can change between the decision and the step.
-func (m *Map) nodeArrive(c *opCtx, id string, idle func() bool) {
+func (m *Map) nodeArrive(c *opCtx, id trace.Sym, idle func() bool) {
 	if !c.traced() {
 		return
 	}
-	m.point(c, &trace.Event{Kind: trace.KindNode, Node: id})
-	m.record(c, &trace.Event{Kind: trace.KindNode, Node: id, Idle: idle()})
+	ev := trace.NodeEvent(id, false)
+	m.point(c, &ev)
+	ev = trace.NodeEvent(id, idle())
+	m.record(c, &ev)
 }
 
 // nodeIdle marks a node whose step found nothing to do and so took no lock.
-func (m *Map) nodeIdle(c *opCtx, id string, idle bool) {
+func (m *Map) nodeIdle(c *opCtx, id trace.Sym, idle bool) {
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindNode, Node: id, Idle: idle})
+		m.emit(c, trace.NodeEvent(id, idle))
 	}
 }
 
 // gap says the code takes a path the chart does not draw: the next chart node does not follow
 // from the last by an edge.
-func (m *Map) gap(c *opCtx, reason string) {
+func (m *Map) gap(c *opCtx, reason trace.Sym) {
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindGap, Reason: reason})
+		m.emit(c, trace.ReasonEvent(trace.KindGap, reason, trace.LockRef{}, 0, 0, 0))
+	}
+}
+
+// gapAt is gap with a reason whose places take a lock, an element, a list and a CPU.
+func (m *Map) gapAt(c *opCtx, reason trace.Sym, lock trace.LockRef, list trace.Sym, elem int32, cpu int) {
+	if c.traced() {
+		m.emit(c, trace.ReasonEvent(trace.KindGap, reason, lock, list, elem, cpu))
 	}
 }
 
 // note annotates the current step where the chart and the code disagree but the path is drawn
 // (a wrong label, work the chart leaves out along an edge).
-func (m *Map) note(c *opCtx, reason string) {
+func (m *Map) note(c *opCtx, reason trace.Sym) {
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindNote, Reason: reason})
+		m.emit(c, trace.ReasonEvent(trace.KindNote, reason, trace.LockRef{}, 0, 0, 0))
+	}
+}
+
+// noteAt is note with a reason whose places take a lock, an element, a list and a CPU.
+func (m *Map) noteAt(c *opCtx, reason trace.Sym, lock trace.LockRef, list trace.Sym, elem int32, cpu int) {
+	if c.traced() {
+		m.emit(c, trace.ReasonEvent(trace.KindNote, reason, lock, list, elem, cpu))
 	}
 }
 

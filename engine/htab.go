@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -30,7 +29,7 @@ func (m *Map) hlistAddHead(c *opCtx, n int32, bi int) {
 	e.hnext, e.linked, e.bucket = b.head, true, int32(bi)
 	b.head = n
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLink, Elem: int(n), Key: e.key, Value: m.elemValue(n, c.cpu), Bucket: bi})
+		m.emit(c, trace.Event{Kind: trace.KindLink, Elem: n, Key: e.key, Value: m.elemValue(n, c.cpu), Bucket: int32(bi)})
 	}
 }
 
@@ -46,7 +45,7 @@ func (m *Map) hlistDel(c *opCtx, n int32) {
 	}
 	e.hnext, e.linked = nilIdx, false
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindUnlink, Elem: int(n), Key: e.key, Bucket: int(e.bucket)})
+		m.emit(c, trace.Event{Kind: trace.KindUnlink, Elem: n, Key: e.key, Bucket: e.bucket})
 	}
 }
 
@@ -109,18 +108,18 @@ func (m *Map) htabLRUPushFree(c *opCtx, n int32) {
 }
 
 // returnNode is the chart's terminal node for an update's result.
-func returnNode(err syscall.Errno) string {
+func returnNode(err syscall.Errno) trace.Sym {
 	switch err {
 	case 0:
-		return chart.Return0
+		return nReturn0
 	case syscall.EEXIST:
-		return chart.ReturnEEXIST
+		return nReturnEEXIST
 	case syscall.ENOENT:
-		return chart.ReturnENOENT
+		return nReturnENOENT
 	case syscall.ENOMEM:
-		return chart.ReturnENOMEM
+		return nReturnENOMEM
 	}
-	return chart.ReturnEBUSY // the lock failed: -EBUSY, or -EDEADLK/-ETIMEDOUT since v6.15
+	return nReturnEBUSY // the lock failed: -EBUSY, or -EDEADLK/-ETIMEDOUT since v6.15
 }
 
 func (m *Map) finishUpdate(c *opCtx, ret syscall.Errno) error {
@@ -142,10 +141,10 @@ func (m *Map) finishUpdate(c *opCtx, ret syscall.Errno) error {
 func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlags) error {
 	if flags > UpdateExist {
 		m.note(c, noteM2)
-		m.node(c, chart.UpdateEINVAL)
+		m.node(c, nUpdateEINVAL)
 		return syscall.EINVAL
 	}
-	m.node(c, chart.Begin)
+	m.node(c, nBegin)
 	hash, bi := m.Hash(key)
 	b := &m.buckets[bi]
 	lnew := m.preallocLRUPop(c, key, hash)
@@ -153,7 +152,7 @@ func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlag
 		return m.finishUpdate(c, syscall.ENOMEM)
 	}
 	m.elems[lnew].value = value
-	m.node(c, chart.UpdateHashmap)
+	m.node(c, nUpdateHashmap)
 	lold := int32(nilIdx)
 	ret := m.htabLockBucket(c, b, hash)
 	if ret == 0 {
@@ -187,10 +186,10 @@ func (m *Map) htabLRUMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlag
 func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags UpdateFlags) error {
 	if flags > UpdateExist {
 		m.note(c, noteM2)
-		m.node(c, chart.UpdateEINVAL)
+		m.node(c, nUpdateEINVAL)
 		return syscall.EINVAL
 	}
-	m.node(c, chart.Begin)
+	m.node(c, nBegin)
 	hash, bi := m.Hash(key)
 	b := &m.buckets[bi]
 	lnew := int32(nilIdx)
@@ -201,9 +200,9 @@ func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags Upda
 		}
 	} else {
 		m.gap(c, gapM10)
-		m.node(c, chart.PercpuSkipPop)
+		m.node(c, nPercpuSkipPop)
 	}
-	m.node(c, chart.UpdateHashmap)
+	m.node(c, nUpdateHashmap)
 	ret := m.htabLockBucket(c, b, hash)
 	lold := int32(nilIdx)
 	if ret == 0 {
@@ -215,7 +214,7 @@ func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags Upda
 				m.setRef(c, lold)
 				m.pcpu[int(lold)*m.ncpus+c.cpu] = value
 				if c.traced() {
-					m.emit(c, trace.Event{Kind: trace.KindValue, Elem: int(lold), Key: key, Value: value})
+					m.emit(c, trace.Event{Kind: trace.KindValue, Elem: lold, Key: key, Value: value})
 				}
 			} else {
 				// pcpu_init_value from a program: this CPU's slot, the others zeroed.
@@ -240,43 +239,43 @@ func (m *Map) htabLRUPercpuMapUpdateElem(c *opCtx, key, value uint64, flags Upda
 
 // htabLRUMapDeleteElem is htab_lru_map_delete_elem.
 func (m *Map) htabLRUMapDeleteElem(c *opCtx, key uint64) error {
-	m.node(c, chart.DeleteBegin)
+	m.node(c, nDeleteBegin)
 	hash, bi := m.Hash(key)
 	b := &m.buckets[bi]
 	if ret := m.htabLockBucket(c, b, hash); ret != 0 {
-		m.node(c, chart.DeleteLockFailed)
+		m.node(c, nDeleteLockFailed)
 		return ret
 	}
 	l := m.lookupElemRaw(b, hash, key)
 	if l != nilIdx {
-		m.node(c, chart.DeleteUnlink)
+		m.node(c, nDeleteUnlink)
 		m.hlistDel(c, l)
 	}
 	m.htabUnlockBucket(c, b, hash)
 	if l == nilIdx {
-		m.node(c, chart.DeleteENOENT)
+		m.node(c, nDeleteENOENT)
 		return syscall.ENOENT
 	}
 	m.htabLRUPushFree(c, l)
-	m.node(c, chart.DeleteReturn)
+	m.node(c, nDeleteReturn)
 	return nil
 }
 
 // htabLRUMapLookupElem is htab_lru_map_lookup_elem (from a program: sets the reference bit) or
 // htab_lru_map_lookup_elem_sys (from user space: does not). Lock-free, as under RCU.
 func (m *Map) htabLRUMapLookupElem(c *opCtx, key uint64, markRef bool) (uint64, error) {
-	m.node(c, chart.LookupBegin)
+	m.node(c, nLookupBegin)
 	hash, bi := m.Hash(key)
 	l := m.lookupElemRaw(&m.buckets[bi], hash, key)
 	if l == nilIdx {
-		m.node(c, chart.LookupENOENT)
+		m.node(c, nLookupENOENT)
 		return 0, syscall.ENOENT
 	}
 	if markRef {
-		m.node(c, chart.LookupSetRef)
+		m.node(c, nLookupSetRef)
 		m.setRef(c, l)
 	}
-	m.node(c, chart.LookupFound)
+	m.node(c, nLookupFound)
 	return m.elemValue(l, c.cpu), nil
 }
 
@@ -365,11 +364,11 @@ func (m *Map) Exec(op Op) Result {
 // exec runs op in context c, between op_begin and op_end events.
 func (m *Map) exec(c *opCtx, op Op) Result {
 	if c.traced() {
-		ev := trace.Event{Kind: trace.KindOpBegin, Name: op.Kind.String(), Key: op.Key}
 		if op.Kind == OpUpdate {
-			ev.Value, ev.Flags = op.Value, op.Flags.String()
+			m.emit(c, trace.OpBeginEvent(opSyms[op.Kind], op.Key, op.Value, flagsSym(op.Flags), uint64(op.Flags)))
+		} else {
+			m.emit(c, trace.OpBeginEvent(opSyms[op.Kind], op.Key, 0, 0, 0))
 		}
-		m.emit(c, ev)
 	}
 	var r Result
 	switch op.Kind {
@@ -390,11 +389,11 @@ func (m *Map) exec(c *opCtx, op Op) Result {
 		panic("engine: " + op.Kind.String() + " returned holding a lock")
 	}
 	if c.traced() {
-		res := r.String()
 		if (op.Kind == OpLookup || op.Kind == OpSysLookup) && r.Err == nil {
-			res = strconv.FormatUint(r.Value, 10)
+			m.emit(c, trace.OpEndEvent(trace.SymValue, r.Value))
+		} else {
+			m.emit(c, trace.OpEndEvent(errSym(r.Err), 0))
 		}
-		m.emit(c, trace.Event{Kind: trace.KindOpEnd, Result: res})
 	}
 	return r
 }

@@ -56,6 +56,19 @@ func (l *spinlock) ID() string {
 	return l.id
 }
 
+// Ref is the lock as trace events name it.
+func (l *spinlock) Ref() trace.LockRef {
+	switch l.kind {
+	case lockLocal:
+		return trace.CPULocalLock(l.idx)
+	case lockGlobal:
+		return trace.GlobalLRULock()
+	case lockPercpu:
+		return trace.CPULRULock(l.idx)
+	}
+	return trace.BucketLock(l.idx)
+}
+
 // resilient reports whether l is an rqspinlock in this kernel.
 func (m *Map) resilient(l *spinlock) bool {
 	if l.kind == lockBucket {
@@ -68,7 +81,7 @@ func (m *Map) resilient(l *spinlock) bool {
 // held or others wait for it. A raw spinlock never gives up: a lock that c's own CPU holds (or
 // is queued for) below an interrupt never comes, and the CPU spins for ever (the scheduler
 // finds it stuck).
-func (m *Map) lock(c *opCtx, l *spinlock, class string) {
+func (m *Map) lock(c *opCtx, l *spinlock, class trace.Sym) {
 	if !m.mayTake(c, l) {
 		m.spin(c, l, class)
 	}
@@ -79,13 +92,13 @@ func (m *Map) lock(c *opCtx, l *spinlock, class string) {
 // -EDEADLK or -ETIMEDOUT, emitting lock or lock_failed (with the check that gave up). The lock
 // enters this CPU's table of held locks (grab_held_lock_entry) when it is taken at once, or
 // when the slowpath begins to wait, so that a wait is visible to deadlock checks.
-func (m *Map) resLock(c *opCtx, l *spinlock, class string) syscall.Errno {
+func (m *Map) resLock(c *opCtx, l *spinlock, class trace.Sym) syscall.Errno {
 	m.grabHeldLockEntry(c.cpu, l)
 	if !m.mayTake(c, l) {
 		if e := m.spin(c, l, class); e != 0 {
 			m.releaseHeldLockEntry(c.cpu, l)
 			if c.traced() {
-				m.emit(c, trace.Event{Kind: trace.KindLockFailed, Lock: l.ID(), Class: class, Result: ErrName(e), Check: c.failCheck})
+				m.emit(c, trace.LockFailedEvent(l.Ref(), class, errSym(e), c.failCheck))
 			}
 			return e
 		}
@@ -104,11 +117,11 @@ func (m *Map) mayTake(c *opCtx, l *spinlock) bool {
 }
 
 // take makes c the holder of l.
-func (m *Map) take(c *opCtx, l *spinlock, class string) {
+func (m *Map) take(c *opCtx, l *spinlock, class trace.Sym) {
 	l.holder = c
 	c.held++
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLock, Lock: l.ID(), Class: class})
+		m.emit(c, trace.LockEvent(trace.KindLock, l.Ref(), class))
 	}
 }
 
@@ -123,7 +136,7 @@ func (m *Map) take(c *opCtx, l *spinlock, class string) {
 // calls, about 1 ms apart, run check_deadlock_AA and check_deadlock_ABBA; the scheduler calls it
 // at those times (resumeDue). The other MCS waiters do not check: they leave, with -EDEADLK,
 // when the waiter ahead of them gives up and tells them to.
-func (m *Map) spin(c *opCtx, l *spinlock, class string) syscall.Errno {
+func (m *Map) spin(c *opCtx, l *spinlock, class trace.Sym) syscall.Errno {
 	if c.yield == nil {
 		panic("engine: lock " + l.ID() + " busy outside a parallel group")
 	}
@@ -141,7 +154,7 @@ func (m *Map) spin(c *opCtx, l *spinlock, class string) syscall.Errno {
 		}
 	}
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLockWait, Lock: l.ID(), Class: class})
+		m.emit(c, trace.LockEvent(trace.KindLockWait, l.Ref(), class))
 	}
 	for {
 		if c.told {
@@ -233,7 +246,7 @@ func (m *Map) mcsHead(l *spinlock) *opCtx {
 
 // unlock releases l (raw_spin_unlock, or res_spin_unlock, which also drops the lock from this
 // CPU's table of held rqspinlocks). A queued lock is then the queue head's to take.
-func (m *Map) unlock(c *opCtx, l *spinlock, class string) {
+func (m *Map) unlock(c *opCtx, l *spinlock, class trace.Sym) {
 	if l.holder != c {
 		panic("engine: unlock of " + l.ID() + " by a non-holder")
 	}
@@ -243,17 +256,17 @@ func (m *Map) unlock(c *opCtx, l *spinlock, class string) {
 	l.holder = nil
 	c.held--
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindUnlock, Lock: l.ID(), Class: class})
+		m.emit(c, trace.LockEvent(trace.KindUnlock, l.Ref(), class))
 	}
 }
 
 // localClass is the class of CPU owner's local list lock taken by c: local when it is c's own
 // CPU's, remote when another CPU's.
-func localClass(c *opCtx, owner int) string {
+func localClass(c *opCtx, owner int) trace.Sym {
 	if c.cpu == owner {
-		return trace.ClassLocal
+		return trace.SymClassLocal
 	}
-	return trace.ClassRemote
+	return trace.SymClassRemote
 }
 
 // htabLockBucket is htab_lock_bucket: under v6.8 the per-CPU map_locked counter is raised
@@ -267,20 +280,20 @@ func (m *Map) htabLockBucket(c *opCtx, b *bucket, hash uint32) syscall.Errno {
 		if m.mapLocked[c.cpu][i] != 1 {
 			m.mapLocked[c.cpu][i]--
 			if c.traced() {
-				m.emit(c, trace.Event{Kind: trace.KindLockFailed, Lock: l.ID(), Class: trace.ClassHashtab, Result: ErrName(syscall.EBUSY)})
+				m.emit(c, trace.LockFailedEvent(l.Ref(), trace.SymClassHashtab, errSym(syscall.EBUSY), ""))
 			}
 			return syscall.EBUSY
 		}
-		m.lock(c, l, trace.ClassHashtab)
+		m.lock(c, l, trace.SymClassHashtab)
 		return 0
 	}
-	return m.resLock(c, l, trace.ClassHashtab)
+	return m.resLock(c, l, trace.SymClassHashtab)
 }
 
 // lruLock takes an LRU list lock: a raw spinlock under LRURawSpinlock (it cannot fail; an
 // interrupt that needs its own CPU's lock leaves that CPU stuck), an rqspinlock under
 // LRUResilientSpinlock (it may fail; the caller recovers as the kernel does).
-func (m *Map) lruLock(c *opCtx, l *spinlock, class string) syscall.Errno {
+func (m *Map) lruLock(c *opCtx, l *spinlock, class trace.Sym) syscall.Errno {
 	if m.prof.LRULock == LRUResilientSpinlock {
 		return m.resLock(c, l, class)
 	}
@@ -290,7 +303,7 @@ func (m *Map) lruLock(c *opCtx, l *spinlock, class string) syscall.Errno {
 
 // htabUnlockBucket is htab_unlock_bucket.
 func (m *Map) htabUnlockBucket(c *opCtx, b *bucket, hash uint32) {
-	m.unlock(c, &b.lock, trace.ClassHashtab)
+	m.unlock(c, &b.lock, trace.SymClassHashtab)
 	if m.prof.BucketLock == MapLockedCounter {
 		m.mapLocked[c.cpu][hash&min(hashtabMapLockMsk, m.nBuckets-1)]--
 	}

@@ -3,9 +3,6 @@
 package engine
 
 import (
-	"strconv"
-
-	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -17,7 +14,7 @@ func isLocalType(t uint8) bool { return t >= typeLocalFree }
 // invariant checker then reports the inconsistency.
 func (m *Map) warn(c *opCtx, what string) {
 	m.warnings++
-	m.note(c, "WARN_ON_ONCE in "+what)
+	m.note(c, warnings[what])
 }
 
 func (l *bpfLRUList) countInc(t uint8) {
@@ -40,7 +37,7 @@ func (m *Map) setRotation(c *opCtx, l *bpfLRUList, to int32) {
 		if to == l.lists[typeInactive] {
 			e = -1
 		}
-		m.emit(c, trace.Event{Kind: trace.KindRotation, List: m.listName(l.lists[typeInactive]), Elem: e})
+		m.emit(c, trace.RotationEvent(m.listSym(l.lists[typeInactive]), int32(e)))
 	}
 }
 
@@ -68,8 +65,7 @@ func (m *Map) nodeMoveToFree(c *opCtx, l *bpfLRUList, n, freeList int32, tgtFree
 func (m *Map) setPendingFree(c *opCtx, n int32, lock *spinlock) {
 	m.nodes[n].pendingFree = 1
 	if c.traced() {
-		m.note(c, chart.Reason("M14", lock.ID()+" failed, so bpf_lru_push_free leaves element "+
-			strconv.Itoa(int(n))+" where it is ("+m.listName(m.nodes[n].on)+") marked pending_free; a flush, shrink or steal will reclaim it"))
+		m.noteAt(c, noteLRUPushPending, lock.Ref(), m.listSym(m.nodes[n].on), n, 0)
 	}
 }
 
@@ -80,11 +76,11 @@ func (m *Map) clearPendingFree(c *opCtx, n int32) {
 	}
 	m.nodes[n].pendingFree = 0
 	if c.traced() {
-		where := ""
-		if on := m.listName(m.nodes[n].on); on != "" {
-			where = " from " + on
+		if on := m.listSym(m.nodes[n].on); on != 0 {
+			m.noteAt(c, noteReclaimedFrom, trace.LockRef{}, on, n, 0)
+		} else {
+			m.noteAt(c, noteReclaimed, trace.LockRef{}, 0, n, 0)
 		}
-		m.note(c, chart.Reason("M14", "pending_free element "+strconv.Itoa(int(n))+" is reclaimed"+where))
 	}
 }
 
@@ -131,7 +127,7 @@ func (m *Map) nodeMove(c *opCtx, l *bpfLRUList, n int32, tgtType uint8) {
 // lookup on another CPU may set the bit and lose it.
 func (m *Map) scan(c *opCtx, n, h int32, ref uint8) {
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindScan, Elem: int(n), Key: m.elems[n].key, List: m.listName(h), Ref: ref != 0})
+		m.emit(c, trace.ScanEvent(n, m.elems[n].key, m.listSym(h), ref != 0))
 	}
 }
 
@@ -262,16 +258,16 @@ const (
 func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tgtFreeType uint8) (int, shrinkResult) {
 	// Another CPU's lookup (or an interrupt) may set reference bits without a lock, which
 	// decides whether this step evicts (takes bucket locks) at all.
-	m.nodeArrive(c, chart.ShrinkInactive, func() bool { return !m.wouldTryVictim(l, tgtNshrink) })
+	m.nodeArrive(c, nShrinkInactive, func() bool { return !m.wouldTryVictim(l, tgtNshrink) })
 	nshrinked := m.shrinkInactive(c, l, tgtNshrink, freeList, tgtFreeType)
-	m.node(c, chart.Shrink)
+	m.node(c, nShrink)
 	if nshrinked > 0 {
 		return nshrinked, shrunkInactive
 	}
 	if !m.listEmpty(freeList) {
 		m.note(c, noteM4Forced)
 	}
-	m.node(c, chart.Shrink2)
+	m.node(c, nShrink2)
 	forceList := l.lists[typeInactive]
 	if m.listEmpty(forceList) {
 		forceList = l.lists[typeActive]
@@ -279,12 +275,12 @@ func (m *Map) shrink(c *opCtx, l *bpfLRUList, tgtNshrink int, freeList int32, tg
 	if m.prof.LRULock == LRUResilientSpinlock {
 		// A push_free on another CPU may mark the tail pending_free without a lock: decide
 		// whether the step asks the hash table (takes a bucket lock) as the CPU arrives.
-		m.nodeArrive(c, chart.Shrink3, func() bool {
+		m.nodeArrive(c, nShrink3, func() bool {
 			t := m.nodes[forceList].prev
 			return t == forceList || m.nodes[t].pendingFree != 0
 		})
 	} else {
-		m.nodeIdle(c, chart.Shrink3, m.listEmpty(forceList))
+		m.nodeIdle(c, nShrink3, m.listEmpty(forceList))
 	}
 	for n := m.nodes[forceList].prev; n != forceList; {
 		prev := m.nodes[n].prev
@@ -327,8 +323,8 @@ func (m *Map) localListFlush(c *opCtx, l *bpfLRUList, loc *bpfLRULocallist) {
 // twice, so the first node harvested is the first popped (v6.8 pops the last one harvested).
 func (m *Map) listPopFreeToLocal(c *opCtx, loc *bpfLRULocallist) shrinkResult {
 	l := &m.global
-	m.node(c, chart.PopFreeToLocal)
-	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
+	m.node(c, nPopFreeToLocal)
+	if m.lruLock(c, &l.lock, trace.SymClassLRU) != 0 {
 		return refillFailed
 	}
 	m.localListFlush(c, l, loc)
@@ -351,12 +347,12 @@ func (m *Map) listPopFreeToLocal(c *opCtx, loc *bpfLRULocallist) shrinkResult {
 		}
 		n = next
 	}
-	m.node(c, chart.MoveToFree)
+	m.node(c, nMoveToFree)
 	res := shrunkInactive // "able to free target_free": the chart's Y edge goes the same way
 	if nfree < m.targetFree {
 		_, res = m.shrink(c, l, m.targetFree-nfree, localFree, typeLocalFree)
 	}
-	m.unlock(c, &l.lock, trace.ClassLRU)
+	m.unlock(c, &l.lock, trace.SymClassLRU)
 	if resilient {
 		// list_del from tmp_free, llist_add to free_llist, head first.
 		tmp := loc.tmpFree
@@ -431,28 +427,28 @@ func (m *Map) popPendingAsksHtab(loc *bpfLRULocallist) bool {
 // empty, and take the head of the free list onto the inactive list. No stealing.
 func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
 	l := &m.percpu[c.cpu]
-	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
-		m.gap(c, chart.Reason("M14", l.lock.ID()+" failed, so the pop returns NULL: -ENOMEM"))
+	if m.lruLock(c, &l.lock, trace.SymClassLRU) != 0 {
+		m.gapAt(c, gapLRUFailedPop, l.lock.Ref(), 0, 0, 0)
 		return nilIdx
 	}
 	m.note(c, noteM3)
-	m.node(c, chart.PercpuRotate)
+	m.node(c, nPercpuRotate)
 	m.rotate(c, l)
 	free := l.lists[typeFree]
-	m.node(c, chart.LocalFreelistCheck)
-	via := chart.UseLocalNode
+	m.node(c, nLocalFreelistCheck)
+	via := nUseLocalNode
 	if m.listEmpty(free) {
-		m.node(c, chart.CommonLRUCheck) // N: per-CPU LRU
+		m.node(c, nCommonLRUCheck) // N: per-CPU LRU
 		_, res := m.shrink(c, l, percpuFreeTarget, free, typeFree)
 		switch res {
 		case shrunkInactive:
-			via = chart.PopFreeToLocal2
+			via = nPopFreeToLocal2
 		case forceFreed:
-			m.node(c, chart.FreelistCheck2)
-			via = chart.FreelistCheck4
+			m.node(c, nFreelistCheck2)
+			via = nFreelistCheck4
 		case forceFailed:
-			m.node(c, chart.FreelistCheck2)
-			via = ""
+			m.node(c, nFreelistCheck2)
+			via = 0
 		}
 	}
 	n := int32(nilIdx)
@@ -463,9 +459,9 @@ func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
 		m.nodes[n].ref = 0
 		m.nodeMove(c, l, n, typeInactive)
 	}
-	m.unlock(c, &l.lock, trace.ClassLRU)
+	m.unlock(c, &l.lock, trace.SymClassLRU)
 	if n == nilIdx {
-		m.node(c, chart.CommonLRUCheck2) // N: no stealing in per-CPU LRU
+		m.node(c, nCommonLRUCheck2) // N: no stealing in per-CPU LRU
 	}
 	return n
 }
@@ -481,33 +477,33 @@ func (m *Map) percpuPopFree(c *opCtx, hash uint32) int32 {
 func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 	cpu := c.cpu
 	loc := &m.local[cpu]
-	if m.lruLock(c, &loc.lock, trace.ClassLocal) != 0 {
-		m.gap(c, chart.Reason("M14", loc.lock.ID()+" failed, so the pop returns NULL: -ENOMEM"))
+	if m.lruLock(c, &loc.lock, trace.SymClassLocal) != 0 {
+		m.gapAt(c, gapLRUFailedPop, loc.lock.Ref(), 0, 0, 0)
 		return nilIdx
 	}
-	m.node(c, chart.LocalFreelistCheck)
+	m.node(c, nLocalFreelistCheck)
 	n := m.localListPopFree(c, loc)
 	if n != nilIdx {
-		m.node(c, chart.UseLocalNode)
+		m.node(c, nUseLocalNode)
 	} else {
-		m.node(c, chart.CommonLRUCheck) // Y: common LRU
+		m.node(c, nCommonLRUCheck) // Y: common LRU
 		res := m.listPopFreeToLocal(c, loc)
 		switch res {
 		case shrunkInactive:
-			m.node(c, chart.PopFreeToLocal2)
+			m.node(c, nPopFreeToLocal2)
 		case forceFreed, forceFailed:
-			m.node(c, chart.FreelistCheck2)
+			m.node(c, nFreelistCheck2)
 		}
 		n = m.localListPopFree(c, loc)
 		switch {
 		case res == forceFreed:
-			m.node(c, chart.FreelistCheck4)
+			m.node(c, nFreelistCheck4)
 		case res == forceFailed && n != nilIdx:
 			m.gap(c, gapM4UseFree)
-			m.node(c, chart.PopFreeToLocal2)
+			m.node(c, nPopFreeToLocal2)
 		case res == refillFailed && n != nilIdx:
 			m.gap(c, gapRefillFailedUse)
-			m.node(c, chart.UseLocalNode)
+			m.node(c, nUseLocalNode)
 		case res == refillFailed:
 			m.gap(c, gapRefillFailedSteal)
 		}
@@ -515,12 +511,12 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 	if n != nilIdx {
 		m.localListAddPending(c, loc, cpu, n, hash)
 	}
-	m.unlock(c, &loc.lock, trace.ClassLocal)
+	m.unlock(c, &loc.lock, trace.SymClassLocal)
 	if n != nilIdx {
 		return n
 	}
 
-	m.node(c, chart.CommonLRUCheck2) // Y: steal
+	m.node(c, nCommonLRUCheck2) // Y: steal
 	resilient := m.prof.LRULock == LRUResilientSpinlock
 	first := loc.nextSteal
 	steal := first
@@ -530,28 +526,28 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 		// local) when the round comes to it.
 		class := localClass(c, steal)
 		if m.lruLock(c, &sl.lock, class) == 0 {
-			m.node(c, chart.StealFree)
+			m.node(c, nStealFree)
 			n = m.localListPopFree(c, sl)
 			if n == nilIdx {
-				m.node(c, chart.StealPending)
+				m.node(c, nStealPending)
 				if resilient {
 					// Reference bits and pending_free flags change without this lock.
-					m.nodeArrive(c, chart.StealTryRemove, func() bool { return !m.popPendingAsksHtab(sl) })
+					m.nodeArrive(c, nStealTryRemove, func() bool { return !m.popPendingAsksHtab(sl) })
 				} else {
-					m.nodeIdle(c, chart.StealTryRemove, m.listEmpty(sl.lists[localPendingIdx]))
+					m.nodeIdle(c, nStealTryRemove, m.listEmpty(sl.lists[localPendingIdx]))
 				}
 				n = m.localListPopPending(c, sl)
 			}
 			m.unlock(c, &sl.lock, class)
 		} else {
-			m.gap(c, chart.Reason("M14", sl.lock.ID()+" failed: the steal skips CPU "+strconv.Itoa(steal)))
+			m.gapAt(c, gapStealSkips, sl.lock.Ref(), 0, 0, steal)
 		}
 		steal = (steal + 1) % m.ncpus // cpumask_next_wrap over the possible CPUs
-		m.node(c, chart.Stole)
+		m.node(c, nStole)
 		if n != nilIdx {
 			break
 		}
-		m.node(c, chart.IteratedAll)
+		m.node(c, nIteratedAll)
 		if steal == first {
 			break
 		}
@@ -561,19 +557,19 @@ func (m *Map) commonPopFree(c *opCtx, hash uint32) int32 {
 		m.emit(c, trace.Event{Kind: trace.KindNextSteal, Value: uint64(steal)})
 	}
 	if n != nilIdx {
-		m.node(c, chart.UseStolen)
-		if m.lruLock(c, &loc.lock, trace.ClassLocal) != 0 {
+		m.node(c, nUseStolen)
+		if m.lruLock(c, &loc.lock, trace.SymClassLocal) != 0 {
 			// Not orphaned: onto this CPU's free_llist, lock-free, for its next pop.
 			nd := &m.nodes[n]
 			nd.typ = typeLocalFree
 			nd.ref = 0
 			m.clearPendingFree(c, n)
 			m.listMove(c, n, loc.lists[localFreeIdx])
-			m.gap(c, chart.Reason("M14", loc.lock.ID()+" failed after the steal: the stolen node goes onto this CPU's local free list and the pop returns NULL: -ENOMEM"))
+			m.gapAt(c, gapAfterSteal, loc.lock.Ref(), 0, 0, 0)
 			return nilIdx
 		}
 		m.localListAddPending(c, loc, cpu, n, hash)
-		m.unlock(c, &loc.lock, trace.ClassLocal)
+		m.unlock(c, &loc.lock, trace.SymClassLocal)
 	}
 	return n
 }
@@ -600,7 +596,7 @@ func (m *Map) commonPushFree(c *opCtx, n int32) {
 		owner := int(nd.cpu)
 		loc := &m.local[owner]
 		class := localClass(c, owner)
-		m.node(c, chart.PushFreePending)
+		m.node(c, nPushFreePending)
 		if m.lruLock(c, &loc.lock, class) != 0 {
 			m.setPendingFree(c, n, &loc.lock)
 			return
@@ -630,25 +626,25 @@ func (m *Map) listPushFree(c *opCtx, l *bpfLRUList, n int32) {
 		m.warn(c, "bpf_lru_list_push_free")
 		return
 	}
-	m.node(c, chart.PushFreeGlobal)
-	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
+	m.node(c, nPushFreeGlobal)
+	if m.lruLock(c, &l.lock, trace.SymClassLRU) != 0 {
 		m.setPendingFree(c, n, &l.lock)
 		return
 	}
 	m.nodeMove(c, l, n, typeFree)
-	m.unlock(c, &l.lock, trace.ClassLRU)
+	m.unlock(c, &l.lock, trace.SymClassLRU)
 }
 
 // percpuPushFree is bpf_percpu_lru_push_free: back to the free list of the CPU that owns it.
 func (m *Map) percpuPushFree(c *opCtx, n int32) {
 	l := &m.percpu[m.nodes[n].cpu]
-	m.node(c, chart.PushFreePercpu)
-	if m.lruLock(c, &l.lock, trace.ClassLRU) != 0 {
+	m.node(c, nPushFreePercpu)
+	if m.lruLock(c, &l.lock, trace.SymClassLRU) != 0 {
 		m.setPendingFree(c, n, &l.lock)
 		return
 	}
 	m.nodeMove(c, l, n, typeFree)
-	m.unlock(c, &l.lock, trace.ClassLRU)
+	m.unlock(c, &l.lock, trace.SymClassLRU)
 }
 
 // pushFree is bpf_lru_push_free.
@@ -666,6 +662,6 @@ func (m *Map) setRef(c *opCtx, n int32) {
 		m.nodes[n].ref = 1
 	}
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindRef, Elem: int(n), Key: m.elems[n].key})
+		m.emit(c, trace.Event{Kind: trace.KindRef, Elem: n, Key: m.elems[n].key})
 	}
 }

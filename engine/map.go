@@ -106,7 +106,8 @@ type Map struct {
 	rqHeld    []rqspinlockHeld         // per CPU: rqspinlock_held_locks (v6.15+)
 
 	listNames []string // by head index - maxEntries
-	nVisible  int      // the named lists; hidden heads (tmp_free) follow them
+	listSyms  []trace.Sym
+	nVisible  int // the named lists; hidden heads (tmp_free) follow them
 	scratch   trace.Event
 
 	tr     trace.Tracer
@@ -117,10 +118,11 @@ type Map struct {
 	nstuck int
 	checks bool // run the invariant checker after every operation
 
-	sched     *scheduler // the group running now, if any
-	lastPoint string     // the last trace point passed (node or lock id), for schedules
-	lastKind  trace.Kind // and its kind (node, lock, lock_wait)
-	warnings  int        // WARN_ON_ONCE conditions met
+	sched *scheduler // the group running now, if any
+	// last is the last trace point passed (a node, lock, lock_wait or scan event), for
+	// schedules; KindInvalid before any.
+	last     trace.Event
+	warnings int // WARN_ON_ONCE conditions met
 }
 
 // Options configure a simulated machine.
@@ -246,6 +248,8 @@ func (m *Map) newHead(name string) int32 {
 	i := int32(len(m.nodes))
 	m.nodes = append(m.nodes, lruNode{next: i, prev: i, on: nilIdx})
 	m.listNames = append(m.listNames, name)
+	s, _ := trace.LookupSym(name) // the lists a trace shows are in the table; tmp_free is not
+	m.listSyms = append(m.listSyms, s)
 	return i
 }
 
@@ -319,6 +323,15 @@ func (m *Map) bpfLRUPopulate() {
 	m.targetFree = m.prof.targetFree(m.maxEntries, m.ncpus)
 }
 
+// listSym returns the symbol of the list whose head is h, 0 (none) off every list the trace
+// knows.
+func (m *Map) listSym(h int32) trace.Sym {
+	if h == nilIdx || int(h)-m.maxEntries >= m.nVisible {
+		return 0
+	}
+	return m.listSyms[int(h)-m.maxEntries]
+}
+
 // ListName returns the name used in traces for the list whose head is h.
 func (m *Map) listName(h int32) string {
 	if h == nilIdx || int(h)-m.maxEntries >= m.nVisible {
@@ -371,8 +384,7 @@ func (m *Map) listDelTraced(c *opCtx, n int32) {
 }
 
 func (m *Map) emitMove(c *opCtx, n, from, to int32) {
-	m.emit(c, trace.Event{Kind: trace.KindMove, Elem: int(n), Key: m.elems[n].key,
-		From: m.listName(from), To: m.listName(to), Ref: m.nodes[n].ref != 0})
+	m.emit(c, trace.MoveEvent(n, m.elems[n].key, m.listSym(from), m.listSym(to), m.nodes[n].ref != 0))
 }
 
 // Indices of a bpf_lru_locallist's lists: type - BPF_LOCAL_LIST_T_OFFSET.

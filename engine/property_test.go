@@ -59,30 +59,30 @@ func (s *reached) event(ev *trace.Event) {
 	case trace.KindLockWait:
 		s.waits++
 	case trace.KindLockFailed:
-		s.failed[ev.Check]++
+		s.failed[ev.Check()]++
 	case trace.KindOpBegin:
-		if last, ok := s.lastOnCPU[ev.CPU]; ok && last.Kind == trace.KindLockWait && last.Op != ev.Op {
+		if last, ok := s.lastOnCPU[int(ev.CPU)]; ok && last.Kind == trace.KindLockWait && last.Op != ev.Op {
 			s.intrAtWait++
 		}
 	case trace.KindOpEnd:
-		if ev.Result == "DEADLOCK" {
+		if ev.Result() == "DEADLOCK" {
 			s.stuckOps++
 		}
 	case trace.KindScan:
-		s.scanned[ev.Elem] = !ev.Ref
-		delete(s.scannedOff, ev.Elem)
+		s.scanned[int(ev.Elem)] = !ev.Ref()
+		delete(s.scannedOff, int(ev.Elem))
 	case trace.KindRef:
-		if s.scanned[ev.Elem] {
-			s.scannedOff[ev.Elem] = true
+		if s.scanned[int(ev.Elem)] {
+			s.scannedOff[int(ev.Elem)] = true
 		}
 	case trace.KindMove:
-		if s.scannedOff[ev.Elem] && !ev.Ref {
+		if s.scannedOff[int(ev.Elem)] && !ev.Ref() {
 			s.refLost++ // a lookup between a walk's read and the move that cleared its bit
 		}
-		delete(s.scanned, ev.Elem)
-		delete(s.scannedOff, ev.Elem)
+		delete(s.scanned, int(ev.Elem))
+		delete(s.scannedOff, int(ev.Elem))
 	}
-	s.lastOnCPU[ev.CPU] = *ev
+	s.lastOnCPU[int(ev.CPU)] = *ev
 }
 
 func (s *reached) add(o reached) {
@@ -107,22 +107,22 @@ type fifoChecker struct {
 }
 
 func (f *fifoChecker) event(ev *trace.Event) error {
-	q := f.queues[ev.Lock]
+	q := f.queues[ev.Lock()]
 	switch ev.Kind {
 	case trace.KindLockWait:
-		f.queues[ev.Lock] = append(q, ev.Op)
+		f.queues[ev.Lock()] = append(q, int(ev.Op))
 	case trace.KindLock:
 		if len(q) == 0 {
 			return nil
 		}
-		if q[0] != ev.Op {
-			return fmt.Errorf("seq %d: op %d takes %s, but op %d has waited longer (queue %v)", ev.Seq, ev.Op, ev.Lock, q[0], q)
+		if q[0] != int(ev.Op) {
+			return fmt.Errorf("seq %d: op %d takes %s, but op %d has waited longer (queue %v)", ev.Seq, ev.Op, ev.Lock(), q[0], q)
 		}
-		f.queues[ev.Lock] = q[1:]
+		f.queues[ev.Lock()] = q[1:]
 	case trace.KindLockFailed:
 		for i, op := range q {
-			if op == ev.Op {
-				f.queues[ev.Lock] = append(q[:i:i], q[i+1:]...)
+			if op == int(ev.Op) {
+				f.queues[ev.Lock()] = append(q[:i:i], q[i+1:]...)
 				break
 			}
 		}

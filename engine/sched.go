@@ -101,9 +101,8 @@ type thread struct {
 	next     func() (struct{}, bool)
 	stop     func()
 	finished bool
-	stuck    bool       // it spins for ever
-	last     string     // the last trace point it passed (a node or lock id)
-	lastKind trace.Kind // and its kind
+	stuck    bool        // it spins for ever
+	last     trace.Event // the last trace point it passed (its event)
 }
 
 type scheduler struct {
@@ -301,11 +300,11 @@ func (s *scheduler) resumeDue(m *Map) {
 		}
 		c := s.top[th.cpu]
 		c.due = true
-		m.lastPoint, m.lastKind = "", trace.KindInvalid
+		m.last = trace.Event{}
 		if _, ok := th.next(); !ok {
 			th.finished = true
 		}
-		th.last, th.lastKind = m.lastPoint, m.lastKind
+		th.last = m.last
 		if s.stalled && s.top[th.cpu] == c && c.waiting != nil {
 			c.stallCheck = s.stalls
 		}
@@ -334,11 +333,11 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	resume := func(th *thread) {
 		s.steps++
 		s.stalled = false
-		m.lastPoint, m.lastKind = "", trace.KindInvalid
+		m.last = trace.Event{}
 		if _, ok := th.next(); !ok {
 			th.finished = true
 		}
-		th.last, th.lastKind = m.lastPoint, m.lastKind
+		th.last = m.last
 	}
 	steps := g.Schedule
 	remaining := -1
@@ -357,7 +356,7 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 			switch {
 			case st.ToEnd:
 			case st.Until != "":
-				if pointIs(th.lastKind, th.last, st.Until) {
+				if matchesPoint(&th.last, st.Until) {
 					steps = steps[1:]
 				}
 			default:
@@ -441,7 +440,8 @@ func (s *scheduler) endStuck(m *Map) *DeadlockError {
 		for i := len(th.stack) - 1; i >= 0; i-- {
 			f := th.stack[i]
 			if m.tr != nil {
-				m.record(f.c, &trace.Event{Kind: trace.KindOpEnd, Result: "DEADLOCK"})
+				ev := trace.OpEndEvent(trace.SymDeadlock, 0)
+				m.record(f.c, &ev)
 			}
 			s.done(f.op, Result{Err: ErrDeadlock})
 		}

@@ -45,24 +45,24 @@ func (cv *chartCoverage) add(name string, events []trace.Event) {
 	}
 	ops := map[int]*opPos{}
 	for _, ev := range events {
-		st := ops[ev.Op]
+		st := ops[int(ev.Op)]
 		if st == nil {
 			st = &opPos{}
-			ops[ev.Op] = st
+			ops[int(ev.Op)] = st
 		}
 		switch ev.Kind {
 		case trace.KindGap:
-			item, _, _ := strings.Cut(ev.Reason, ":")
+			item, _, _ := strings.Cut(ev.Reason(), ":")
 			st.gaps = append(st.gaps, item)
 		case trace.KindNode:
-			if !ch.Nodes[ev.Node] {
+			if !ch.Nodes[ev.Node()] {
 				continue // a node of lruviz's own diagrams
 			}
-			firstIn(cv.nodes, ev.Node, name)
-			if _, ok := ch.Colours[ev.Node]; ok && !ev.Idle {
-				firstIn(cv.coloured, ev.Node, name)
+			firstIn(cv.nodes, ev.Node(), name)
+			if _, ok := ch.Colours[ev.Node()]; ok && !ev.Idle() {
+				firstIn(cv.coloured, ev.Node(), name)
 			}
-			if e := [2]string{st.last, ev.Node}; st.last != "" && ch.Edges[e] {
+			if e := [2]string{st.last, ev.Node()}; st.last != "" && ch.Edges[e] {
 				if len(st.gaps) == 0 {
 					firstIn(cv.edges, e, name)
 				} else {
@@ -74,7 +74,7 @@ func (cv *chartCoverage) add(name string, events []trace.Event) {
 					}
 				}
 			}
-			st.last, st.gaps = ev.Node, nil
+			st.last, st.gaps = ev.Node(), nil
 		}
 	}
 }
@@ -203,8 +203,13 @@ func TestBundledScenariosCoverChart(t *testing.T) {
 // means the step is not an edge, nodes of lruviz's own diagrams do not break an edge, and an
 // idle coloured node does not count as coloured.
 func TestChartCoverageCounting(t *testing.T) {
+	gap := chart.Reason("M4", "a test's gap")
+	trace.RegisterReason(gap)
 	ev := func(op int, kind trace.Kind, node string, idle bool) trace.Event {
-		return trace.Event{Op: op, Kind: kind, Node: node, Idle: idle}
+		if kind == trace.KindGap {
+			return trace.MustEvent(trace.Fields{Op: op, Kind: kind, Reason: gap})
+		}
+		return trace.MustEvent(trace.Fields{Op: op, Kind: kind, Node: node, Idle: idle})
 	}
 	cv := newChartCoverage()
 	cv.add("x", []trace.Event{

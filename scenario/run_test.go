@@ -119,7 +119,7 @@ cpu 0 update 3 3 expect DEADLOCK
 	if len(lines) != 3 || lines[2] != "cpu 0 update 3 3 any -> DEADLOCK" {
 		t.Fatalf("lines %q", lines)
 	}
-	if last := events[len(events)-1]; last.Kind != trace.KindOpEnd || last.Result != "DEADLOCK" || last.Op != 0 {
+	if last := events[len(events)-1]; last.Kind != trace.KindOpEnd || last.Result() != "DEADLOCK" || last.Op != 0 {
 		t.Fatalf("last event %+v", last)
 	}
 }
@@ -145,7 +145,7 @@ expect keys 1 3
 	}
 	failed := false
 	for _, ev := range events {
-		if ev.Kind == trace.KindLockFailed && ev.Op == 1 && ev.Lock == "cpu0.local" && ev.Result == "-EDEADLK" {
+		if ev.Kind == trace.KindLockFailed && ev.Op == 1 && ev.Lock() == "cpu0.local" && ev.Result() == "-EDEADLK" {
 			failed = true
 		}
 	}
@@ -191,7 +191,7 @@ expect keys 1 2
 	}
 	waited := false
 	for _, ev := range events {
-		if ev.Kind == trace.KindLockWait && ev.CPU == 1 && ev.Lock == "lru.global" {
+		if ev.Kind == trace.KindLockWait && ev.CPU == 1 && ev.Lock() == "lru.global" {
 			waited = true
 		}
 	}
@@ -247,10 +247,10 @@ func nextTaker(events []trace.Event, id string, cpu int) int {
 	released := false
 	for _, ev := range events {
 		switch {
-		case ev.Kind == trace.KindUnlock && ev.Lock == id && ev.CPU == cpu:
+		case ev.Kind == trace.KindUnlock && ev.Lock() == id && int(ev.CPU) == cpu:
 			released = true
-		case released && ev.Kind == trace.KindLock && ev.Lock == id:
-			return ev.CPU
+		case released && ev.Kind == trace.KindLock && ev.Lock() == id:
+			return int(ev.CPU)
 		}
 	}
 	return -1
@@ -279,8 +279,8 @@ expect keys 1 2 3
 		}
 		waits := map[int]int64{}
 		for _, ev := range events {
-			if ev.Kind == trace.KindLockWait && ev.Lock == "lru.global" {
-				waits[ev.CPU] = ev.Seq
+			if ev.Kind == trace.KindLockWait && ev.Lock() == "lru.global" {
+				waits[int(ev.CPU)] = ev.Seq
 			}
 		}
 		if w1, ok1 := waits[1]; !ok1 || waits[2] <= w1 {
@@ -315,9 +315,9 @@ cpu 2 update 3 3 expect 0
 		released, waited := false, false
 		for _, ev := range events {
 			switch {
-			case ev.Kind == trace.KindUnlock && ev.Lock == "lru.global" && ev.CPU == 0:
+			case ev.Kind == trace.KindUnlock && ev.Lock() == "lru.global" && ev.CPU == 0:
 				released = true
-			case released && ev.Kind == trace.KindLockWait && ev.Lock == "lru.global" && ev.CPU == 2:
+			case released && ev.Kind == trace.KindLockWait && ev.Lock() == "lru.global" && ev.CPU == 2:
 				waited = true
 			}
 		}
@@ -368,7 +368,7 @@ expect keys 101 102
 	// The handler's update spun on cpu0.local (lock_wait), and nothing else of CPU 0 ran after.
 	spun := false
 	for _, ev := range events {
-		if ev.CPU == 0 && ev.Kind == trace.KindLockWait && ev.Lock == "cpu0.local" && ev.Op == 2 {
+		if ev.CPU == 0 && ev.Kind == trace.KindLockWait && ev.Lock() == "cpu0.local" && ev.Op == 2 {
 			spun = true
 		}
 	}
@@ -440,7 +440,7 @@ func TestInterruptAtBucketWait(t *testing.T) {
 				if tc.kernel == "6.18" {
 					want = trace.CheckAA
 				}
-				if ev.Check != want || ev.Lock != "htab.bucket[15]" {
+				if ev.Check() != want || ev.Lock() != "htab.bucket[15]" {
 					t.Errorf("%s: the delete failed %+v, want check %q", tc.kernel, ev, want)
 				}
 			}
@@ -474,7 +474,7 @@ expect keys
 	}
 	handed := false
 	for _, ev := range events {
-		if ev.Kind == trace.KindLockWait && ev.Op == 3 && ev.Lock == "cpu0.lru" {
+		if ev.Kind == trace.KindLockWait && ev.Op == 3 && ev.Lock() == "cpu0.lru" {
 			handed = true
 		}
 	}
@@ -515,7 +515,7 @@ expect keys 3
 	}
 	found := false
 	for _, ev := range events {
-		if ev.Kind == trace.KindLockFailed && ev.Op == 3 && ev.Lock == "cpu0.lru" && ev.Result == "-EDEADLK" && ev.Check == trace.CheckAA {
+		if ev.Kind == trace.KindLockFailed && ev.Op == 3 && ev.Lock() == "cpu0.lru" && ev.Result() == "-EDEADLK" && ev.Check() == trace.CheckAA {
 			found = true
 		}
 	}
@@ -569,13 +569,13 @@ expect keys 1 11 12
 			case trace.KindLockFailed:
 				failed = append(failed, ev)
 			case trace.KindLockWait:
-				if _, ok := waits[ev.Op]; !ok {
-					waits[ev.Op] = ev.Seq
+				if _, ok := waits[int(ev.Op)]; !ok {
+					waits[int(ev.Op)] = ev.Seq
 				}
 			}
 		}
-		if len(failed) != 1 || failed[0].Op != tc.failOp || failed[0].Lock != tc.lock ||
-			failed[0].Result != "-EDEADLK" || failed[0].Check != trace.CheckABBA {
+		if len(failed) != 1 || int(failed[0].Op) != tc.failOp || failed[0].Lock() != tc.lock ||
+			failed[0].Result() != "-EDEADLK" || failed[0].Check() != trace.CheckABBA {
 			t.Errorf("%s: lock_failed events %+v, want op %d failing %s with -EDEADLK (ABBA)", tc.sched, failed, tc.failOp, tc.lock)
 		}
 		other := 3 + 4 - tc.failOp
@@ -611,7 +611,7 @@ func TestTimeoutAndQueue618(t *testing.T) {
 	var checks []string
 	for _, ev := range events {
 		if ev.Kind == trace.KindLockFailed {
-			checks = append(checks, "cpu"+itoa(ev.CPU)+":"+ev.Check)
+			checks = append(checks, "cpu"+itoa(int(ev.CPU))+":"+ev.Check())
 		}
 	}
 	if want := "cpu1:timeout cpu2:timeout cpu0:queue"; strings.Join(checks, " ") != want {
@@ -644,8 +644,8 @@ func TestRefLostInRefill(t *testing.T) {
 		}
 		read := false
 		for _, ev := range events {
-			if ev.Kind == trace.KindScan && ev.List == "cpu0.pending" && ev.Key == 1 {
-				read = ev.Ref
+			if ev.Kind == trace.KindScan && ev.List() == "cpu0.pending" && ev.Key == 1 {
+				read = ev.Ref()
 			}
 		}
 		if read != tc.readRef {

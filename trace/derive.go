@@ -63,14 +63,14 @@ func (d *Deriver) State() *State { return d.s }
 func (d *Deriver) Event(ev *Event) (Facts, error) {
 	f := Facts{Holder: -1}
 	s := d.s
-	if ev.Kind == KindMove && ev.Elem >= 0 && ev.Elem < s.NumElems() && s.elems[ev.Elem].linked {
+	if ev.Kind == KindMove && int(ev.Elem) >= 0 && int(ev.Elem) < s.NumElems() && s.elems[int(ev.Elem)].linked {
 		f.Keyed = true
 	}
 	if err := s.Apply(ev); err != nil {
 		return f, err
 	}
 	if ev.Kind == KindLockWait {
-		if j := s.lockIndex(ev.Lock); j >= 0 {
+		if j := s.lockIndex(ev.Lock()); j >= 0 {
 			f.Holder = s.locks[j].CPU
 		}
 	}
@@ -78,16 +78,16 @@ func (d *Deriver) Event(ev *Event) (Facts, error) {
 		return f, err
 	}
 	pos := s.pos
-	o := d.ops[ev.Op]
+	o := d.ops[int(ev.Op)]
 	switch ev.Kind {
 	case KindOpBegin:
-		d.ops[ev.Op] = &openOp{
-			span: OpSpan{Op: ev.Op, CPU: ev.CPU, Name: ev.Name, Key: ev.Key, Value: ev.Value, Flags: ev.Flags,
-				Begin: pos, End: -1, Depth: len(s.Stack(ev.CPU)) - 1},
+		d.ops[int(ev.Op)] = &openOp{
+			span: OpSpan{Op: int(ev.Op), CPU: int(ev.CPU), Name: ev.Name(), Key: ev.Key, Value: ev.Value, Flags: ev.Flags(),
+				Begin: pos, End: -1, Depth: len(s.Stack(int(ev.CPU))) - 1},
 			holds: map[string]*Hold{}, taken: map[string]bool{},
 		}
 	case KindOpEnd:
-		o.span.End, o.span.Result = pos, ev.Result
+		o.span.End, o.span.Result = pos, ev.Result()
 		d.endStep(o, pos-1)
 		for _, h := range o.holds {
 			h.To = pos
@@ -100,50 +100,50 @@ func (d *Deriver) Event(ev *Event) (Facts, error) {
 		if d.OnOp != nil {
 			d.OnOp(&o.span)
 		}
-		delete(d.ops, ev.Op)
+		delete(d.ops, int(ev.Op))
 	case KindNode:
 		d.endStep(o, pos-1)
-		st := &Step{Seq: ev.Seq, Op: ev.Op, CPU: ev.CPU, Node: ev.Node, Idle: ev.Idle, Gap: o.gap, Prev: -1, From: pos, Uses: o.next}
+		st := &Step{Seq: ev.Seq, Op: int(ev.Op), CPU: int(ev.CPU), Node: ev.Node(), Idle: ev.Idle(), Gap: o.gap, Prev: -1, From: pos, Uses: o.next}
 		clear(o.taken)
 		o.next = 0
 		for _, l := range s.Locks() {
-			if l.Op == ev.Op {
+			if l.Op == int(ev.Op) {
 				st.Uses.add(l.Class, UseHeld)
 				st.Locks = append(st.Locks, l.Lock)
 			}
 		}
 		o.step, o.gap = st, ""
 	case KindGap:
-		o.gap = joinReason(o.gap, ev.Reason)
+		o.gap = joinReason(o.gap, ev.Reason())
 	case KindLock:
 		if o.wait != nil {
 			o.wait.To = pos
 			d.endHold(o.wait)
 			o.wait = nil
 		}
-		o.holds[ev.Lock] = &Hold{Seq: ev.Seq, CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, Kind: Held}
-		if d.belongs(o.step, ev.Class) {
+		o.holds[ev.Lock()] = &Hold{Seq: ev.Seq, CPU: int(ev.CPU), Op: int(ev.Op), Lock: ev.Lock(), Class: ev.Class(), From: pos, Kind: Held}
+		if d.belongs(o.step, ev.Class()) {
 			o.step.use(ev, UseHeld)
 		} else {
-			o.taken[ev.Lock] = true
+			o.taken[ev.Lock()] = true
 		}
 	case KindUnlock:
-		if h, ok := o.holds[ev.Lock]; ok {
+		if h, ok := o.holds[ev.Lock()]; ok {
 			h.To = pos
 			d.endHold(h)
-			delete(o.holds, ev.Lock)
+			delete(o.holds, ev.Lock())
 		}
-		if o.taken[ev.Lock] {
+		if o.taken[ev.Lock()] {
 			// Taken and released within the step: the step's own.
 			o.step.use(ev, UseHeld)
-			delete(o.taken, ev.Lock)
+			delete(o.taken, ev.Lock())
 		}
 	case KindLockWait:
-		o.wait = &Hold{Seq: ev.Seq, CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, Kind: Waited}
-		if d.belongs(o.step, ev.Class) {
+		o.wait = &Hold{Seq: ev.Seq, CPU: int(ev.CPU), Op: int(ev.Op), Lock: ev.Lock(), Class: ev.Class(), From: pos, Kind: Waited}
+		if d.belongs(o.step, ev.Class()) {
 			o.step.use(ev, UseSpun)
 		} else {
-			o.next.add(ev.Class, UseSpun)
+			o.next.add(ev.Class(), UseSpun)
 		}
 	case KindLockFailed:
 		if o.wait != nil {
@@ -151,14 +151,14 @@ func (d *Deriver) Event(ev *Event) (Facts, error) {
 			d.endHold(o.wait)
 			o.wait = nil
 		}
-		d.endHold(&Hold{Seq: ev.Seq, CPU: ev.CPU, Op: ev.Op, Lock: ev.Lock, Class: ev.Class, From: pos, To: pos, Kind: Failed, Result: ev.Result})
-		if d.belongs(o.step, ev.Class) {
+		d.endHold(&Hold{Seq: ev.Seq, CPU: int(ev.CPU), Op: int(ev.Op), Lock: ev.Lock(), Class: ev.Class(), From: pos, To: pos, Kind: Failed, Result: ev.Result()})
+		if d.belongs(o.step, ev.Class()) {
 			o.step.use(ev, UseFailed)
 		} else {
-			o.next.add(ev.Class, UseFailed)
+			o.next.add(ev.Class(), UseFailed)
 		}
 		if o.step != nil {
-			o.step.Failed = ev.Result
+			o.step.Failed = ev.Result()
 		}
 	}
 	return f, nil
@@ -216,11 +216,11 @@ func (st *Step) use(ev *Event, bits int) {
 	if st == nil {
 		return
 	}
-	st.Uses.add(ev.Class, bits)
+	st.Uses.add(ev.Class(), bits)
 	for _, l := range st.Locks {
-		if l == ev.Lock {
+		if l == ev.Lock() {
 			return
 		}
 	}
-	st.Locks = append(st.Locks, ev.Lock)
+	st.Locks = append(st.Locks, ev.Lock())
 }

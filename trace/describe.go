@@ -15,92 +15,92 @@ func (t *Timeline) Describe(i int) string {
 		return ""
 	}
 	ev := &t.Events[i]
-	who := "CPU " + strconv.Itoa(ev.CPU)
+	who := "CPU " + strconv.Itoa(int(ev.CPU))
 	switch ev.Kind {
 	case KindOpBegin:
-		return who + " begins " + t.opText(ev.Op)
+		return who + " begins " + t.opText(int(ev.Op))
 	case KindOpEnd:
-		what := t.opText(ev.Op)
+		what := t.opText(int(ev.Op))
 		switch {
-		case ev.Result == "DEADLOCK":
+		case ev.Result() == "DEADLOCK":
 			return who + "'s " + what + " never returns: the CPU spins for ever (DEADLOCK)"
 		case t.Ops[ev.Op].Name == "lookup" || t.Ops[ev.Op].Name == "sys_lookup":
-			if ev.Result == "-ENOENT" {
+			if ev.Result() == "-ENOENT" {
 				return who + "'s " + what + " returns -ENOENT"
 			}
-			return who + "'s " + what + " returns the value " + ev.Result
+			return who + "'s " + what + " returns the value " + ev.Result()
 		}
-		return who + "'s " + what + " returns " + ev.Result
+		return who + "'s " + what + " returns " + ev.Result()
 	case KindNode:
-		s := who + ": " + t.nodeTitle(ev.Node)
-		if ev.Idle {
+		s := who + ": " + t.nodeTitle(ev.Node())
+		if ev.Idle() {
 			s += " (nothing to do, no lock taken)"
 		}
 		return s
 	case KindGap:
-		return who + " takes a path the chart does not draw (" + ev.Reason + ")"
+		return who + " takes a path the chart does not draw (" + ev.Reason() + ")"
 	case KindNote:
-		return who + ": note (" + ev.Reason + ")"
+		return who + ": note (" + ev.Reason() + ")"
 	case KindLock:
-		return who + " takes " + LockTitle(ev.Lock)
+		return who + " takes " + LockTitle(ev.Lock())
 	case KindUnlock:
-		return who + " releases " + LockTitle(ev.Lock)
+		return who + " releases " + LockTitle(ev.Lock())
 	case KindLockWait:
-		s := who + " spins on " + LockTitle(ev.Lock)
+		s := who + " spins on " + LockTitle(ev.Lock())
 		if h, ok := t.waitHolder[i]; ok {
-			if h == ev.CPU {
+			if h == int(ev.CPU) {
 				return s + ", which this CPU already holds below the interrupt"
 			}
 			s += ", held by CPU " + strconv.Itoa(h)
 		}
 		return s
 	case KindLockFailed:
-		return who + " fails to take " + LockTitle(ev.Lock) + ": " + ev.Result + checkText(ev.Check)
+		return who + " fails to take " + LockTitle(ev.Lock()) + ": " + ev.Result() + checkText(ev.Check())
 	case KindMove:
-		what := "element " + strconv.Itoa(ev.Elem)
+		what := "element " + strconv.Itoa(int(ev.Elem))
 		if t.keyed(i) {
 			what += " (key " + strconv.FormatUint(ev.Key, 10) + ")"
 		} else {
 			what += " (no key)"
 		}
-		from, to := "from "+ListTitle(ev.From), "to the head of "+ListTitle(ev.To)
+		from, to := "from "+ListTitle(ev.From()), "to the head of "+ListTitle(ev.To())
 		switch {
-		case ev.From == "":
+		case ev.From() == "":
 			from = "from its hands"
-		case ev.To == "":
+		case ev.To() == "":
 			to = "into its hands (off every list)"
 		}
 		s := who + " moves " + what + " " + from + " " + to
-		if ev.Ref {
+		if ev.Ref() {
 			s += ", referenced"
 		}
 		return s
 	case KindRef:
-		return who + " sets the reference bit of key " + strconv.FormatUint(ev.Key, 10) + " (element " + strconv.Itoa(ev.Elem) + ")"
+		return who + " sets the reference bit of key " + strconv.FormatUint(ev.Key, 10) + " (element " + strconv.Itoa(int(ev.Elem)) + ")"
 	case KindLink:
-		return who + " links key " + strconv.FormatUint(ev.Key, 10) + " (element " + strconv.Itoa(ev.Elem) + ", value " +
-			strconv.FormatUint(ev.Value, 10) + ") into bucket " + strconv.Itoa(ev.Bucket)
+		return who + " links key " + strconv.FormatUint(ev.Key, 10) + " (element " + strconv.Itoa(int(ev.Elem)) + ", value " +
+			strconv.FormatUint(ev.Value, 10) + ") into bucket " + strconv.Itoa(int(ev.Bucket))
 	case KindUnlink:
-		return who + " unlinks key " + strconv.FormatUint(ev.Key, 10) + " (element " + strconv.Itoa(ev.Elem) + ") from bucket " + strconv.Itoa(ev.Bucket)
+		return who + " unlinks key " + strconv.FormatUint(ev.Key, 10) + " (element " + strconv.Itoa(int(ev.Elem)) + ") from bucket " + strconv.Itoa(int(ev.Bucket))
 	case KindValue:
 		return who + " writes " + strconv.FormatUint(ev.Value, 10) + " into key " + strconv.FormatUint(ev.Key, 10) + "'s value in place"
 	case KindRotation:
 		if ev.Elem < 0 {
-			return who + ": the rotation pointer of " + ListTitle(ev.List) + " is back at its head"
+			return who + ": the rotation pointer of " + ListTitle(ev.List()) + " is back at its head"
 		}
-		return who + ": the rotation pointer of " + ListTitle(ev.List) + " moves to element " + strconv.Itoa(ev.Elem)
+		return who + ": the rotation pointer of " + ListTitle(ev.List()) + " moves to element " + strconv.Itoa(int(ev.Elem))
 	case KindNextSteal:
 		return who + "'s next steal round will start at CPU " + strconv.FormatUint(ev.Value, 10)
 	case KindScan:
-		what := "element " + strconv.Itoa(ev.Elem)
-		if !strings.HasSuffix(ev.List, "free") {
+		what := "element " + strconv.Itoa(int(ev.Elem))
+		if !strings.HasSuffix(ev.List(), "free") {
 			what += " (key " + strconv.FormatUint(ev.Key, 10) + ")"
 		}
 		bit := "clear"
-		if ev.Ref {
+		if ev.Ref() {
 			bit = "set"
 		}
-		return who + " reads " + what + " on " + ListTitle(ev.List) + ": its reference bit is " + bit
+		return who + " reads " + what + " on " + ListTitle(ev.List()) + ": its reference bit is " + bit
 	}
 	return who + ": " + ev.Kind.String()
 }

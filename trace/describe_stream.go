@@ -13,7 +13,7 @@ func DescribeEvent(h Header, ch Chart, ev *Event, f Facts, op OpSpan) string {
 	}
 	t := &Timeline{Header: h, Events: []Event{*ev}, Chart: ch, Ops: make([]OpSpan, ev.Op+1),
 		keyedBits: make([]uint64, 1), waitHolder: map[int]int{}}
-	op.Op = ev.Op
+	op.Op = int(ev.Op)
 	t.Ops[ev.Op] = op
 	if f.Keyed {
 		t.keyedBits[0] = 1

@@ -25,13 +25,13 @@ func TestDescribeEventStreams(t *testing.T) {
 		for i := range tr.evs {
 			ev := &tr.evs[i]
 			if ev.Kind == trace.KindOpBegin {
-				ops[ev.Op] = trace.OpSpan{Name: ev.Name, Key: ev.Key}
+				ops[int(ev.Op)] = trace.OpSpan{Name: ev.Name(), Key: ev.Key}
 			}
 			f, err := d.Event(ev)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := trace.DescribeEvent(tr.h, chart.Trace(), ev, f, ops[ev.Op]), tl.Describe(i); got != want {
+			if got, want := trace.DescribeEvent(tr.h, chart.Trace(), ev, f, ops[int(ev.Op)]), tl.Describe(i); got != want {
 				t.Errorf("%s event %d: streamed %q, Describe %q", tr.name, i, got, want)
 			}
 		}

@@ -35,7 +35,7 @@ func TestDescribeEveryEvent(t *testing.T) {
 			if !strings.HasPrefix(d, "CPU ") || strings.Contains(d, "nowhere") || strings.HasSuffix(d, ": "+ev.Kind.String()) {
 				t.Fatalf("%s event %d (%s): description %q", name, i, ev.Kind, d)
 			}
-			if ev.Kind == trace.KindMove && ev.From != "" && ev.To != "" && !strings.Contains(d, "(key ") && !strings.Contains(d, "(no key)") {
+			if ev.Kind == trace.KindMove && ev.From() != "" && ev.To() != "" && !strings.Contains(d, "(key ") && !strings.Contains(d, "(no key)") {
 				t.Fatalf("%s event %d: a move that does not say whether the element holds a key: %q", name, i, d)
 			}
 		}
@@ -49,15 +49,15 @@ func TestStolenElementInHands(t *testing.T) {
 	found := false
 	for i := range tl.Events {
 		ev := &tl.Events[i]
-		if ev.Kind != trace.KindMove || ev.CPU != 1 || ev.From != "cpu0.local_free" || ev.To != "" {
+		if ev.Kind != trace.KindMove || ev.CPU != 1 || ev.From() != "cpu0.local_free" || ev.To() != "" {
 			continue
 		}
 		found = true
 		st := tl.StateAt(i+1, nil)
-		if st.ElemList(ev.Elem) != "" || st.Holder(ev.Elem) != 1 {
-			t.Errorf("after the steal, element %d is on %q, held by %d", ev.Elem, st.ElemList(ev.Elem), st.Holder(ev.Elem))
+		if st.ElemList(int(ev.Elem)) != "" || st.Holder(int(ev.Elem)) != 1 {
+			t.Errorf("after the steal, element %d is on %q, held by %d", int(ev.Elem), st.ElemList(int(ev.Elem)), st.Holder(int(ev.Elem)))
 		}
-		if v := st.View(); len(v.Hands) != 2 || len(v.Hands[1]) != 1 || v.Hands[1][0] != ev.Elem {
+		if v := st.View(); len(v.Hands) != 2 || len(v.Hands[1]) != 1 || v.Hands[1][0] != int(ev.Elem) {
 			t.Errorf("view hands = %v", v.Hands)
 		}
 		d := tl.Describe(i)
@@ -138,7 +138,7 @@ func TestHoldsOfContention(t *testing.T) {
 		}
 		waits++
 		ev := &tl.Events[h.To-1]
-		if ev.Op != h.Op || ev.Lock != h.Lock || (ev.Kind != trace.KindLock && ev.Kind != trace.KindLockFailed) {
+		if int(ev.Op) != h.Op || ev.Lock() != h.Lock || (ev.Kind != trace.KindLock && ev.Kind != trace.KindLockFailed) {
 			t.Errorf("wait %+v ends with %+v", h, *ev)
 		}
 	}

@@ -178,11 +178,11 @@ func TestSyntheticReach(t *testing.T) {
 		return false
 	}
 	if !has(find("steal"), func(ev *trace.Event) bool {
-		return ev.Kind == trace.KindMove && ev.CPU == 1 && ev.From == "cpu0.pending"
+		return ev.Kind == trace.KindMove && ev.CPU == 1 && ev.From() == "cpu0.pending"
 	}) {
 		t.Error("steal: no node stolen from cpu0.pending")
 	}
-	if !has(find("deadlock"), func(ev *trace.Event) bool { return ev.Kind == trace.KindOpEnd && ev.Result == "DEADLOCK" }) {
+	if !has(find("deadlock"), func(ev *trace.Event) bool { return ev.Kind == trace.KindOpEnd && ev.Result() == "DEADLOCK" }) {
 		t.Error("deadlock: no DEADLOCK")
 	}
 	intr := find("interrupt")

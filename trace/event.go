@@ -8,6 +8,11 @@
 // with no tracer attached builds no events at all.
 package trace
 
+import (
+	"fmt"
+	"strconv"
+)
+
 // Version is the trace format version written in the header line.
 const Version = 1
 
@@ -101,35 +106,342 @@ const (
 	CheckQueue = "queue"
 )
 
-// Event is one trace event. Which fields are meaningful depends on Kind (see the constants).
+// Event is one trace event, in 48 bytes: the numbers as fields, the names (node, lock, list,
+// class, reason, operation, flags, result) as symbols of the process's table (Sym), given back
+// as strings by the methods of the same names. Which fields and methods mean something depends
+// on Kind (see the constants). Events are made by the constructors below (NodeEvent,
+// LockEvent, ...) or from Fields, the same event with every name as a string.
 type Event struct {
-	Seq  int64
-	CPU  int
-	Op   int // 0-based operation index in the scenario
-	Kind Kind
+	Seq   int64
+	Key   uint64
+	Value uint64 // op_begin, link, value: the value; next_steal: the CPU; op_end: a looked-up value; gap, note: {cpu}
+	Op    int32  // 0-based operation index in the scenario
+	// Elem is the element (preallocated slot) of a state delta or a scan, -1 for a rotation
+	// pointer at its list's head; an update's raw flags keep their low half here.
+	Elem int32
+	// Bucket is the bucket of a link or unlink, of a bucket's lock (htab.bucket[Bucket]); an
+	// update's raw flags keep their high half here.
+	Bucket int32
+	CPU    int32
+	Kind   Kind
+	bits   uint8 // idle or ref (bit 0); a failed lock's check (bits 2-4)
+	a      Sym   // op_begin: name; node: node; gap, note: reason; lock events: lock; move: from
+	b      Sym   // op_begin: flags; op_end: result; lock events: class; move: to; gap, note: {lock}
+	c      Sym   // lock_failed: result; rotation, scan: list; gap, note: {list}
+}
 
-	Name   string // op_begin: update, lookup, sys_lookup, delete
+var checks = [...]string{"", CheckAA, CheckABBA, CheckTimeout, CheckQueue}
+
+// Name is an op_begin's operation: update, lookup, sys_lookup or delete.
+func (ev *Event) Name() string { return ev.a.String() }
+
+// Flags is an update's flags: any, noexist, exist, or the number.
+func (ev *Event) Flags() string {
+	if ev.b == SymRawFlags {
+		return strconv.FormatUint(uint64(uint32(ev.Elem))|uint64(uint32(ev.Bucket))<<32, 10)
+	}
+	return ev.b.String()
+}
+
+// Result is an op_end's result ("0", an errno name such as "-EEXIST", "DEADLOCK", or a
+// looked-up value in decimal), or a lock_failed's errno name.
+func (ev *Event) Result() string {
+	if ev.Kind == KindLockFailed {
+		return ev.c.String()
+	}
+	if ev.b == SymValue {
+		return strconv.FormatUint(ev.Value, 10)
+	}
+	return ev.b.String()
+}
+
+// Node is a node event's flowchart node id; NodeSym its symbol.
+func (ev *Event) Node() string   { return ev.a.String() }
+func (ev *Event) NodeSym() Sym   { return ev.a }
+func (ev *Event) Idle() bool     { return ev.bits&1 != 0 && ev.Kind == KindNode }
+func (ev *Event) Ref() bool      { return ev.bits&1 != 0 && ev.Kind != KindNode }
+func (ev *Event) Reason() string { return ev.renderReason() }
+
+// Lock is a lock event's lock id (htab.bucket[3]); LockRef the same as a value.
+func (ev *Event) Lock() string     { return ev.LockRef().String() }
+func (ev *Event) LockRef() LockRef { return LockRef{Sym: ev.a, Bucket: ev.Bucket} }
+func (ev *Event) Class() string    { return ev.b.String() }
+func (ev *Event) ClassSym() Sym    { return ev.b }
+
+// Check is which check of a resilient lock failed a lock_failed (CheckAA, ...), "" for v6.8's
+// map_locked guard.
+func (ev *Event) Check() string { return checks[(ev.bits>>2)&7] }
+
+// From and To are a move's lists ("" for none: in a CPU's hands); List a rotation's or a
+// scan's list.
+func (ev *Event) From() string { return ev.a.String() }
+func (ev *Event) To() string   { return ev.b.String() }
+func (ev *Event) List() string { return ev.c.String() }
+func (ev *Event) FromSym() Sym { return ev.a }
+func (ev *Event) ToSym() Sym   { return ev.b }
+func (ev *Event) ListSym() Sym { return ev.c }
+
+// ---- making events --------------------------------------------------------------------------
+
+// OpBeginEvent begins an operation; flags is any, noexist or exist, or SymRawFlags with raw.
+func OpBeginEvent(name Sym, key, value uint64, flags Sym, raw uint64) Event {
+	ev := Event{Kind: KindOpBegin, a: name, b: flags, Key: key, Value: value}
+	if flags == SymRawFlags {
+		ev.Elem, ev.Bucket = int32(uint32(raw)), int32(uint32(raw>>32))
+	}
+	return ev
+}
+
+// OpEndEvent ends an operation with result, or with SymValue and the value looked up.
+func OpEndEvent(result Sym, value uint64) Event {
+	return Event{Kind: KindOpEnd, b: result, Value: value}
+}
+
+// NodeEvent is a CPU at a node.
+func NodeEvent(node Sym, idle bool) Event {
+	ev := Event{Kind: KindNode, a: node}
+	if idle {
+		ev.bits = 1
+	}
+	return ev
+}
+
+// ReasonEvent is a gap or a note with a registered reason (RegisterReason); the places of the
+// template take lock, list, elem and cpu.
+func ReasonEvent(kind Kind, reason Sym, lock LockRef, list Sym, elem int32, cpu int) Event {
+	return Event{Kind: kind, a: reason, b: lock.Sym, Bucket: lock.Bucket, c: list, Elem: elem, Value: uint64(cpu)}
+}
+
+// LockEvent is a lock, unlock or lock_wait of lock in class.
+func LockEvent(kind Kind, lock LockRef, class Sym) Event {
+	return Event{Kind: kind, a: lock.Sym, Bucket: lock.Bucket, b: class}
+}
+
+// LockFailedEvent is a lock attempt that failed with result, check being the resilient lock's
+// check that gave up ("" for none).
+func LockFailedEvent(lock LockRef, class, result Sym, check string) Event {
+	ev := Event{Kind: KindLockFailed, a: lock.Sym, Bucket: lock.Bucket, b: class, c: result}
+	for i, c := range checks {
+		if c == check {
+			ev.bits = uint8(i) << 2
+		}
+	}
+	return ev
+}
+
+// MoveEvent moves elem (holding key) from a list to the head of another (0: none), its
+// reference bit ref afterwards.
+func MoveEvent(elem int32, key uint64, from, to Sym, ref bool) Event {
+	ev := Event{Kind: KindMove, Elem: elem, Key: key, a: from, b: to}
+	if ref {
+		ev.bits = 1
+	}
+	return ev
+}
+
+// ScanEvent is a list walk reading elem (key) on list, its reference bit being ref.
+func ScanEvent(elem int32, key uint64, list Sym, ref bool) Event {
+	ev := Event{Kind: KindScan, Elem: elem, Key: key, c: list}
+	if ref {
+		ev.bits = 1
+	}
+	return ev
+}
+
+// RotationEvent moves list's next_inactive_rotation to elem (-1: the head).
+func RotationEvent(list Sym, elem int32) Event {
+	return Event{Kind: KindRotation, c: list, Elem: elem}
+}
+
+// ---- the same, with names --------------------------------------------------------------------
+
+// Fields is an event with every name as a string: the form the JSON Lines reader parses and
+// tests write. Its field names are those of contracts section 3.
+type Fields struct {
+	Seq    int64
+	CPU    int
+	Op     int
+	Kind   Kind
+	Name   string
 	Key    uint64
 	Value  uint64
-	Flags  string // op_begin of an update: any, noexist, exist or the raw number
-	Result string // op_end and lock_failed: "0", "-EEXIST", "DEADLOCK", or a looked-up value
+	Flags  string
+	Result string
+	Node   string
+	Idle   bool
+	Reason string
+	Lock   string
+	Class  string
+	Check  string
+	Elem   int
+	From   string
+	To     string
+	List   string
+	Ref    bool
+	Bucket int
+}
 
-	Node   string // node: the flowchart node id
-	Idle   bool   // node: the step found nothing to do and took no lock
-	Reason string // gap: which mismatch (M1..M13) and why
+// Fields returns ev with its names as strings.
+func (ev *Event) Fields() Fields {
+	f := Fields{Seq: ev.Seq, CPU: int(ev.CPU), Op: int(ev.Op), Kind: ev.Kind, Key: ev.Key}
+	switch ev.Kind {
+	case KindOpBegin:
+		f.Name, f.Value, f.Flags = ev.Name(), ev.Value, ev.Flags()
+	case KindOpEnd:
+		f.Result = ev.Result()
+	case KindNode:
+		f.Node, f.Idle = ev.Node(), ev.Idle()
+	case KindGap, KindNote:
+		f.Reason = ev.Reason()
+	case KindLock, KindUnlock, KindLockWait:
+		f.Lock, f.Class = ev.Lock(), ev.Class()
+	case KindLockFailed:
+		f.Lock, f.Class, f.Result, f.Check = ev.Lock(), ev.Class(), ev.Result(), ev.Check()
+	case KindMove:
+		f.Elem, f.From, f.To, f.Ref = int(ev.Elem), ev.From(), ev.To(), ev.Ref()
+	case KindRef, KindUnlink:
+		f.Elem, f.Bucket = int(ev.Elem), int(ev.Bucket)
+	case KindLink:
+		f.Elem, f.Value, f.Bucket = int(ev.Elem), ev.Value, int(ev.Bucket)
+	case KindValue:
+		f.Elem, f.Value = int(ev.Elem), ev.Value
+	case KindRotation:
+		f.List, f.Elem = ev.List(), int(ev.Elem)
+	case KindNextSteal:
+		f.Value = ev.Value
+	case KindScan:
+		f.Elem, f.List, f.Ref = int(ev.Elem), ev.List(), ev.Ref()
+	}
+	if ev.Kind == KindRef || ev.Kind == KindUnlink {
+		f.Bucket = int(ev.Bucket)
+	}
+	return f
+}
 
-	Lock  string // lock events: the lock instance id, e.g. "htab.bucket[3]"
-	Class string // lock events: local, lru, hashtab or remote
-	// Check is, on a lock_failed event of a resilient lock (rqspinlock), which check gave up:
-	// CheckAA, CheckABBA, CheckTimeout or CheckQueue; "" for v6.8's map_locked guard.
-	Check string
+// Event makes the event f describes. Every name must be one the table holds (a node the chart
+// registered, a reason the engine registered, a list or lock of a map of at most MaxCPUs CPUs),
+// and numbers must fit: otherwise the error says which.
+func (f Fields) Event() (Event, error) {
+	ev := Event{Seq: f.Seq, Kind: f.Kind, Key: f.Key}
+	if f.CPU < 0 || f.CPU > 1<<20 || f.Op < -1 || f.Op > 1<<30 {
+		return ev, fmt.Errorf("cpu %d or op %d out of range", f.CPU, f.Op)
+	}
+	ev.CPU, ev.Op = int32(f.CPU), int32(f.Op)
+	sym := func(what, name string) (Sym, error) {
+		s, ok := LookupSym(name)
+		if !ok {
+			return 0, fmt.Errorf("unknown %s %q", what, name)
+		}
+		return s, nil
+	}
+	small := func(what string, n int) (int32, error) {
+		if n < -1 || n > 1<<30 {
+			return 0, fmt.Errorf("%s %d out of range", what, n)
+		}
+		return int32(n), nil
+	}
+	var err error
+	switch f.Kind {
+	case KindOpBegin:
+		if ev.a, err = sym("operation", f.Name); err != nil {
+			return ev, err
+		}
+		ev.Value = f.Value
+		if raw, perr := strconv.ParseUint(f.Flags, 10, 64); perr == nil {
+			ev.b, ev.Elem, ev.Bucket = SymRawFlags, int32(uint32(raw)), int32(uint32(raw>>32))
+		} else if ev.b, err = sym("flags", f.Flags); err != nil {
+			return ev, err
+		}
+	case KindOpEnd:
+		if v, perr := strconv.ParseUint(f.Result, 10, 64); perr == nil && f.Result != "0" {
+			ev.b, ev.Value = SymValue, v
+		} else if ev.b, err = sym("result", f.Result); err != nil {
+			return ev, err
+		}
+	case KindNode:
+		if ev.a, err = sym("node", f.Node); err != nil {
+			return ev, err
+		}
+		if f.Idle {
+			ev.bits = 1
+		}
+	case KindGap, KindNote:
+		if err := ev.parseReason(f.Reason); err != nil {
+			return ev, err
+		}
+	case KindLock, KindUnlock, KindLockWait, KindLockFailed:
+		l, err := ParseLock(f.Lock)
+		if err != nil {
+			return ev, err
+		}
+		ev.a, ev.Bucket = l.Sym, l.Bucket
+		if ev.b, err = sym("class", f.Class); err != nil {
+			return ev, err
+		}
+		if f.Kind == KindLockFailed {
+			if ev.c, err = sym("result", f.Result); err != nil {
+				return ev, err
+			}
+			found := false
+			for i, c := range checks {
+				if c == f.Check {
+					ev.bits, found = uint8(i)<<2, true
+				}
+			}
+			if !found {
+				return ev, fmt.Errorf("unknown check %q", f.Check)
+			}
+		}
+	case KindMove:
+		if ev.a, err = sym("list", f.From); err != nil {
+			return ev, err
+		}
+		if ev.b, err = sym("list", f.To); err != nil {
+			return ev, err
+		}
+		if f.Ref {
+			ev.bits = 1
+		}
+	case KindRotation, KindScan:
+		if ev.c, err = sym("list", f.List); err != nil {
+			return ev, err
+		}
+		if f.Ref && f.Kind == KindScan {
+			ev.bits = 1
+		}
+	case KindLink, KindValue, KindNextSteal:
+		ev.Value = f.Value
+	}
+	switch f.Kind {
+	case KindMove, KindRef, KindLink, KindUnlink, KindValue, KindRotation, KindScan:
+		if ev.Elem, err = small("element", f.Elem); err != nil {
+			return ev, err
+		}
+	}
+	switch f.Kind {
+	case KindLink, KindUnlink, KindRef:
+		if ev.Bucket, err = small("bucket", f.Bucket); err != nil {
+			return ev, err
+		}
+	}
+	return ev, nil
+}
 
-	Elem   int    // state deltas and scan: the element (preallocated slot) index
-	From   string // move: the list left ("" = none)
-	To     string // move: the list joined at its head ("" = none)
-	List   string // rotation: the list whose pointer moved; scan: the list walked
-	Ref    bool   // move: the element's reference bit afterwards; scan: the bit as read
-	Bucket int    // link, unlink: the bucket index
+// With returns ev changed by change, applied to its Fields: how a test spoils an event.
+func (ev *Event) With(change func(*Fields)) (Event, error) {
+	f := ev.Fields()
+	change(&f)
+	return f.Event()
+}
+
+// MustEvent is Fields.Event for names known to be in the table (tests, examples): it panics on
+// an error.
+func MustEvent(f Fields) Event {
+	ev, err := f.Event()
+	if err != nil {
+		panic(err)
+	}
+	return ev
 }
 
 // Tracer receives events as the engine emits them, in Seq order. The event is only valid
@@ -150,13 +462,20 @@ func (r *Recorder) Event(ev *Event) { r.Events = append(r.Events, *ev) }
 type Ring struct {
 	Buf  []Event
 	Next int64 // number of events seen
+	mask int64
 }
 
-// NewRing returns a ring holding the last n events.
-func NewRing(n int) *Ring { return &Ring{Buf: make([]Event, n)} }
+// NewRing returns a ring holding the last n events, n rounded up to a power of two.
+func NewRing(n int) *Ring {
+	size := 1
+	for size < n {
+		size <<= 1
+	}
+	return &Ring{Buf: make([]Event, size), mask: int64(size - 1)}
+}
 
 // Event stores ev, overwriting the oldest event when the ring is full.
 func (r *Ring) Event(ev *Event) {
-	r.Buf[r.Next%int64(len(r.Buf))] = *ev
+	r.Buf[r.Next&r.mask] = *ev
 	r.Next++
 }

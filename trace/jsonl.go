@@ -105,65 +105,65 @@ func AppendEvent(b []byte, ev *Event) []byte {
 	b = append(b, '"')
 	switch ev.Kind {
 	case KindOpBegin:
-		b = appendStr(b, "name", ev.Name)
+		b = appendStr(b, "name", ev.Name())
 		b = appendUint(b, "key", ev.Key)
-		if ev.Name == "update" {
+		if ev.Name() == "update" {
 			b = appendUint(b, "value", ev.Value)
-			b = appendStr(b, "flags", ev.Flags)
+			b = appendStr(b, "flags", ev.Flags())
 		}
 	case KindOpEnd:
-		b = appendStr(b, "result", ev.Result)
+		b = appendStr(b, "result", ev.Result())
 	case KindNode:
-		b = appendStr(b, "node", ev.Node)
-		if ev.Idle {
+		b = appendStr(b, "node", ev.Node())
+		if ev.Idle() {
 			b = append(b, `,"idle":true`...)
 		}
 	case KindGap, KindNote:
-		b = appendStr(b, "reason", ev.Reason)
+		b = appendStr(b, "reason", ev.Reason())
 	case KindLock, KindUnlock, KindLockWait:
-		b = appendStr(b, "lock", ev.Lock)
-		b = appendStr(b, "class", ev.Class)
+		b = appendStr(b, "lock", ev.Lock())
+		b = appendStr(b, "class", ev.Class())
 	case KindLockFailed:
-		b = appendStr(b, "lock", ev.Lock)
-		b = appendStr(b, "class", ev.Class)
-		b = appendStr(b, "result", ev.Result)
-		if ev.Check != "" {
-			b = appendStr(b, "check", ev.Check)
+		b = appendStr(b, "lock", ev.Lock())
+		b = appendStr(b, "class", ev.Class())
+		b = appendStr(b, "result", ev.Result())
+		if c := ev.Check(); c != "" {
+			b = appendStr(b, "check", c)
 		}
 	case KindMove:
-		b = appendInt(b, "elem", ev.Elem)
+		b = appendInt(b, "elem", int(ev.Elem))
 		b = appendUint(b, "key", ev.Key)
-		b = appendStr(b, "from", ev.From)
-		b = appendStr(b, "to", ev.To)
+		b = appendStr(b, "from", ev.From())
+		b = appendStr(b, "to", ev.To())
 		b = append(b, `,"ref":`...)
-		b = strconv.AppendBool(b, ev.Ref)
+		b = strconv.AppendBool(b, ev.Ref())
 	case KindRef:
-		b = appendInt(b, "elem", ev.Elem)
+		b = appendInt(b, "elem", int(ev.Elem))
 		b = appendUint(b, "key", ev.Key)
 	case KindLink:
-		b = appendInt(b, "elem", ev.Elem)
+		b = appendInt(b, "elem", int(ev.Elem))
 		b = appendUint(b, "key", ev.Key)
 		b = appendUint(b, "value", ev.Value)
-		b = appendInt(b, "bucket", ev.Bucket)
+		b = appendInt(b, "bucket", int(ev.Bucket))
 	case KindUnlink:
-		b = appendInt(b, "elem", ev.Elem)
+		b = appendInt(b, "elem", int(ev.Elem))
 		b = appendUint(b, "key", ev.Key)
-		b = appendInt(b, "bucket", ev.Bucket)
+		b = appendInt(b, "bucket", int(ev.Bucket))
 	case KindValue:
-		b = appendInt(b, "elem", ev.Elem)
+		b = appendInt(b, "elem", int(ev.Elem))
 		b = appendUint(b, "key", ev.Key)
 		b = appendUint(b, "value", ev.Value)
 	case KindRotation:
-		b = appendStr(b, "list", ev.List)
-		b = appendInt(b, "elem", ev.Elem)
+		b = appendStr(b, "list", ev.List())
+		b = appendInt(b, "elem", int(ev.Elem))
 	case KindNextSteal:
 		b = appendUint(b, "value", ev.Value)
 	case KindScan:
-		b = appendInt(b, "elem", ev.Elem)
+		b = appendInt(b, "elem", int(ev.Elem))
 		b = appendUint(b, "key", ev.Key)
-		b = appendStr(b, "list", ev.List)
+		b = appendStr(b, "list", ev.List())
 		b = append(b, `,"ref":`...)
-		b = strconv.AppendBool(b, ev.Ref)
+		b = strconv.AppendBool(b, ev.Ref())
 	}
 	return append(b, '}')
 }
@@ -478,7 +478,8 @@ func (p *lineParser) fail(format string, args ...any) {
 }
 
 // parse parses line into an event. Errors do not name the line: the Reader adds it.
-func (p *lineParser) parse(line []byte) (ev Event, err error) {
+func (p *lineParser) parse(line []byte) (out Event, err error) {
+	var ev Fields
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(*syntaxError)
@@ -544,8 +545,8 @@ func (p *lineParser) parse(line []byte) (ev Event, err error) {
 		}
 	}
 	ev.Seq = p.intField(raw[0], "seq", 0, 1<<63-1)
-	ev.CPU = int(p.intField(raw[1], "cpu", 0, maxInt))
-	ev.Op = int(p.intField(raw[2], "op", 0, maxInt))
+	ev.CPU = int(p.intField(raw[1], "cpu", 0, MaxCPUs-1))
+	ev.Op = int(p.intField(raw[2], "op", 0, 1<<30))
 	use := want
 	switch ev.Kind {
 	case KindNode:
@@ -578,7 +579,7 @@ func (p *lineParser) parse(line []byte) (ev Event, err error) {
 		case fClass:
 			ev.Class = p.strField(v, n)
 		case fElem:
-			ev.Elem = int(p.intField(v, n, minInt, maxInt))
+			ev.Elem = int(p.intField(v, n, -1, 1<<30))
 		case fFrom:
 			ev.From = p.strField(v, n)
 		case fTo:
@@ -586,7 +587,7 @@ func (p *lineParser) parse(line []byte) (ev Event, err error) {
 		case fRef:
 			ev.Ref = p.boolField(v, n)
 		case fBucket:
-			ev.Bucket = int(p.intField(v, n, minInt, maxInt))
+			ev.Bucket = int(p.intField(v, n, 0, 1<<30))
 		case fList:
 			ev.List = p.strField(v, n)
 		case fIdle:
@@ -595,13 +596,12 @@ func (p *lineParser) parse(line []byte) (ev Event, err error) {
 			ev.Check = p.strField(v, n)
 		}
 	}
-	return ev, nil
+	out, err = ev.Event()
+	if err != nil {
+		p.fail("%v", err)
+	}
+	return out, nil
 }
-
-const (
-	maxInt = int64(^uint(0) >> 1)
-	minInt = -maxInt - 1
-)
 
 // kindOf returns the kind named b, or KindInvalid.
 func kindOf(b []byte) Kind {

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 var testHeader = Header{Kind: "trace", Version: Version, Profile: "6.8", CPUs: 2,
@@ -23,36 +24,36 @@ var everyKind = []struct {
 	ev   Event
 	line string
 }{
-	{Event{Kind: KindOpBegin, Name: "update", Key: 1<<64 - 1, Value: 1 << 63, Flags: "noexist"},
+	{MustEvent(Fields{Kind: KindOpBegin, Name: "update", Key: 1<<64 - 1, Value: 1 << 63, Flags: "noexist"}),
 		`"kind":"op_begin","name":"update","key":18446744073709551615,"value":9223372036854775808,"flags":"noexist"}`},
-	{Event{Kind: KindOpBegin, Name: "lookup", Key: 7},
+	{MustEvent(Fields{Kind: KindOpBegin, Name: "lookup", Key: 7}),
 		`"kind":"op_begin","name":"lookup","key":7}`},
-	{Event{Kind: KindOpEnd, Result: "-EEXIST"}, `"kind":"op_end","result":"-EEXIST"}`},
-	{Event{Kind: KindNode, Node: "begin"}, `"kind":"node","node":"begin"}`},
-	{Event{Kind: KindNode, Node: "fn_x", Idle: true}, `"kind":"node","node":"fn_x","idle":true}`},
-	{Event{Kind: KindGap, Reason: "M4: \"quoted\"\n\\ é \u2028 \x01"},
+	{MustEvent(Fields{Kind: KindOpEnd, Result: "-EEXIST"}), `"kind":"op_end","result":"-EEXIST"}`},
+	{MustEvent(Fields{Kind: KindNode, Node: "begin"}), `"kind":"node","node":"begin"}`},
+	{MustEvent(Fields{Kind: KindNode, Node: "fn_x", Idle: true}), `"kind":"node","node":"fn_x","idle":true}`},
+	{MustEvent(Fields{Kind: KindGap, Reason: "M4: \"quoted\"\n\\ é \u2028 \x01"}),
 		`"kind":"gap","reason":"M4: \"quoted\"\n\\ é \u2028 \u0001"}`},
-	{Event{Kind: KindLock, Lock: "htab.bucket[3]", Class: ClassHashtab}, `"kind":"lock","lock":"htab.bucket[3]","class":"hashtab"}`},
-	{Event{Kind: KindUnlock, Lock: "lru.global", Class: ClassLRU}, `"kind":"unlock","lock":"lru.global","class":"lru"}`},
-	{Event{Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal}, `"kind":"lock_wait","lock":"cpu0.local","class":"local"}`},
-	{Event{Kind: KindLockFailed, Lock: "htab.bucket[0]", Class: ClassHashtab, Result: "-EBUSY"},
+	{MustEvent(Fields{Kind: KindLock, Lock: "htab.bucket[3]", Class: ClassHashtab}), `"kind":"lock","lock":"htab.bucket[3]","class":"hashtab"}`},
+	{MustEvent(Fields{Kind: KindUnlock, Lock: "lru.global", Class: ClassLRU}), `"kind":"unlock","lock":"lru.global","class":"lru"}`},
+	{MustEvent(Fields{Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal}), `"kind":"lock_wait","lock":"cpu0.local","class":"local"}`},
+	{MustEvent(Fields{Kind: KindLockFailed, Lock: "htab.bucket[0]", Class: ClassHashtab, Result: "-EBUSY"}),
 		`"kind":"lock_failed","lock":"htab.bucket[0]","class":"hashtab","result":"-EBUSY"}`},
-	{Event{Kind: KindLockFailed, Lock: "lru.global", Class: ClassLRU, Result: "-EDEADLK", Check: CheckABBA},
+	{MustEvent(Fields{Kind: KindLockFailed, Lock: "lru.global", Class: ClassLRU, Result: "-EDEADLK", Check: CheckABBA}),
 		`"kind":"lock_failed","lock":"lru.global","class":"lru","result":"-EDEADLK","check":"ABBA"}`},
-	{Event{Kind: KindMove, Elem: 3, Key: 9, From: "cpu1.pending", To: "", Ref: true},
+	{MustEvent(Fields{Kind: KindMove, Elem: 3, Key: 9, From: "cpu1.pending", To: "", Ref: true}),
 		`"kind":"move","elem":3,"key":9,"from":"cpu1.pending","to":"","ref":true}`},
-	{Event{Kind: KindMove, Elem: 0, From: "", To: "global.free"},
+	{MustEvent(Fields{Kind: KindMove, Elem: 0, From: "", To: "global.free"}),
 		`"kind":"move","elem":0,"key":0,"from":"","to":"global.free","ref":false}`},
 	{Event{Kind: KindRef, Elem: 2, Key: 5}, `"kind":"ref","elem":2,"key":5}`},
 	{Event{Kind: KindLink, Elem: 2, Key: 5, Value: 6, Bucket: 1}, `"kind":"link","elem":2,"key":5,"value":6,"bucket":1}`},
 	{Event{Kind: KindUnlink, Elem: 2, Key: 5, Bucket: 1}, `"kind":"unlink","elem":2,"key":5,"bucket":1}`},
 	{Event{Kind: KindValue, Elem: 2, Key: 5, Value: 8}, `"kind":"value","elem":2,"key":5,"value":8}`},
-	{Event{Kind: KindRotation, List: "global.inactive", Elem: -1}, `"kind":"rotation","list":"global.inactive","elem":-1}`},
+	{MustEvent(Fields{Kind: KindRotation, List: "global.inactive", Elem: -1}), `"kind":"rotation","list":"global.inactive","elem":-1}`},
 	{Event{Kind: KindNextSteal, Value: 1}, `"kind":"next_steal","value":1}`},
-	{Event{Kind: KindNote, Reason: "M1: a label"}, `"kind":"note","reason":"M1: a label"}`},
-	{Event{Kind: KindScan, Elem: 3, Key: 7, List: "cpu0.pending", Ref: true},
+	{MustEvent(Fields{Kind: KindNote, Reason: "M1: a label"}), `"kind":"note","reason":"M1: a label"}`},
+	{MustEvent(Fields{Kind: KindScan, Elem: 3, Key: 7, List: "cpu0.pending", Ref: true}),
 		`"kind":"scan","elem":3,"key":7,"list":"cpu0.pending","ref":true}`},
-	{Event{Kind: KindScan, Elem: 0, Key: 0, List: "global.free"},
+	{MustEvent(Fields{Kind: KindScan, Elem: 0, Key: 0, List: "global.free"}),
 		`"kind":"scan","elem":0,"key":0,"list":"global.free","ref":false}`},
 }
 
@@ -77,7 +78,7 @@ func everyKindTrace() []Event {
 	var evs []Event
 	for i, k := range everyKind {
 		ev := k.ev
-		ev.Seq, ev.CPU, ev.Op = int64(i), i%2, i/3
+		ev.Seq, ev.CPU, ev.Op = int64(i), int32(i%2), int32(i/3)
 		evs = append(evs, ev)
 	}
 	return evs
@@ -141,7 +142,7 @@ func TestRoundTripEveryKind(t *testing.T) {
 
 // TestFieldsNotWritten checks that fields a kind does not use are neither written nor read.
 func TestFieldsNotWritten(t *testing.T) {
-	ev := Event{Kind: KindOpBegin, Name: "lookup", Key: 1, Value: 99, Flags: "any", Node: "x", Elem: 4}
+	ev := MustEvent(Fields{Kind: KindOpBegin, Name: "lookup", Key: 1, Value: 99, Flags: "any", Node: "x", Elem: 4})
 	var buf bytes.Buffer
 	if err := WriteAll(&buf, testHeader, []Event{ev}); err != nil {
 		t.Fatal(err)
@@ -150,7 +151,7 @@ func TestFieldsNotWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Event{Kind: KindOpBegin, Name: "lookup", Key: 1}
+	want := MustEvent(Fields{Kind: KindOpBegin, Name: "lookup", Key: 1})
 	if got[0] != want {
 		t.Errorf("got %+v, want %+v", got[0], want)
 	}
@@ -178,12 +179,12 @@ func TestReadScanAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Event{
+	want := mustEvents([]Fields{
 		{Seq: 0, CPU: 1, Kind: KindScan, Elem: 2, Key: 9, List: "global.active", Ref: true},
 		{Seq: 1, CPU: 1, Kind: KindLockFailed, Lock: "cpu1.local", Class: ClassLocal, Result: "-EBUSY"},
 		{Seq: 2, CPU: 1, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU},
 		{Seq: 3, CPU: 1, Kind: KindLockFailed, Lock: "lru.global", Class: ClassLRU, Result: "-ETIMEDOUT", Check: CheckTimeout},
-	}
+	})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
@@ -224,7 +225,8 @@ func TestWriterErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := Event{Kind: KindGap, Reason: strings.Repeat("x", 1000)}
+	long := RegisterReason("M4: " + strings.Repeat("x", 1000))
+	ev := ReasonEvent(KindGap, long, LockRef{}, 0, 0, 0)
 	for i := 0; i < 200; i++ {
 		ev.Seq = int64(i)
 		w.Event(&ev)
@@ -376,14 +378,26 @@ func TestSurrogates(t *testing.T) {
 	}
 }
 
-// TestEscapedNames checks field names and values written with escapes.
+// TestEscapedNames checks field names and values written with escapes, and that a name the
+// vocabulary does not have is an error naming the line.
 func TestEscapedNames(t *testing.T) {
-	in := hdr + `{"s\u0065q":0,"cpu":0,"op":0,"\u006bind":"\u006fp_end","x":"\u0041","result":"\u00e9"}` + "\n"
+	in := hdr + `{"s\u0065q":0,"cpu":0,"op":0,"\u006bind":"\u006fp_end","x":"\u0041","result":"\u002dENOENT"}` + "\n"
 	_, evs, err := ReadAll(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Event{Kind: KindOpEnd, Result: "é"}); evs[0] != want {
+	if want := (MustEvent(Fields{Kind: KindOpEnd, Result: "-ENOENT"})); evs[0] != want {
 		t.Errorf("got %+v, want %+v", evs[0], want)
+	}
+	in = hdr + `{"seq":0,"cpu":0,"op":0,"kind":"op_end","result":"\u00e9"}` + "\n"
+	if _, _, err := ReadAll(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), `line 2: unknown result "é"`) {
+		t.Errorf("an unknown result: %v", err)
+	}
+}
+
+// TestEventSize: an event in memory is 48 bytes (names are symbols).
+func TestEventSize(t *testing.T) {
+	if n := unsafe.Sizeof(Event{}); n > 48 {
+		t.Errorf("an Event is %d bytes, want at most 48", n)
 	}
 }

@@ -129,13 +129,13 @@ func (p *PerfettoWriter) Event(ev *Event) {
 		return
 	}
 	p.cur = nil
-	tid := ev.CPU + 1
+	tid := int(ev.CPU) + 1
 	t4 := ev.Seq * pfQuarter
 	switch ev.Kind {
 	case KindGap, KindNote:
 		p.begin('i', tid, t4, 0, ev.Kind.String(), ev.Kind.String())
 		p.args()
-		p.b = appendStr(p.b, "reason", ev.Reason)
+		p.b = appendStr(p.b, "reason", ev.Reason())
 		p.end(true)
 	case KindMove:
 		p.lists(ev)
@@ -143,10 +143,10 @@ func (p *PerfettoWriter) Event(ev *Event) {
 			p.flowID++
 			p.begin('X', victim+1, t4, pfQuarter/2, "stolen", "steal")
 			p.args()
-			p.b = appendInt(p.b, "elem", ev.Elem)
+			p.b = appendInt(p.b, "elem", int(ev.Elem))
 			p.b = appendStr(p.b, "key", strconv.FormatUint(ev.Key, 10))
-			p.b = appendStr(p.b, "from", ev.From)
-			p.b = appendInt(p.b, "by_cpu", ev.CPU)
+			p.b = appendStr(p.b, "from", ev.From())
+			p.b = appendInt(p.b, "by_cpu", int(ev.CPU))
 			p.end(true)
 			p.begin('s', victim+1, t4+1, 0, "steal", "steal")
 			p.id(p.flowID)
@@ -263,7 +263,7 @@ func (p *PerfettoWriter) step(s *Step) {
 func (p *PerfettoWriter) hold(h *Hold) {
 	switch h.Kind {
 	case Held:
-		if c := p.cur; c == nil || c.Kind != KindUnlock || c.Lock != h.Lock {
+		if c := p.cur; c == nil || c.Kind != KindUnlock || c.Lock() != h.Lock {
 			// Ended by a DEADLOCK op_end or by the end of the trace, not by an unlock.
 			p.lingering = append(p.lingering, *h)
 			return
@@ -307,18 +307,18 @@ func (p *PerfettoWriter) lockArgs(h *Hold) {
 // first time a list moves, its length before the first event.
 func (p *PerfettoWriter) lists(ev *Event) {
 	s := p.d.State()
-	for i, l := range [2]string{ev.From, ev.To} {
-		if l == "" || (i == 1 && l == ev.From) {
+	for i, l := range [2]string{ev.From(), ev.To()} {
+		if l == "" || (i == 1 && l == ev.From()) {
 			continue
 		}
 		n := s.ListLen(l)
 		if !p.counted[l] {
 			p.counted[l] = true
 			before := n
-			if l == ev.From {
+			if l == ev.From() {
 				before++
 			}
-			if l == ev.To {
+			if l == ev.To() {
 				before--
 			}
 			p.counter(0, l, before)
@@ -426,8 +426,8 @@ func cpuList(list string) (cpu int, rest string, ok bool) {
 // stolenFrom reports whether a move takes an element from another CPU's local free or pending
 // list, and which CPU that is.
 func stolenFrom(ev *Event) (int, bool) {
-	cpu, rest, ok := cpuList(ev.From)
-	if !ok || cpu == ev.CPU || (rest != "local_free" && rest != "pending") {
+	cpu, rest, ok := cpuList(ev.From())
+	if !ok || cpu == int(ev.CPU) || (rest != "local_free" && rest != "pending") {
 		return 0, false
 	}
 	return cpu, true

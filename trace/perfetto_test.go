@@ -225,7 +225,7 @@ func checkPerfetto(t *testing.T, h trace.Header, evs []trace.Event, data []byte)
 	// One op slice per operation; the final counters match a fold of the moves.
 	ops := map[int]bool{}
 	for _, ev := range evs {
-		ops[ev.Op] = true
+		ops[int(ev.Op)] = true
 	}
 	nops := 0
 	for _, e := range f.TraceEvents {
@@ -430,7 +430,7 @@ func TestPerfettoRefusesBrokenTraces(t *testing.T) {
 	for name, broken := range map[string]func([]trace.Event){
 		"out of order": func(e []trace.Event) { e[3].Seq = 99 },
 		"unknown op":   func(e []trace.Event) { e[2].Op = 7 },
-		"unknown CPU":  func(e []trace.Event) { e[0].CPU = h.CPUs },
+		"unknown CPU":  func(e []trace.Event) { e[0].CPU = int32(h.CPUs) },
 	} {
 		b := append([]trace.Event(nil), evs...)
 		broken(b)

@@ -296,7 +296,7 @@ func (s *State) apply(ev *Event) error {
 	if ev.Seq != int64(s.pos) {
 		return fmt.Errorf("expected seq %d", s.pos)
 	}
-	if ev.CPU < 0 || ev.CPU >= s.cpus {
+	if int(ev.CPU) < 0 || int(ev.CPU) >= s.cpus {
 		return fmt.Errorf("no CPU %d", ev.CPU)
 	}
 	if ev.Kind == KindOpBegin {
@@ -314,45 +314,45 @@ func (s *State) apply(ev *Event) error {
 	case KindOpEnd:
 		return s.opEnd(ev, fi)
 	case KindNode:
-		f.Prev, f.Node, f.Idle = f.Node, ev.Node, ev.Idle
+		f.Prev, f.Node, f.Idle = f.Node, ev.Node(), ev.Idle()
 		f.ViaGap, f.Gap = f.Gap != "", ""
 	case KindGap:
-		f.Gap = ev.Reason
+		f.Gap = ev.Reason()
 	case KindLock:
-		if f.Wait != "" && f.Wait != ev.Lock {
-			return fmt.Errorf("takes %s while spinning on %s", ev.Lock, f.Wait)
+		if f.Wait != "" && f.Wait != ev.Lock() {
+			return fmt.Errorf("takes %s while spinning on %s", ev.Lock(), f.Wait)
 		}
-		if i := s.lockIndex(ev.Lock); i >= 0 {
-			return fmt.Errorf("takes %s, held by op %d", ev.Lock, s.locks[i].Op)
+		if i := s.lockIndex(ev.Lock()); i >= 0 {
+			return fmt.Errorf("takes %s, held by op %d", ev.Lock(), s.locks[i].Op)
 		}
-		s.locks = append(s.locks, LockHold{Lock: ev.Lock, Class: ev.Class, CPU: ev.CPU, Op: ev.Op})
+		s.locks = append(s.locks, LockHold{Lock: ev.Lock(), Class: ev.Class(), CPU: int(ev.CPU), Op: int(ev.Op)})
 		f.Wait = ""
 	case KindUnlock:
-		i := s.lockIndex(ev.Lock)
-		if i < 0 || s.locks[i].Op != ev.Op {
-			return fmt.Errorf("releases %s, which it does not hold", ev.Lock)
+		i := s.lockIndex(ev.Lock())
+		if i < 0 || s.locks[i].Op != int(ev.Op) {
+			return fmt.Errorf("releases %s, which it does not hold", ev.Lock())
 		}
 		s.locks = append(s.locks[:i], s.locks[i+1:]...)
 	case KindLockWait:
 		// A queued spinlock is handed to the waiters in turn: a newcomer queues behind them even
 		// while the lock is free between two holders.
-		i := s.lockIndex(ev.Lock)
-		if i >= 0 && s.locks[i].Op == ev.Op {
-			return fmt.Errorf("spins on %s, which it holds itself", ev.Lock)
+		i := s.lockIndex(ev.Lock())
+		if i >= 0 && s.locks[i].Op == int(ev.Op) {
+			return fmt.Errorf("spins on %s, which it holds itself", ev.Lock())
 		}
-		if i < 0 && !s.waitedFor(ev.Lock, ev.Op) {
-			return fmt.Errorf("spins on %s, which no other operation holds or waits for", ev.Lock)
+		if i < 0 && !s.waitedFor(ev.Lock(), int(ev.Op)) {
+			return fmt.Errorf("spins on %s, which no other operation holds or waits for", ev.Lock())
 		}
-		f.Wait = ev.Lock
+		f.Wait = ev.Lock()
 	case KindLockFailed:
-		if f.Wait != "" && f.Wait != ev.Lock {
-			return fmt.Errorf("fails to take %s while spinning on %s", ev.Lock, f.Wait)
+		if f.Wait != "" && f.Wait != ev.Lock() {
+			return fmt.Errorf("fails to take %s while spinning on %s", ev.Lock(), f.Wait)
 		}
 		f.Wait = ""
 	case KindMove:
 		return s.move(ev)
 	case KindRef:
-		if ev.Elem < 0 || ev.Elem >= len(s.elems) {
+		if int(ev.Elem) < 0 || int(ev.Elem) >= len(s.elems) {
 			return fmt.Errorf("no element %d", ev.Elem)
 		}
 		s.elems[ev.Elem].ref = true
@@ -366,7 +366,7 @@ func (s *State) apply(ev *Event) error {
 			return err
 		}
 		if s.percpuValues {
-			s.pcpu[ev.Elem*s.cpus+ev.CPU] = ev.Value
+			s.pcpu[int(ev.Elem)*s.cpus+int(ev.CPU)] = ev.Value
 		} else {
 			e.value = ev.Value
 		}
@@ -374,7 +374,7 @@ func (s *State) apply(ev *Event) error {
 		return s.rotate(ev)
 	case KindScan:
 		// A list walk reads an element: nothing changes.
-		if ev.Elem < 0 || ev.Elem >= len(s.elems) {
+		if int(ev.Elem) < 0 || int(ev.Elem) >= len(s.elems) {
 			return fmt.Errorf("no element %d", ev.Elem)
 		}
 	case KindNextSteal:
@@ -391,11 +391,11 @@ func (s *State) apply(ev *Event) error {
 
 func (s *State) opBegin(ev *Event) error {
 	for i := range s.frames {
-		if s.frames[i].Op == ev.Op {
+		if s.frames[i].Op == int(ev.Op) {
 			return fmt.Errorf("op %d is already running", ev.Op)
 		}
 	}
-	s.frames = append(s.frames, OpFrame{Op: ev.Op, CPU: ev.CPU, Name: ev.Name, Key: ev.Key, Value: ev.Value, Flags: ev.Flags})
+	s.frames = append(s.frames, OpFrame{Op: int(ev.Op), CPU: int(ev.CPU), Name: ev.Name(), Key: ev.Key, Value: ev.Value, Flags: ev.Flags()})
 	return nil
 }
 
@@ -403,10 +403,10 @@ func (s *State) opBegin(ev *Event) error {
 // an interrupted operation cannot move until the interrupt is over.
 func (s *State) frameOf(ev *Event) (int, error) {
 	for i := len(s.frames) - 1; i >= 0; i-- {
-		if s.frames[i].CPU != ev.CPU {
+		if s.frames[i].CPU != int(ev.CPU) {
 			continue
 		}
-		if s.frames[i].Op != ev.Op {
+		if s.frames[i].Op != int(ev.Op) {
 			return 0, fmt.Errorf("op %d is not running on top of cpu %d (op %d is)", ev.Op, ev.CPU, s.frames[i].Op)
 		}
 		return i, nil
@@ -417,9 +417,9 @@ func (s *State) frameOf(ev *Event) (int, error) {
 func (s *State) opEnd(ev *Event, fi int) error {
 	// An operation that ends with DEADLOCK was cut short where it spun: it keeps its locks, which
 	// is how the UI shows what a stuck CPU holds.
-	if ev.Result != "DEADLOCK" {
+	if ev.Result() != "DEADLOCK" {
 		for _, l := range s.locks {
-			if l.Op == ev.Op {
+			if l.Op == int(ev.Op) {
 				return fmt.Errorf("ends holding %s", l.Lock)
 			}
 		}
@@ -427,11 +427,11 @@ func (s *State) opEnd(ev *Event, fi int) error {
 			return fmt.Errorf("ends while spinning on %s", w)
 		}
 	}
-	if w := s.frames[fi].Wait; w != "" && ev.Result == "DEADLOCK" && !slices.Contains(s.stuckWaits, w) {
+	if w := s.frames[fi].Wait; w != "" && ev.Result() == "DEADLOCK" && !slices.Contains(s.stuckWaits, w) {
 		s.stuckWaits = append(s.stuckWaits, w)
 	}
 	s.frames = append(s.frames[:fi], s.frames[fi+1:]...)
-	s.results.add(opResult{op: ev.Op, result: ev.Result})
+	s.results.add(opResult{op: int(ev.Op), result: ev.Result()})
 	return nil
 }
 
@@ -475,14 +475,14 @@ func (s *State) listName(l int32) string {
 }
 
 func (s *State) move(ev *Event) error {
-	if ev.Elem < 0 || ev.Elem >= len(s.elems) {
+	if int(ev.Elem) < 0 || int(ev.Elem) >= len(s.elems) {
 		return fmt.Errorf("no element %d", ev.Elem)
 	}
-	from, err := s.listIndex(ev.From)
+	from, err := s.listIndex(ev.From())
 	if err != nil {
 		return err
 	}
-	to, err := s.listIndex(ev.To)
+	to, err := s.listIndex(ev.To())
 	if err != nil {
 		return err
 	}
@@ -508,15 +508,15 @@ func (s *State) move(ev *Event) error {
 	} else {
 		e.hold = int16(ev.CPU) // off every list: in this CPU's hands until it puts it down
 	}
-	e.ref, e.key = ev.Ref, ev.Key
+	e.ref, e.key = ev.Ref(), ev.Key
 	return nil
 }
 
 func (s *State) link(ev *Event) error {
-	if ev.Elem < 0 || ev.Elem >= len(s.elems) {
+	if int(ev.Elem) < 0 || int(ev.Elem) >= len(s.elems) {
 		return fmt.Errorf("no element %d", ev.Elem)
 	}
-	if ev.Bucket < 0 || ev.Bucket >= len(s.buckets) {
+	if int(ev.Bucket) < 0 || int(ev.Bucket) >= len(s.buckets) {
 		return fmt.Errorf("no bucket %d", ev.Bucket)
 	}
 	e := &s.elems[ev.Elem]
@@ -528,7 +528,7 @@ func (s *State) link(ev *Event) error {
 	s.buckets[ev.Bucket] = int32(ev.Elem)
 	if s.percpuValues {
 		// A program's update of a new element writes its CPU's slot and zeroes the others.
-		slots := s.pcpu[ev.Elem*s.cpus : (ev.Elem+1)*s.cpus]
+		slots := s.pcpu[int(ev.Elem)*s.cpus : (int(ev.Elem)+1)*s.cpus]
 		clear(slots)
 		slots[ev.CPU] = ev.Value
 	} else {
@@ -539,7 +539,7 @@ func (s *State) link(ev *Event) error {
 
 // linkedElem returns the element of ev, which must be linked with ev's key and bucket.
 func (s *State) linkedElem(ev *Event) (*elemState, error) {
-	if ev.Elem < 0 || ev.Elem >= len(s.elems) {
+	if int(ev.Elem) < 0 || int(ev.Elem) >= len(s.elems) {
 		return nil, fmt.Errorf("no element %d", ev.Elem)
 	}
 	e := &s.elems[ev.Elem]
@@ -557,7 +557,7 @@ func (s *State) unlink(ev *Event) error {
 	if err != nil {
 		return err
 	}
-	if int(e.bucket) != ev.Bucket {
+	if int(e.bucket) != int(ev.Bucket) {
 		return fmt.Errorf("element %d is in bucket %d, not %d", ev.Elem, e.bucket, ev.Bucket)
 	}
 	i := int32(ev.Elem)
@@ -572,12 +572,12 @@ func (s *State) unlink(ev *Event) error {
 }
 
 func (s *State) rotate(ev *Event) error {
-	l, ok := s.index[ev.List]
+	l, ok := s.index[ev.List()]
 	if !ok || !s.inactive[l] {
-		return fmt.Errorf("no inactive list %q", ev.List)
+		return fmt.Errorf("no inactive list %q", ev.List())
 	}
-	if ev.Elem != -1 && (ev.Elem < 0 || ev.Elem >= len(s.elems) || s.elems[ev.Elem].list != l) {
-		return fmt.Errorf("rotation pointer of %s set to element %d, which is not on it", ev.List, ev.Elem)
+	if int(ev.Elem) != -1 && (int(ev.Elem) < 0 || int(ev.Elem) >= len(s.elems) || s.elems[int(ev.Elem)].list != l) {
+		return fmt.Errorf("rotation pointer of %s set to element %d, which is not on it", ev.List(), ev.Elem)
 	}
 	s.rotation[l] = int32(ev.Elem)
 	return nil

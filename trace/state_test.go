@@ -113,33 +113,33 @@ func TestNewStateBadHeader(t *testing.T) {
 func TestApplyUpdate(t *testing.T) {
 	sc := &script{t: t, s: NewState(commonHeader(4, 2))}
 	s := sc.s
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindOpBegin, Name: "update", Key: 7, Value: 70, Flags: "any"})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindNode, Node: "begin"})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindLock, Lock: "cpu1.local", Class: ClassLocal})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindNode, Node: "local_freelist_check"})
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindOpBegin, Name: "update", Key: 7, Value: 70, Flags: "any"}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindNode, Node: "begin"}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindLock, Lock: "cpu1.local", Class: ClassLocal}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindNode, Node: "local_freelist_check"}))
 	if st := s.Stack(1); len(st) != 1 || st[0].Node != "local_freelist_check" || st[0].Prev != "begin" || st[0].Key != 7 {
 		t.Fatalf("stack %+v", st)
 	}
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindMove, Elem: 3, From: "global.free", To: "cpu1.local_free"})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindMove, Elem: 3, From: "cpu1.local_free", To: ""})
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindMove, Elem: 3, From: "global.free", To: "cpu1.local_free"}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindMove, Elem: 3, From: "cpu1.local_free", To: ""}))
 	if s.ElemList(3) != "" || s.ListLen("global.free") != 3 {
 		t.Fatalf("element 3 on %q; global.free %v", s.ElemList(3), s.List("global.free"))
 	}
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindMove, Elem: 3, From: "", To: "cpu1.pending"})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindUnlock, Lock: "cpu1.local", Class: ClassLocal})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindGap, Reason: "M9: test"})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindLock, Lock: "htab.bucket[2]", Class: ClassHashtab})
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindMove, Elem: 3, From: "", To: "cpu1.pending"}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindUnlock, Lock: "cpu1.local", Class: ClassLocal}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindGap, Reason: "M9: test"}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindLock, Lock: "htab.bucket[2]", Class: ClassHashtab}))
 	if l := s.Locks(); len(l) != 1 || l[0] != (LockHold{"htab.bucket[2]", ClassHashtab, 1, 0}) {
 		t.Fatalf("locks %+v", l)
 	}
 	sc.ok(Event{CPU: 1, Op: 0, Kind: KindLink, Elem: 3, Key: 7, Value: 70, Bucket: 2})
 	sc.ok(Event{CPU: 1, Op: 0, Kind: KindRef, Elem: 3, Key: 7})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindUnlock, Lock: "htab.bucket[2]", Class: ClassHashtab})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindNode, Node: "fn_htab_lru_map_update_elem5"})
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindUnlock, Lock: "htab.bucket[2]", Class: ClassHashtab}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindNode, Node: "fn_htab_lru_map_update_elem5"}))
 	if f := s.Stack(1)[0]; !f.ViaGap || f.Gap != "" {
 		t.Fatalf("frame after a gap: %+v", f)
 	}
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindOpEnd, Result: "0"})
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindOpEnd, Result: "0"}))
 	if e := s.Elem(3); !e.Linked || e.Bucket != 2 || e.Key != 7 || e.Value != 70 || !e.Ref || s.ElemList(3) != "cpu1.pending" {
 		t.Fatalf("element 3: %+v on %q", e, s.ElemList(3))
 	}
@@ -159,35 +159,36 @@ func TestApplyUpdate(t *testing.T) {
 
 func TestApplyRefusesInconsistencies(t *testing.T) {
 	sc := &script{t: t, s: NewState(commonHeader(4, 2))}
-	sc.bad(Event{Seq: 0, CPU: 0, Op: 0, Kind: KindNode, Node: "begin"}, "not running")
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindOpBegin, Name: "delete", Key: 1})
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindOpBegin, Name: "delete"}, "already running")
-	sc.bad(Event{CPU: 1, Op: 0, Kind: KindNode, Node: "x"}, "not running on cpu 1")
+	sc.bad(MustEvent(Fields{Seq: 0, CPU: 0, Op: 0, Kind: KindNode, Node: "begin"}), "not running")
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindOpBegin, Name: "delete", Key: 1}))
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindOpBegin, Name: "delete"}), "already running")
+	sc.bad(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindNode, Node: "x"}), "not running on cpu 1")
 	sc.bad(Event{CPU: 4, Op: 0, Kind: KindNode}, "no CPU")
 	sc.bad(Event{CPU: 0, Op: 0, Kind: Kind(200)}, "unknown event kind")
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, From: "global.active", To: "global.free"}, "not on global.active")
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, From: "global.free", To: "nowhere"}, `no list "nowhere"`)
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindMove, Elem: 9, From: "global.free"}, "no element 9")
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindUnlock, Lock: "lru.global"}, "does not hold")
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindLockWait, Lock: "lru.global"}, "no other operation holds")
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, From: "global.active", To: "global.free"}), "not on global.active")
+	// A list of a CPU this map does not have.
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, From: "global.free", To: "cpu9.pending"}), `no list "cpu9.pending"`)
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindMove, Elem: 9, From: "global.free"}), "no element 9")
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindUnlock, Lock: "lru.global"}), "does not hold")
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindLockWait, Lock: "lru.global"}), "no other operation holds")
 	sc.bad(Event{CPU: 0, Op: 0, Kind: KindUnlink, Elem: 1, Bucket: 0}, "not linked")
 	sc.bad(Event{CPU: 0, Op: 0, Kind: KindValue, Elem: 1}, "not linked")
 	sc.bad(Event{CPU: 0, Op: 0, Kind: KindLink, Elem: 1, Bucket: 4}, "no bucket 4")
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindRotation, List: "global.active", Elem: -1}, "no inactive list")
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindRotation, List: "global.inactive", Elem: 1}, "not on it")
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindRotation, List: "global.active", Elem: -1}), "no inactive list")
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindRotation, List: "global.inactive", Elem: 1}), "not on it")
 	sc.bad(Event{CPU: 0, Op: 0, Kind: KindNextSteal, Value: 2}, "no such CPU")
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindLock, Lock: "lru.global", Class: ClassLRU})
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindLock, Lock: "lru.global", Class: ClassLRU}, "held by op 0")
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindOpEnd, Result: "0"}, "ends holding lru.global")
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, From: "global.free", To: "global.inactive"})
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindRotation, List: "global.inactive", Elem: 1})
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, From: "global.inactive", To: "global.active"}, "rotation pointer")
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindLock, Lock: "lru.global", Class: ClassLRU}))
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindLock, Lock: "lru.global", Class: ClassLRU}), "held by op 0")
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindOpEnd, Result: "0"}), "ends holding lru.global")
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, From: "global.free", To: "global.inactive"}))
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindRotation, List: "global.inactive", Elem: 1}))
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, From: "global.inactive", To: "global.active"}), "rotation pointer")
 	sc.ok(Event{CPU: 0, Op: 0, Kind: KindLink, Elem: 1, Key: 5, Bucket: 1})
 	sc.bad(Event{CPU: 0, Op: 0, Kind: KindLink, Elem: 1, Key: 5, Bucket: 1}, "already linked")
 	sc.bad(Event{CPU: 0, Op: 0, Kind: KindUnlink, Elem: 1, Key: 5, Bucket: 2}, "not 2")
 	sc.bad(Event{CPU: 0, Op: 0, Kind: KindUnlink, Elem: 1, Key: 6, Bucket: 1}, "holds key 5")
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindRotation, List: "global.inactive", Elem: -1})
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, Key: 6, From: "global.inactive"}, "holds key 5")
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindRotation, List: "global.inactive", Elem: -1}))
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindMove, Elem: 1, Key: 6, From: "global.inactive"}), "holds key 5")
 	// A sequence number out of order.
 	ev := Event{Seq: sc.seq + 1, CPU: 0, Op: 0, Kind: KindGap}
 	if err := sc.s.Apply(&ev); err == nil || !strings.Contains(err.Error(), "expected seq") {
@@ -200,26 +201,26 @@ func TestApplyRefusesInconsistencies(t *testing.T) {
 func TestApplyInterrupt(t *testing.T) {
 	sc := &script{t: t, s: NewState(commonHeader(4, 2))}
 	s := sc.s
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindOpBegin, Name: "update", Key: 1})
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindLock, Lock: "cpu0.local", Class: ClassLocal})
-	sc.ok(Event{CPU: 1, Op: 1, Kind: KindOpBegin, Name: "update", Key: 2})
-	sc.ok(Event{CPU: 1, Op: 1, Kind: KindLockWait, Lock: "cpu0.local", Class: ClassRemote})
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindOpBegin, Name: "update", Key: 1}))
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindLock, Lock: "cpu0.local", Class: ClassLocal}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 1, Kind: KindOpBegin, Name: "update", Key: 2}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 1, Kind: KindLockWait, Lock: "cpu0.local", Class: ClassRemote}))
 	if f := s.Stack(1)[0]; f.Wait != "cpu0.local" {
 		t.Fatalf("cpu 1 frame %+v", f)
 	}
-	sc.ok(Event{CPU: 0, Op: 2, Kind: KindOpBegin, Name: "lookup", Key: 3})
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 2, Kind: KindOpBegin, Name: "lookup", Key: 3}))
 	if st := s.Stack(0); len(st) != 2 || st[0].Op != 0 || st[1].Op != 2 {
 		t.Fatalf("cpu 0 stack %+v", st)
 	}
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindNode, Node: "x"}, "not running on top of cpu 0 (op 2 is)")
-	sc.ok(Event{CPU: 0, Op: 2, Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal})
-	sc.bad(Event{CPU: 0, Op: 2, Kind: KindLock, Lock: "lru.global"}, "while spinning on cpu0.local")
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindNode, Node: "x"}), "not running on top of cpu 0 (op 2 is)")
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 2, Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal}))
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 2, Kind: KindLock, Lock: "lru.global"}), "while spinning on cpu0.local")
 	// CPU 0 is stuck, and CPU 1 spins behind it: their unfinished operations end with
 	// DEADLOCK, innermost first, and the locks stay where they were.
-	sc.bad(Event{CPU: 0, Op: 2, Kind: KindOpEnd, Result: "0"}, "spinning")
-	sc.ok(Event{CPU: 0, Op: 2, Kind: KindOpEnd, Result: "DEADLOCK"})
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindOpEnd, Result: "DEADLOCK"})
-	sc.ok(Event{CPU: 1, Op: 1, Kind: KindOpEnd, Result: "DEADLOCK"})
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 2, Kind: KindOpEnd, Result: "0"}), "spinning")
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 2, Kind: KindOpEnd, Result: "DEADLOCK"}))
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindOpEnd, Result: "DEADLOCK"}))
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 1, Kind: KindOpEnd, Result: "DEADLOCK"}))
 	if len(s.Locks()) != 1 || len(s.InFlight()) != 0 {
 		t.Fatalf("locks %+v, in flight %+v", s.Locks(), s.InFlight())
 	}
@@ -232,31 +233,31 @@ func TestApplyQueuedWaits(t *testing.T) {
 	sc := &script{t: t, s: NewState(commonHeader(4, 3))}
 	s := sc.s
 	for op := range 3 {
-		sc.ok(Event{CPU: op, Op: op, Kind: KindOpBegin, Name: "update", Key: uint64(op)})
+		sc.ok(MustEvent(Fields{CPU: op, Op: op, Kind: KindOpBegin, Name: "update", Key: uint64(op)}))
 	}
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindLock, Lock: "lru.global", Class: ClassLRU})
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU}, "which it holds itself")
-	sc.ok(Event{CPU: 1, Op: 1, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU})
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindUnlock, Lock: "lru.global", Class: ClassLRU})
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindLock, Lock: "lru.global", Class: ClassLRU}))
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU}), "which it holds itself")
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 1, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU}))
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindUnlock, Lock: "lru.global", Class: ClassLRU}))
 	// Handed to op 1, which has not taken it yet: op 2 queues behind it.
-	sc.ok(Event{CPU: 2, Op: 2, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU})
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal}, "no other operation holds or waits for")
+	sc.ok(MustEvent(Fields{CPU: 2, Op: 2, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU}))
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindLockWait, Lock: "cpu0.local", Class: ClassLocal}), "no other operation holds or waits for")
 	before := s.View()
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindScan, Elem: 2, Key: 0, List: "global.free"})
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindScan, Elem: 2, Key: 0, List: "global.free"}))
 	if after := s.View(); after.Position != before.Position+1 || !reflect.DeepEqual(after.Lists, before.Lists) ||
 		!reflect.DeepEqual(after.Elems, before.Elems) || after.Counts["scan"] != 1 {
 		t.Fatalf("a scan changed the state: %+v", after)
 	}
-	sc.bad(Event{CPU: 0, Op: 0, Kind: KindScan, Elem: 4, List: "global.free"}, "no element 4")
-	sc.ok(Event{CPU: 0, Op: 0, Kind: KindOpEnd, Result: "0"})
+	sc.bad(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindScan, Elem: 4, List: "global.free"}), "no element 4")
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 0, Kind: KindOpEnd, Result: "0"}))
 	// Ops 1 and 2 end with DEADLOCK while queued: the lock stays contended for newcomers.
-	sc.ok(Event{CPU: 1, Op: 1, Kind: KindOpEnd, Result: "DEADLOCK"})
-	sc.ok(Event{CPU: 2, Op: 2, Kind: KindOpEnd, Result: "DEADLOCK"})
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 1, Kind: KindOpEnd, Result: "DEADLOCK"}))
+	sc.ok(MustEvent(Fields{CPU: 2, Op: 2, Kind: KindOpEnd, Result: "DEADLOCK"}))
 	if v := s.View(); !slices.Equal(v.StuckWaits, []string{"lru.global"}) {
 		t.Fatalf("stuck waits %q", v.StuckWaits)
 	}
-	sc.ok(Event{CPU: 0, Op: 3, Kind: KindOpBegin, Name: "update", Key: 3})
-	sc.ok(Event{CPU: 0, Op: 3, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU})
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 3, Kind: KindOpBegin, Name: "update", Key: 3}))
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 3, Kind: KindLockWait, Lock: "lru.global", Class: ClassLRU}))
 	back, err := StateFromView(commonHeader(4, 3), s.View())
 	if err != nil {
 		t.Fatal(err)
@@ -273,17 +274,17 @@ func TestApplyPercpuValues(t *testing.T) {
 	h := commonHeader(4, 2)
 	h.Map.Type = "lru_percpu_hash"
 	sc := &script{t: t, s: NewState(h)}
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindOpBegin, Name: "update", Key: 1})
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindOpBegin, Name: "update", Key: 1}))
 	sc.ok(Event{CPU: 1, Op: 0, Kind: KindLink, Elem: 2, Key: 1, Value: 10, Bucket: 3})
-	sc.ok(Event{CPU: 1, Op: 0, Kind: KindOpEnd, Result: "0"})
-	sc.ok(Event{CPU: 0, Op: 1, Kind: KindOpBegin, Name: "update", Key: 1})
+	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindOpEnd, Result: "0"}))
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 1, Kind: KindOpBegin, Name: "update", Key: 1}))
 	sc.ok(Event{CPU: 0, Op: 1, Kind: KindValue, Elem: 2, Key: 1, Value: 20})
-	sc.ok(Event{CPU: 0, Op: 1, Kind: KindOpEnd, Result: "0"})
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 1, Kind: KindOpEnd, Result: "0"}))
 	if v := sc.s.Elem(2).Values; !slices.Equal(v, []uint64{20, 10}) {
 		t.Fatalf("values %v", v)
 	}
 	// Linking again (after an unlink) zeroes the other CPUs' slots.
-	sc.ok(Event{CPU: 0, Op: 2, Kind: KindOpBegin, Name: "delete", Key: 1})
+	sc.ok(MustEvent(Fields{CPU: 0, Op: 2, Kind: KindOpBegin, Name: "delete", Key: 1}))
 	sc.ok(Event{CPU: 0, Op: 2, Kind: KindUnlink, Elem: 2, Key: 1, Bucket: 3})
 	sc.ok(Event{CPU: 0, Op: 2, Kind: KindLink, Elem: 2, Key: 4, Value: 40, Bucket: 0})
 	if v := sc.s.Elem(2).Values; !slices.Equal(v, []uint64{40, 0}) {
@@ -298,8 +299,8 @@ func TestCloneIsDeep(t *testing.T) {
 	var clones []*State
 	var views []*View
 	for op := range 3*resultChunk + 5 {
-		sc.ok(Event{Op: op, Kind: KindOpBegin, Name: "lookup", Key: uint64(op)})
-		sc.ok(Event{Op: op, Kind: KindOpEnd, Result: "-ENOENT"})
+		sc.ok(MustEvent(Fields{Op: op, Kind: KindOpBegin, Name: "lookup", Key: uint64(op)}))
+		sc.ok(MustEvent(Fields{Op: op, Kind: KindOpEnd, Result: "-ENOENT"}))
 		if op%resultChunk >= resultChunk-2 || op%resultChunk <= 1 {
 			clones = append(clones, sc.s.Clone())
 			views = append(views, sc.s.View())
@@ -310,10 +311,10 @@ func TestCloneIsDeep(t *testing.T) {
 		at := c.Position()
 		for j := range 70 {
 			op := 1000 + i*100 + j
-			for _, ev := range []Event{
+			for _, ev := range mustEvents([]Fields{
 				{Seq: int64(at), Op: op, Kind: KindOpBegin, Name: "lookup"},
-				{Seq: int64(at + 1), Op: op, Kind: KindOpEnd, Result: "clone"},
-			} {
+				{Seq: int64(at + 1), Op: op, Kind: KindOpEnd, Result: "-ENOENT"},
+			}) {
 				if err := c.Apply(&ev); err != nil {
 					t.Fatal(err)
 				}
@@ -339,9 +340,9 @@ func TestCloneIsDeep(t *testing.T) {
 	}
 	// Lists and elements.
 	sc2 := &script{t: t, s: NewState(commonHeader(4, 1))}
-	sc2.ok(Event{Op: 0, Kind: KindOpBegin, Name: "update"})
+	sc2.ok(MustEvent(Fields{Op: 0, Kind: KindOpBegin, Name: "update"}))
 	c := sc2.s.Clone()
-	sc2.ok(Event{Op: 0, Kind: KindMove, Elem: 3, From: "global.free", To: "global.active", Ref: true})
+	sc2.ok(MustEvent(Fields{Op: 0, Kind: KindMove, Elem: 3, From: "global.free", To: "global.active", Ref: true}))
 	if c.ElemList(3) != "global.free" || c.Elem(3).Ref || len(c.List("global.active")) != 0 {
 		t.Fatal("a clone changed with its origin")
 	}
@@ -349,9 +350,9 @@ func TestCloneIsDeep(t *testing.T) {
 
 func TestStateJSON(t *testing.T) {
 	sc := &script{t: t, s: NewState(commonHeader(2, 1))}
-	sc.ok(Event{Op: 0, Kind: KindOpBegin, Name: "update", Key: 9, Value: 90})
-	sc.ok(Event{Op: 0, Kind: KindNode, Node: "begin"})
-	sc.ok(Event{Op: 0, Kind: KindMove, Elem: 1, From: "global.free", To: "cpu0.pending"})
+	sc.ok(MustEvent(Fields{Op: 0, Kind: KindOpBegin, Name: "update", Key: 9, Value: 90}))
+	sc.ok(MustEvent(Fields{Op: 0, Kind: KindNode, Node: "begin"}))
+	sc.ok(MustEvent(Fields{Op: 0, Kind: KindMove, Elem: 1, From: "global.free", To: "cpu0.pending"}))
 	sc.ok(Event{Op: 0, Kind: KindLink, Elem: 1, Key: 9, Value: 90, Bucket: 3})
 	b, err := json.Marshal(sc.s)
 	if err != nil {

@@ -212,8 +212,8 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 		keyedBits: make([]uint64, (len(evs)+63)/64), waitHolder: map[int]int{}}
 	nops := len(h.Ops)
 	for i := range evs {
-		if evs[i].Kind == KindOpBegin && evs[i].Op >= nops {
-			nops = evs[i].Op + 1
+		if evs[i].Kind == KindOpBegin && int(evs[i].Op) >= nops {
+			nops = int(evs[i].Op) + 1
 		}
 	}
 	if nops > maxViewOps {

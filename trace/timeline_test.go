@@ -214,6 +214,16 @@ func curCheck(r *rand.Rand, h trace.Header, evs []trace.Event) error {
 	return nil
 }
 
+// with returns ev changed by change (Event.With), failing the test if it cannot be made.
+func with(t *testing.T, ev *trace.Event, change func(*trace.Fields)) trace.Event {
+	t.Helper()
+	out, err := ev.With(change)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestTimelineRefusesBrokenTraces checks that NewTimeline reports an inconsistent trace, and
 // one that breaks the chart's rules.
 func TestTimelineRefusesBrokenTraces(t *testing.T) {
@@ -231,13 +241,16 @@ func TestTimelineRefusesBrokenTraces(t *testing.T) {
 		return nil
 	}
 	for name, broken := range map[string][]trace.Event{
-		"move from": spoil(trace.KindMove, func(ev *trace.Event) { ev.From = "global.active" }),
-		"unlock":    spoil(trace.KindUnlock, func(ev *trace.Event) { ev.Lock = "lru.nothing" }),
+		"move from": spoil(trace.KindMove, func(ev *trace.Event) { *ev = with(t, ev, func(f *trace.Fields) { f.From = "global.active" }) }),
+		"unlock":    spoil(trace.KindUnlock, func(ev *trace.Event) { *ev = with(t, ev, func(f *trace.Fields) { f.Lock = "cpu9.local" }) }),
 		"seq":       spoil(trace.KindNode, func(ev *trace.Event) { ev.Seq += 2 }),
 		"op":        spoil(trace.KindNode, func(ev *trace.Event) { ev.Op = 99 }),
 		"unlink":    spoil(trace.KindLink, func(ev *trace.Event) { ev.Kind = trace.KindUnlink }),
-		"edge":      spoil(trace.KindNode, func(ev *trace.Event) { ev.Node = chart.Return0 }),
-		"gap":       spoil(trace.KindNode, func(ev *trace.Event) { ev.Kind, ev.Reason = trace.KindGap, "because" }),
+		"edge":      spoil(trace.KindNode, func(ev *trace.Event) { *ev = with(t, ev, func(f *trace.Fields) { f.Node = chart.Return0 }) }),
+		// A gap whose reason cites no entry of the mismatch catalogue.
+		"gap": spoil(trace.KindNode, func(ev *trace.Event) {
+			*ev = with(t, ev, func(f *trace.Fields) { f.Kind, f.Reason = trace.KindGap, "WARN_ON_ONCE in __bpf_lru_node_move" })
+		}),
 	} {
 		if _, err := trace.NewTimeline(h, broken, chart.Trace(), trace.TimelineOptions{}); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -97,12 +97,12 @@ func (v *Validator) Event(ev Event) error {
 		return fmt.Errorf("seq %d: want seq %d", ev.Seq, v.next)
 	}
 	v.next++
-	st := v.ops[ev.Op]
+	st := v.ops[int(ev.Op)]
 	if ev.Kind == KindOpBegin {
 		if st != nil {
 			return fmt.Errorf("seq %d: op %d begins twice", ev.Seq, ev.Op)
 		}
-		v.ops[ev.Op] = &opState{name: ev.Name, cpu: ev.CPU, held: map[string]string{}}
+		v.ops[int(ev.Op)] = &opState{name: ev.Name(), cpu: int(ev.CPU), held: map[string]string{}}
 		return nil
 	}
 	if st == nil {
@@ -111,64 +111,64 @@ func (v *Validator) Event(ev Event) error {
 	if st.ended {
 		return fmt.Errorf("seq %d: event of op %d after its op_end", ev.Seq, ev.Op)
 	}
-	if ev.CPU != st.cpu {
+	if int(ev.CPU) != st.cpu {
 		return fmt.Errorf("seq %d: op %d runs on cpu %d, not %d", ev.Seq, ev.Op, st.cpu, ev.CPU)
 	}
 	switch ev.Kind {
 	case KindNode:
-		if !v.chart.Nodes[ev.Node] {
+		if !v.chart.Nodes[ev.Node()] {
 			return nil // a node of our own diagrams
 		}
 		if err := v.leaveColoured(st, ev.Seq); err != nil {
 			return err
 		}
 		if st.name != "update" {
-			return fmt.Errorf("seq %d: %s op %d at chart node %s", ev.Seq, st.name, ev.Op, ev.Node)
+			return fmt.Errorf("seq %d: %s op %d at chart node %s", ev.Seq, st.name, ev.Op, ev.Node())
 		}
 		switch {
 		case !st.chartSeen:
-			if ev.Node != v.chart.Begin && !st.gap {
-				return fmt.Errorf("seq %d: op %d's first chart node is %s, not %s", ev.Seq, ev.Op, ev.Node, v.chart.Begin)
+			if ev.Node() != v.chart.Begin && !st.gap {
+				return fmt.Errorf("seq %d: op %d's first chart node is %s, not %s", ev.Seq, ev.Op, ev.Node(), v.chart.Begin)
 			}
-			st.sawBegin = ev.Node == v.chart.Begin
-		case !st.gap && !v.chart.Edges[[2]string{st.last, ev.Node}]:
-			return fmt.Errorf("seq %d: op %d goes %s -> %s, which is no edge of the chart", ev.Seq, ev.Op, st.last, ev.Node)
+			st.sawBegin = ev.Node() == v.chart.Begin
+		case !st.gap && !v.chart.Edges[[2]string{st.last, ev.Node()}]:
+			return fmt.Errorf("seq %d: op %d goes %s -> %s, which is no edge of the chart", ev.Seq, ev.Op, st.last, ev.Node())
 		}
-		st.chartSeen, st.last, st.gap = true, ev.Node, false
-		if class := v.chart.Expected(ev.Node, v.percpu); class != "" && !ev.Idle {
+		st.chartSeen, st.last, st.gap = true, ev.Node(), false
+		if class := v.chart.Expected(ev.Node(), v.percpu); class != "" && !ev.Idle() {
 			if !v.holds(st, class) {
-				st.colour, st.colourAt = class, ev.Node
+				st.colour, st.colourAt = class, ev.Node()
 			}
 		}
 	case KindGap:
-		if v.chart.ReasonCode(ev.Reason) == "" {
-			return fmt.Errorf("seq %d: op %d's gap gives no reason of the mismatch catalogue: %q", ev.Seq, ev.Op, ev.Reason)
+		if v.chart.ReasonCode(ev.Reason()) == "" {
+			return fmt.Errorf("seq %d: op %d's gap gives no reason of the mismatch catalogue: %q", ev.Seq, ev.Op, ev.Reason())
 		}
 		st.gap = true
 	case KindNote:
-		if code, _, ok := strings.Cut(ev.Reason, ":"); ok && len(code) <= 4 && strings.HasPrefix(code, "M") && !v.chart.Reasons[code] {
+		if code, _, ok := strings.Cut(ev.Reason(), ":"); ok && len(code) <= 4 && strings.HasPrefix(code, "M") && !v.chart.Reasons[code] {
 			return fmt.Errorf("seq %d: op %d's note cites %s, which the mismatch catalogue does not have", ev.Seq, ev.Op, code)
 		}
 	case KindLock, KindLockFailed:
-		if st.colour != "" && satisfies(st.colour, ev.Class) {
+		if st.colour != "" && satisfies(st.colour, ev.Class()) {
 			st.colour = ""
 		}
 		if ev.Kind == KindLock {
-			if o, ok := v.holder[ev.Lock]; ok {
-				return fmt.Errorf("seq %d: op %d takes %s, held by op %d", ev.Seq, ev.Op, ev.Lock, o)
+			if o, ok := v.holder[ev.Lock()]; ok {
+				return fmt.Errorf("seq %d: op %d takes %s, held by op %d", ev.Seq, ev.Op, ev.Lock(), o)
 			}
-			v.holder[ev.Lock] = ev.Op
-			st.held[ev.Lock] = ev.Class
+			v.holder[ev.Lock()] = int(ev.Op)
+			st.held[ev.Lock()] = ev.Class()
 		}
 	case KindUnlock:
-		if _, ok := st.held[ev.Lock]; !ok {
-			return fmt.Errorf("seq %d: op %d releases %s, which it does not hold", ev.Seq, ev.Op, ev.Lock)
+		if _, ok := st.held[ev.Lock()]; !ok {
+			return fmt.Errorf("seq %d: op %d releases %s, which it does not hold", ev.Seq, ev.Op, ev.Lock())
 		}
-		delete(st.held, ev.Lock)
-		delete(v.holder, ev.Lock)
+		delete(st.held, ev.Lock())
+		delete(v.holder, ev.Lock())
 	case KindOpEnd:
 		st.ended = true
-		if ev.Result == "DEADLOCK" {
+		if ev.Result() == "DEADLOCK" {
 			return nil
 		}
 		if err := v.leaveColoured(st, ev.Seq); err != nil {
@@ -178,13 +178,13 @@ func (v *Validator) Event(ev Event) error {
 			return fmt.Errorf("seq %d: op %d ends holding %s", ev.Seq, ev.Op, strings.Join(keys(st.held), ", "))
 		}
 		if st.name == "update" && st.chartSeen {
-			want := v.chart.Returns[ev.Result]
+			want := v.chart.Returns[ev.Result()]
 			if st.last != want {
-				return fmt.Errorf("seq %d: op %d ends with %s at %s, want %s", ev.Seq, ev.Op, ev.Result, st.last, want)
+				return fmt.Errorf("seq %d: op %d ends with %s at %s, want %s", ev.Seq, ev.Op, ev.Result(), st.last, want)
 			}
 		}
-		if st.name == "update" && !st.chartSeen && ev.Result != "-EINVAL" {
-			return fmt.Errorf("seq %d: update op %d ends with %s without chart nodes", ev.Seq, ev.Op, ev.Result)
+		if st.name == "update" && !st.chartSeen && ev.Result() != "-EINVAL" {
+			return fmt.Errorf("seq %d: update op %d ends with %s without chart nodes", ev.Seq, ev.Op, ev.Result())
 		}
 	}
 	return nil

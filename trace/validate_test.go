@@ -29,15 +29,15 @@ func TestValidatorStealOwnLocal(t *testing.T) {
 			seq++
 			return v.Event(e)
 		}
-		evs := []Event{{Kind: KindOpBegin, Name: "update", Key: 1}, {Kind: KindNode, Node: "begin"}}
-		lock := Event{Kind: KindLock, Lock: "cpu0.local", Class: lockClass}
+		evs := mustEvents([]Fields{{Kind: KindOpBegin, Name: "update", Key: 1}, {Kind: KindNode, Node: "begin"}})
+		lock := MustEvent(Fields{Kind: KindLock, Lock: "cpu0.local", Class: lockClass})
 		if takeBefore {
-			evs = append(evs, lock, Event{Kind: KindNode, Node: "steal"})
+			evs = append(evs, lock, MustEvent(Fields{Kind: KindNode, Node: "steal"}))
 		} else {
-			evs = append(evs, Event{Kind: KindNode, Node: "steal"}, lock)
+			evs = append(evs, MustEvent(Fields{Kind: KindNode, Node: "steal"}), lock)
 		}
-		evs = append(evs, Event{Kind: KindUnlock, Lock: "cpu0.local", Class: lockClass},
-			Event{Kind: KindNode, Node: "ret"}, Event{Kind: KindOpEnd, Result: "0"})
+		evs = append(evs, MustEvent(Fields{Kind: KindUnlock, Lock: "cpu0.local", Class: lockClass}),
+			MustEvent(Fields{Kind: KindNode, Node: "ret"}), MustEvent(Fields{Kind: KindOpEnd, Result: "0"}))
 		for _, e := range evs {
 			if err := ev(e); err != nil {
 				return err

@@ -209,7 +209,7 @@ func (fm *frameMaker) make(st *trace.State) *Frame {
 			ev := &tl.Events[i]
 			switch ev.Kind {
 			case trace.KindMove, trace.KindRef, trace.KindLink, trace.KindUnlink, trace.KindValue:
-				changed[ev.Elem] = true
+				changed[int(ev.Elem)] = true
 			}
 		}
 		for e := range changed {
@@ -256,8 +256,8 @@ func (fm *frameMaker) cpus(f *Frame, st *trace.State) {
 			v.M7 = tl.M7(s)
 			// A lock attempt of this step that has failed by now.
 			for i := s.From; i < pos && i < tl.Len(); i++ {
-				if ev := &tl.Events[i]; ev.Op == top.Op && ev.Kind == trace.KindLockFailed {
-					v.Failed, v.FailedLock = ev.Result, ev.Lock
+				if ev := &tl.Events[i]; int(ev.Op) == top.Op && ev.Kind == trace.KindLockFailed {
+					v.Failed, v.FailedLock = ev.Result(), ev.Lock()
 				}
 			}
 		}
@@ -445,9 +445,9 @@ func (fm *frameMaker) ops(f *Frame, prev, pos int, forward bool) {
 	if forward {
 		seen := map[int]bool{}
 		for i := prev; i < pos; i++ {
-			if ev := &tl.Events[i]; (ev.Kind == trace.KindOpBegin || ev.Kind == trace.KindOpEnd) && !seen[ev.Op] {
-				seen[ev.Op] = true
-				f.Ops = append(f.Ops, view(ev.Op))
+			if ev := &tl.Events[i]; (ev.Kind == trace.KindOpBegin || ev.Kind == trace.KindOpEnd) && !seen[int(ev.Op)] {
+				seen[int(ev.Op)] = true
+				f.Ops = append(f.Ops, view(int(ev.Op)))
 			}
 		}
 		return
@@ -527,7 +527,7 @@ func (fm *frameMaker) lines(f *Frame, prev, pos int, forward bool) {
 	}
 	f.Lines = []LineView{}
 	for i := max(0, from); i < pos; i++ {
-		f.Lines = append(f.Lines, LineView{Pos: i + 1, CPU: tl.Events[i].CPU, Text: tl.Describe(i)})
+		f.Lines = append(f.Lines, LineView{Pos: i + 1, CPU: int(tl.Events[i].CPU), Text: tl.Describe(i)})
 	}
 }
 

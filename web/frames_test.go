@@ -35,7 +35,7 @@ func TestWebsocketFrames(t *testing.T) {
 	// Find the steal: CPU 1 takes a node off cpu0's local free list into its hands.
 	steal := -1
 	for i, ev := range tl.Events {
-		if ev.Kind.String() == "move" && ev.CPU == 1 && ev.From == "cpu0.local_free" && ev.To == "" {
+		if ev.Kind.String() == "move" && ev.CPU == 1 && ev.From() == "cpu0.local_free" && ev.To() == "" {
 			steal = i + 1
 			break
 		}

@@ -456,8 +456,8 @@ func (ss *session) advance(n int) error {
 	brk, cpu := "", -1
 	if len(ss.breaks) > 0 {
 		for i := range evs {
-			if ev := &evs[i]; ev.Kind == trace.KindNode && ss.breaks[ev.Node] {
-				evs, brk, cpu = evs[:i+1], ev.Node, ev.CPU
+			if ev := &evs[i]; ev.Kind == trace.KindNode && ss.breaks[ev.Node()] {
+				evs, brk, cpu = evs[:i+1], ev.Node(), int(ev.CPU)
 				break
 			}
 		}

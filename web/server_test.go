@@ -355,10 +355,10 @@ func TestWebsocketBreakpoint(t *testing.T) {
 	if p.Reason != "breakpoint" || p.Node != node || p.Position != len(evs) {
 		t.Fatalf("paused %s after %d events", p.raw, len(evs))
 	}
-	var last trace.Event
-	if err := json.Unmarshal(evs[len(evs)-1].Event, &struct {
-		Node *string `json:"node"`
-	}{&last.Node}); err != nil || last.Node != node {
+	var last struct {
+		Node string `json:"node"`
+	}
+	if err := json.Unmarshal(evs[len(evs)-1].Event, &last); err != nil || last.Node != node {
 		t.Errorf("last event before the pause: %s", evs[len(evs)-1].raw)
 	}
 	// Play on at a speed: events come at about that pace, then ended.

@@ -30,13 +30,13 @@ func walkPositions(tl *trace.Timeline) []int {
 		case trace.KindLockWait, trace.KindLockFailed:
 			hit = true
 		case trace.KindMove:
-			hit = ev.To == "" && (strings.HasSuffix(ev.From, ".local_free") || strings.HasSuffix(ev.From, ".pending")) &&
-				!strings.HasPrefix(ev.From, "cpu"+strconv.Itoa(ev.CPU)+".")
+			hit = ev.To() == "" && (strings.HasSuffix(ev.From(), ".local_free") || strings.HasSuffix(ev.From(), ".pending")) &&
+				!strings.HasPrefix(ev.From(), "cpu"+strconv.Itoa(int(ev.CPU))+".")
 		case trace.KindNode:
-			if n, ok := chart.Lookup(ev.Node); ok {
+			if n, ok := chart.Lookup(ev.Node()); ok {
 				d := n.Diagrams[0]
-				hit = lastDiagram[ev.CPU] != "" && lastDiagram[ev.CPU] != d
-				lastDiagram[ev.CPU] = d
+				hit = lastDiagram[int(ev.CPU)] != "" && lastDiagram[int(ev.CPU)] != d
+				lastDiagram[int(ev.CPU)] = d
 			}
 		}
 		if hit && special < 40 {
@@ -230,7 +230,7 @@ func TestBrowserDiagramSwitch(t *testing.T) {
 	}
 	at := -1
 	for i, ev := range tr.Events {
-		if ev.Kind == trace.KindNode && strings.HasPrefix(ev.Node, "push_free_") {
+		if ev.Kind == trace.KindNode && strings.HasPrefix(ev.Node(), "push_free_") {
 			at = i + 1
 			break
 		}
