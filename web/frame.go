@@ -16,11 +16,11 @@ import (
 // diagrams; the narration; the events of the step in words. The page draws it and derives
 // nothing of its own.
 type Frame struct {
-	Position  int           `json:"position"`
-	Events    int           `json:"events"`
-	CPUs      []CPUView     `json:"cpus"`
-	Lists     []ListView    `json:"lists"`
-	Buckets   BucketsView   `json:"buckets"`
+	Position int         `json:"position"`
+	Events   int         `json:"events"`
+	CPUs     []CPUView   `json:"cpus"`
+	Lists    []ListView  `json:"lists"`
+	Buckets  BucketsView `json:"buckets"`
 	// Ops holds the operations whose status a forward move changed; after a move back or a
 	// seek, OpsAll has every operation's status instead (OpStatus).
 	Ops       []OpView      `json:"ops"`

@@ -34,8 +34,11 @@ func (w *jw) key(first bool, k string) {
 	w.b = append(w.b, k...)
 	w.b = append(w.b, '"', ':')
 }
-func (w *jw) int(first bool, k string, v int) { w.key(first, k); w.b = strconv.AppendInt(w.b, int64(v), 10) }
-func (w *jw) str(first bool, k, v string)     { w.key(first, k); w.b = trace.AppendJSONString(w.b, v) }
+func (w *jw) int(first bool, k string, v int) {
+	w.key(first, k)
+	w.b = strconv.AppendInt(w.b, int64(v), 10)
+}
+func (w *jw) str(first bool, k, v string) { w.key(first, k); w.b = trace.AppendJSONString(w.b, v) }
 func (w *jw) bool(first bool, k string, v bool) {
 	w.key(first, k)
 	w.b = strconv.AppendBool(w.b, v)
