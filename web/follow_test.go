@@ -48,7 +48,8 @@ func TestFollow(t *testing.T) {
 	if res, body := get(t, ts.URL+pr.URL); res.StatusCode != 200 || !strings.Contains(body, `data-follow="`+pr.ID+`"`) {
 		t.Errorf("GET %s: %s", pr.URL, res.Status)
 	}
-	if res, body := get(t, ts.URL+"/s/aaaaaaaaaaaaaaaa"); res.StatusCode != 404 || !strings.Contains(body, "no live session") {
+	if res, body := get(t, ts.URL+"/s/aaaaaaaaaaaaaaaa"); res.StatusCode != 404 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(body, "This live session has ended") || !strings.Contains(body, `href="/"`) {
 		t.Errorf("GET /s/ of no session: %s %q", res.Status, body)
 	}
 	// A follower joining sees the presenter's scenario at its position.

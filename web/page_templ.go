@@ -8,10 +8,8 @@ package web
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // Page is the explorer: the chart, the controls, the state panels, the timeline and the
 // editor. Everything moving is drawn by static/app.js from the websocket's messages. follow is
@@ -498,6 +496,46 @@ func helpDialog() templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard</h2><table class=\"keys\"><tr><td><kbd>Space</kbd></td><td>play / pause</td></tr><tr><td><kbd>→</kbd> <kbd>←</kbd></td><td>step forward / back one event (<kbd>Shift</kbd>: ten)</td></tr><tr><td><kbd>Home</kbd> <kbd>End</kbd></td><td>jump to the start / the end</td></tr><tr><td><kbd>+</kbd> <kbd>-</kbd></td><td>faster / slower</td></tr><tr><td><kbd>n</kbd></td><td>run to the next operation</td></tr><tr><td><kbd>s</kbd></td><td>run to the next step of a chart</td></tr><tr><td><kbd>l</kbd></td><td>run to the next lock event</td></tr><tr><td><kbd>b</kbd></td><td>toggle a breakpoint on the step the CPU is at (or the focused one)</td></tr><tr><td><kbd>f</kbd> <kbd>[</kbd> <kbd>]</kbd></td><td>fit the chart / zoom out / zoom in; drag to pan, wheel to zoom</td></tr><tr><td><kbd>1</kbd>–<kbd>4</kbd></td><td>show the update, lookup, delete, push-back diagram</td></tr><tr><td><kbd>e</kbd></td><td>edit the scenario (<kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs it)</td></tr><tr><td><kbd>?</kbd></td><td>this help; <kbd>Esc</kbd> closes it</td></tr></table><p><button type=\"button\" class=\"primary\" id=\"help-close\">Close</button></p></dialog>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// Ended is the page of a shared session that is not (or no longer) live: /s/ID when the
+// presenter has left or the id is unknown. It is served with status 404.
+func Ended(id string) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>lruviz: this live session has ended</title><link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"data:,\"></head><body class=\"ended\"><main class=\"ended-box\"><h1><span class=\"logo\" aria-hidden=\"true\">◆</span> lruviz</h1><h2 id=\"ended-title\">This live session has ended</h2><p>No one is presenting <code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var20 string
+		templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(id)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 236, Col: 36}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</code> now: the presenter has left, stopped presenting, or the link is mistyped. A presenter who presents again gets a new link.</p><p><a id=\"ended-explore\" class=\"button primary\" href=\"/\">Open the explorer</a> and explore on your own.</p></main></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
