@@ -67,7 +67,9 @@ func breaksIdentifier(a, b string) bool {
 	if a == "" || b == "" {
 		return false
 	}
-	word := func(c byte) bool { return c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
+	word := func(c byte) bool {
+		return c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+	}
 	last, first := a[len(a)-1], b[0]
 	if last == '_' && word(first) || first == '_' && word(last) {
 		return true
