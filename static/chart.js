@@ -736,9 +736,14 @@ export class Charts {
     const right = Math.max(nb.right, ...on.map((x) => x.right)) - rr.left;
     const leftEdge = Math.min(nb.left, ...on.map((x) => x.x - x.r)) - rr.left;
     const top0 = Math.min(...on.map((x) => x.y - x.r)) - rr.top;
+    // Right of them, else left, else above (what is done), else below (what comes).
     let left = right + 10, top = top0;
     if (left + w > rr.width - 4) left = leftEdge - w - 10;
-    if (left < 4) { left = nb.left - rr.left; top = nb.bottom - rr.top + 8; }
+    if (left < 4) {
+      left = nb.left - rr.left;
+      top = top0 - h - 8;
+      if (top < 4) top = nb.bottom - rr.top + 8;
+    }
     if (top + h > rr.height - 4) top = top0 - h - 8;
     el.style.left = `${Math.max(4, Math.min(left, rr.width - w - 4))}px`;
     el.style.top = `${Math.max(4, Math.min(top, rr.height - h - 4))}px`;
