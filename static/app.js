@@ -13,6 +13,8 @@ import { Connection } from './connection.js';
 import { Live } from './live.js';
 import { initControls } from './controls.js';
 import { initDownloads } from './downloads.js';
+import { Glossary } from './glossary.js';
+import { EventLog } from './log.js';
 import * as share from './share.js';
 
 const $ = (id) => document.getElementById(id);
@@ -27,11 +29,16 @@ const app = {
   restore: null, // a view from the URL, applied once its scenario is loaded
   restoring: false,
   script: null, // the text of a loaded script (null for a bundled scenario)
+  pendingScript: null, // a script sent in a load, until it is loaded or refused
+  kept: null, // a refused script kept in the editor: {text, line, col, message}
+  keepHash: false, // the URL keeps a refused script's link until the next load
   scriptHash: '',
   dirty: false,
   acks: 0, // views received while playing, to acknowledge once drawn
   errors: [], // error messages received, for tests
   hits: 0,
+  followDue: true, // the next drawing moves the view to the CPUs followed
+  drawn: [], // [time, position] of each view drawn (the last 50), for tests and the curious
   pos: () => (app.frame ? app.frame.position : 0),
 };
 window.lruviz = app; // for the browser tests and the curious
@@ -39,7 +46,10 @@ app.send = (msg) => send(msg);
 
 // ---- the parts of the page -------------------------------------------------------------
 
+const glossary = new Glossary();
+app.glossary = glossary;
 const charts = new Charts($('chart'), {
+  glossary,
   onToggleBreak: (node) => send({ type: 'break', node, on: !app.breaks.includes(node) }),
   onShow: (name) => {
     for (const t of document.querySelectorAll('.diagram-tab')) t.setAttribute('aria-selected', String(t.dataset.diagram === name));
@@ -47,6 +57,11 @@ const charts = new Charts($('chart'), {
     changed();
     scheduleURL();
   },
+  // A CPU's edge marker clicked: when the view follows one CPU, it follows that one.
+  onMarker: (cpu) => { if ($('follow').value !== 'all' && $('follow').value !== 'off') setFollow(`cpu:${cpu}`); },
+  onResize: () => { app.followDue = true; changed(); },
+  // The keyboard's zoom keeps the CPU followed where it is.
+  followed: () => followSpec(),
 });
 app.charts = charts;
 const panels = new Panels();
@@ -55,7 +70,10 @@ panels.onSeekOp = (op) => {
   if (span) seek(span.from);
 };
 const timeline = new Timeline($('timeline'), $('lane-labels'), $('markers'), { onSeek: (p) => seek(p) });
+app.timeline = timeline;
 const editor = new Editor({ onRun: (text) => load({ script: text }) });
+const eventLog = new EventLog($('log'), { send: (m) => conn.send(m), onSeek: (p) => seek(p), words: (t) => glossary.annotate(t) });
+app.eventLog = eventLog;
 
 const live = new Live({ follow: document.body.dataset.follow || '', send: (m) => conn.send(m), announce, flash });
 app.live = live;
@@ -71,6 +89,16 @@ const conn = new Connection({
   onStatus: setConn,
   onClose: (e) => {
     setPlaying(false);
+    if (e.code === 1009 && app.pendingScript !== null) {
+      // The server refused the script's message as too big: say so, keep it in the editor,
+      // and come back on the scenario shown before (not on the script again).
+      refuse(app.pendingScript, 0, 0, `The server closed the connection: the script's message was over its limit of ${fmtBytes(limit('message_bytes'))} (close 1009). The script is kept here: shorten it and run it again.`);
+      app.pendingScript = null;
+      app.restore = app.loaded ? currentView() : null;
+      if (app.restore && app.restore.script !== undefined && app.restore.script === app.kept.text) app.restore = null;
+      setConn('refused the script (close 1009); reconnecting…', 'down');
+      return;
+    }
     if (e.code === 1008) {
       // Dropped for falling behind the presenter: the error said so; no retrying.
       setConn(`disconnected: ${e.reason || 'policy'}; reload to rejoin`, 'down');
@@ -85,6 +113,7 @@ const conn = new Connection({
 
 function send(msg) {
   if (!conn.open) return;
+  if (msg.type === 'load') app.pendingScript = msg.script !== undefined ? msg.script : null;
   if (live.following && MOVES.has(msg.type)) {
     live.following = false;
     conn.send({ type: 'detach' });
@@ -104,6 +133,9 @@ function onMessage(m) {
       app.hello = m;
       setKey(m.locks);
       app.nodes = new Map(m.node_info.map((n) => [n.id, n]));
+      glossary.set(m);
+      charts.setInfo(m);
+      panels.glossary = glossary;
       if (live.follow && (live.following || !app.loaded) && !live.left) {
         app.restore = null;
         conn.send({ type: 'follow', id: live.follow });
@@ -117,7 +149,11 @@ function onMessage(m) {
       app.frame = m.frame;
       if (app.playing) app.acks++;
       noteLastCPU();
+      app.followDue = true;
       changed();
+      break;
+    case 'log':
+      eventLog.onLog(m);
       break;
     case 'timeline':
       app.lanes = m;
@@ -134,6 +170,7 @@ function onMessage(m) {
       setPlaying(true);
       break;
     case 'paused':
+      app.pausedAt = [performance.now(), m.position];
       setPlaying(false);
       if (m.reason === 'breakpoint') {
         app.hits++;
@@ -169,6 +206,7 @@ function noteLastCPU() {
 
 function onLoaded(m) {
   app.loaded = m;
+  app.pendingScript = null;
   app.frame = m.frame;
   app.lanes = null;
   app.lastCPU = -1;
@@ -179,17 +217,29 @@ function onLoaded(m) {
   $('picker').value = m.scenario || '';
   $('scn-title').textContent = m.header.title || m.scenario || 'your script';
   $('scrubber').max = String(m.events);
+  charts.setProfile(m.header.profile);
+  setFollowChoices(m.cpus);
+  app.followDue = true;
   editor.set(m.source);
   if (m.failure) editor.showError(m.failure_line, 1, `expectation failed: ${m.failure}`);
   panels.reset(m.header);
+  eventLog.reset(m.events);
   timeline.load(m);
   conn.send({ type: 'timeline' }); // the lanes and markers, after the first picture
   document.body.dataset.loaded = m.scenario || 'script';
-  const r = app.restore;
+  let r = app.restore;
   if (r && !app.restoring) {
     // The page was opened with a view in its URL (or reconnected): load its scenario first.
     const same = (r.scenario && r.scenario === m.scenario) || (r.script !== undefined && r.script === app.script);
-    if (!same) {
+    const why = !same && r.script !== undefined ? tooBig(r.script) : '';
+    if (why) {
+      // Too big to send: the server would refuse it. Say so; keep it in the editor, over the
+      // scenario shown instead.
+      app.restore = null;
+      app.kept = { text: r.script, line: 0, col: 0, message: `This link's script was not loaded: ${why}` };
+      app.keepHash = true;
+      r = null;
+    } else if (!same) {
       app.restoring = true;
       send(r.scenario ? { type: 'load', scenario: r.scenario } : { type: 'load', script: r.script });
       changed();
@@ -205,6 +255,8 @@ function onLoaded(m) {
   } else if (app.breaks.length) {
     send({ type: 'breaks', nodes: app.breaks });
   }
+  if (app.kept) showKept();
+  else app.keepHash = false;
   announce(`Loaded ${m.header.title || m.scenario || 'your script'}: ${m.ops} operations, ${m.events} events`);
   changed();
 }
@@ -213,10 +265,21 @@ function onError(m) {
   app.errors.push(m);
   if (m.request === 'follow') live.onError(m);
   if (m.request === 'load' || m.line) {
+    const r = app.restore;
     app.restoring = false;
     app.restore = null;
-    showPanel('editor');
-    editor.showError(m.line || 0, m.col || 0, m.message);
+    const script = app.pendingScript;
+    app.pendingScript = null;
+    if (script !== null && script !== editor.value) {
+      // A script the page did not type (a shared link's): it goes into the editor, with the
+      // error, instead of being lost; the address keeps its link.
+      app.kept = { text: script, line: m.line || 0, col: m.col || 0, message: m.message };
+      app.keepHash = !!(r && r.script !== undefined) || app.keepHash;
+      showKept();
+    } else {
+      showPanel('editor');
+      editor.showError(m.line || 0, m.col || 0, m.message);
+    }
   }
   announce(`Error: ${m.message}`);
   flash(m.message);
@@ -238,20 +301,46 @@ function render() {
   $('position').textContent = `${pos} / ${app.loaded.events}`;
   $('scrubber').value = String(pos);
   $('scrubber').setAttribute('aria-valuetext', `event ${pos} of ${app.loaded.events}`);
-  if ($('follow').checked && app.lastCPU >= 0) {
-    const c = f.cpus[app.lastCPU];
-    const d = c && c.node ? charts.diagramOf(c.node) : null;
-    if (d && d !== charts.current.name) charts.show(d);
+  const before = charts.current.name;
+  charts.draw(f, app.lastCPU, app.followDue ? followSpec() : null);
+  app.followDue = false;
+  if (charts.current.name !== before) {
+    for (const t of document.querySelectorAll('.diagram-tab')) t.setAttribute('aria-selected', String(t.dataset.diagram === charts.current.name));
   }
-  charts.draw(f, app.lastCPU, $('follow').checked);
   markTabs(f);
   panels.render(f);
+  eventLog.render(pos);
   timeline.draw(pos);
   document.body.dataset.position = String(pos);
+  app.drawn.push([performance.now(), pos]);
+  if (app.drawn.length > 50) app.drawn.shift();
   scheduleURL();
   // Drawn: the server may send the next views of a play.
   for (; app.acks > 0; app.acks--) conn.send({ type: 'ack', position: pos });
 }
+
+// followSpec is what the view follows: the CPU that moves, one CPU, all of them, or nothing.
+function followSpec() {
+  const v = $('follow').value;
+  if (v.startsWith('cpu:')) return { mode: 'cpu', cpu: Number(v.slice(4)) };
+  return { mode: v };
+}
+
+// setFollowChoices offers to follow each CPU of the scenario.
+function setFollowChoices(n) {
+  const sel = $('follow');
+  const keep = sel.value;
+  for (const o of [...sel.options]) if (o.value.startsWith('cpu:')) o.remove();
+  for (let c = 0; c < n; c++) sel.add(new Option(`CPU ${c}`, `cpu:${c}`));
+  sel.value = [...sel.options].some((o) => o.value === keep) ? keep : 'last';
+}
+
+function setFollow(v) {
+  $('follow').value = v;
+  app.followDue = true;
+  changed();
+}
+app.setFollow = setFollow;
 
 // markTabs says on each diagram's tab which CPUs stand on it.
 function markTabs(f) {
@@ -296,7 +385,7 @@ function scheduleURL() {
 }
 
 function updateURL() {
-  if (!app.loaded || app.restoring || app.restore || live.follow) return;
+  if (!app.loaded || app.restoring || app.restore || live.follow || app.keepHash) return;
   const p = new URLSearchParams();
   if (app.loaded.scenario) p.set('scenario', app.loaded.scenario);
   else if (app.scriptHash) p.set('script', app.scriptHash);
@@ -313,7 +402,52 @@ function updateURL() {
 function load(what) {
   app.restore = null;
   app.restoring = false;
+  if (what.script !== undefined) {
+    const why = tooBig(what.script);
+    if (why) {
+      showPanel('editor');
+      editor.showError(0, 0, `Not sent: ${why}`);
+      announce(`Error: ${why}`);
+      return;
+    }
+  }
   send(Object.assign({ type: 'load' }, what));
+}
+
+// ---- the limits on a script, counted before sending it ----------------------------------
+
+const limit = (name) => (app.hello && app.hello.limits ? app.hello.limits[name] : 0);
+function fmtBytes(n) { return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(n % (1 << 20) ? 2 : 0)} MiB` : n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} bytes`; }
+
+// tooBig says why the server would refuse script for its size ('' if it would not): the
+// script's own bytes against the script limit (hello.limits.script_bytes), then its message,
+// encoded, against the message limit.
+function tooBig(script) {
+  const n = new TextEncoder().encode(script).length;
+  const max = limit('script_bytes');
+  if (max && n > max) return `the script is ${n.toLocaleString('en')} bytes (${fmtBytes(n)}); the explorer takes scripts of at most ${max.toLocaleString('en')} bytes (${fmtBytes(max)}).`;
+  const msg = new TextEncoder().encode(JSON.stringify({ type: 'load', script })).length;
+  const mmax = limit('message_bytes');
+  if (mmax && msg > mmax) return `the script is ${fmtBytes(n)}, but its message, encoded, would be ${msg.toLocaleString('en')} bytes, over the server's limit of ${mmax.toLocaleString('en')} bytes a message (quotes, backslashes and line breaks take two bytes each).`;
+  return '';
+}
+
+// refuse keeps a refused script for the editor, with why: shown there once the scenario
+// shown instead is loaded.
+function refuse(text, line, col, message) {
+  app.kept = { text, line, col, message };
+  app.keepHash = true;
+  announce(`Error: ${message}`);
+}
+
+// showKept shows the refused script kept in the editor, with why.
+function showKept() {
+  const k = app.kept;
+  app.kept = null;
+  editor.setText(k.text);
+  showPanel('editor');
+  editor.showError(k.line, k.col, k.message);
+  flash(k.message.length > 90 ? 'The script was refused: see the editor' : k.message);
 }
 
 function seek(p) {
@@ -333,7 +467,7 @@ function play() {
   send({ type: 'play', speed: speed() });
   setPlaying(true);
 }
-function pause() { send({ type: 'pause' }); setPlaying(false); }
+function pause() { app.pauseSent = performance.now(); send({ type: 'pause' }); setPlaying(false); }
 function togglePlay() { if (app.playing) pause(); else play(); }
 function setPlaying(on) {
   app.playing = on;
@@ -367,12 +501,17 @@ function toggleBreakHere() {
 function showPanel(name) {
   for (const t of document.querySelectorAll('.panel-tab')) t.setAttribute('aria-selected', String(t.dataset.panel === name));
   for (const p of document.querySelectorAll('.panel')) p.hidden = p.id !== `panel-${name}`;
+  if (name === 'log' && app.frame) eventLog.render(app.pos(), true);
 }
 
 initControls({
   seek: (p) => seek(p === Infinity ? (app.loaded ? app.loaded.events : 0) : p), step, togglePlay, next, changeSpeed,
   speedChanged: () => { if (app.playing) send({ type: 'play', speed: speed() }); },
   load, toggleBreakHere, showPanel,
+  // A diagram chosen by hand: the view stops following.
+  showDiagram: (name) => { $('follow').value = 'off'; charts.show(name); },
+  followChanged: () => { app.followDue = true; changed(); },
+  calloutChanged: () => { charts.showCallout = $('show-callout').checked; charts.paint(); },
 }, charts);
 initDownloads(app, charts, flash);
 
@@ -394,7 +533,8 @@ function applyBig(on) {
   document.documentElement.classList.toggle('big', on);
   $('btn-big').setAttribute('aria-pressed', String(on));
   localStorage.setItem('lruviz-big', on ? '1' : '');
-  changed();
+  // The chart's scale follows: its text grows with the rest.
+  requestAnimationFrame(() => { charts.resetViews(); app.followDue = true; changed(); });
 }
 $('btn-big').addEventListener('click', () => applyBig(!document.documentElement.classList.contains('big')));
 applyBig(!!localStorage.getItem('lruviz-big'));

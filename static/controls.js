@@ -7,7 +7,7 @@ const $ = (id) => document.getElementById(id);
 
 // initControls wires the controls to a (the app's actions): seek(p), step(n), togglePlay(),
 // next(what, back), changeSpeed(d), speedChanged(), load(what), toggleBreakHere(), showPanel(name),
-// and the charts (show, fit, zoom).
+// showDiagram(name), followChanged(), calloutChanged(), and the charts (fit, zoom).
 export function initControls(a, charts) {
   $('btn-start').addEventListener('click', () => a.seek(0));
   $('btn-end').addEventListener('click', () => a.seek(Infinity));
@@ -17,6 +17,9 @@ export function initControls(a, charts) {
   $('btn-next-op').addEventListener('click', (e) => a.next('op', e.shiftKey));
   $('btn-next-node').addEventListener('click', (e) => a.next('node', e.shiftKey));
   $('btn-next-lock').addEventListener('click', (e) => a.next('lock', e.shiftKey));
+  $('btn-prev-op').addEventListener('click', () => a.next('op', true));
+  $('btn-prev-node').addEventListener('click', () => a.next('node', true));
+  $('btn-prev-lock').addEventListener('click', () => a.next('lock', true));
   $('speed').addEventListener('change', () => a.speedChanged());
   let scrubTimer = 0;
   $('scrubber').addEventListener('input', () => {
@@ -27,7 +30,9 @@ export function initControls(a, charts) {
   $('zoom-in').addEventListener('click', () => charts.zoom(1 / 1.25));
   $('zoom-out').addEventListener('click', () => charts.zoom(1.25));
   $('zoom-fit').addEventListener('click', () => charts.fit());
-  for (const t of document.querySelectorAll('.diagram-tab')) t.addEventListener('click', () => { $('follow').checked = false; charts.show(t.dataset.diagram); });
+  for (const t of document.querySelectorAll('.diagram-tab')) t.addEventListener('click', () => a.showDiagram(t.dataset.diagram));
+  $('follow').addEventListener('change', () => a.followChanged());
+  $('show-callout').addEventListener('change', () => a.calloutChanged());
   for (const t of document.querySelectorAll('.panel-tab')) t.addEventListener('click', () => a.showPanel(t.dataset.panel));
   $('btn-help').addEventListener('click', () => $('help').showModal());
   $('help-close').addEventListener('click', () => $('help').close());
@@ -51,7 +56,7 @@ export function initControls(a, charts) {
       n: () => a.next('op', e.shiftKey), s: () => a.next('node', e.shiftKey), l: () => a.next('lock', e.shiftKey),
       b: () => a.toggleBreakHere(),
       f: () => charts.fit(), '[': () => charts.zoom(1.25), ']': () => charts.zoom(1 / 1.25),
-      1: () => charts.show('update'), 2: () => charts.show('lookup'), 3: () => charts.show('delete'), 4: () => charts.show('pushfree'),
+      1: () => a.showDiagram('update'), 2: () => a.showDiagram('lookup'), 3: () => a.showDiagram('delete'), 4: () => a.showDiagram('pushfree'),
       e: () => { a.showPanel('editor'); $('script').focus(); },
     };
     const f = keys[key] || keys[e.key];

@@ -30,6 +30,14 @@ export class Editor {
     this.renderGutter();
   }
 
+  // setText puts text in the editor without making it the loaded text (Revert goes back to
+  // the scenario loaded): a refused script kept for its reader.
+  setText(text) {
+    this.ta.value = text;
+    this.clearError();
+    this.renderGutter();
+  }
+
   get value() { return this.ta.value; }
 
   renderGutter() {

@@ -34,6 +34,12 @@ export class Panels {
     this.lastNarration = '';
     this.nodeTitle = () => '';
     this.onSeekOp = () => {};
+    this.glossary = null;
+  }
+
+  // words returns text as nodes, its known words explained on hover and focus (glossary.js).
+  words(text, only) {
+    return this.glossary ? this.glossary.annotate(text, only) : [document.createTextNode(text)];
   }
 
   // reset forgets the previous rendering (a new scenario).
@@ -42,10 +48,10 @@ export class Panels {
     this.prevLocks = new Set();
     this.lastNarration = '';
     this.aboutEl.replaceChildren(
-      ...(header.about && header.about.length ? [h('p', { text: header.about.join(' ') })] : []),
-      h('p', { class: 'meta', text: `${header.map.type}, ${header.map.entries} entries (${header.elems} elements), ` +
+      ...(header.about && header.about.length ? [h('p', {}, this.words(header.about.join(' ')))] : []),
+      h('p', { class: 'meta' }, this.words(`${header.map.type}, ${header.map.entries} entries (${header.elems} elements), ` +
         `${header.cpus} CPUs, ${header.buckets} buckets, kernel ${header.profile}` +
-        `${header.map.no_common_lru ? ', BPF_F_NO_COMMON_LRU' : ''}${header.target_free ? `, target_free ${header.target_free}` : ''}` }),
+        `${header.map.no_common_lru ? ', BPF_F_NO_COMMON_LRU' : ''}${header.target_free ? `, target_free ${header.target_free}` : ''}`)),
     );
     this.opsEl.replaceChildren(...header.ops.map((op) => {
       const li = h('li', { 'data-op': op.index },
@@ -77,23 +83,28 @@ export class Panels {
     const rows = f.cpus.map((c) => {
       const ops = c.stack.length ? c.stack.map((s) => h('div', { class: `frame${s.interrupted ? ' interrupted' : ''}` },
         h('code', { text: s.text }),
-        s.node ? h('span', { class: 'at', text: ` at ${s.title || s.node}` }) : null,
-        s.gap ? h('span', { class: 'gap', text: ` (${s.gap})` }) : null,
-        s.wait ? h('span', { class: 'spin', text: ` spins on ${s.wait}` }) : null,
-        s.interrupted ? h('span', { class: 'hint', text: ' (interrupted)' }) : null,
+        s.node ? h('span', { class: 'at' }, ' at ', this.words(s.title || s.node)) : null,
+        s.gap ? h('span', { class: 'gap' }, ' (', this.words(s.gap), ')') : null,
+        s.wait && s.interrupted ? h('span', { class: 'spin' }, ' spins on ', this.words(s.wait)) : null,
+        s.interrupted ? h('span', { class: 'hint' }, ' (', this.words('interrupted'), ')') : null,
       )) : [h('span', { class: 'idle', text: 'idle' })];
       const lockChips = c.held.map((l) => h('span', {
         class: `lock lock-${l.class}${newLocks.has(l.lock) ? ' changed' : ''}`,
         title: `${l.lock}: ${l.class} (held by op ${l.op})${waiters.has(l.lock) ? `; CPU ${waiters.get(l.lock).join(', ')} spin on it` : ''}`,
-      }, l.lock, waiters.has(l.lock) ? h('span', { class: 'waiters', text: ` ← cpu ${waiters.get(l.lock).join(',')} spin` }) : null));
-      const steal = c.next_steal >= 0 ? h('span', { class: 'hint', text: `next_steal ${c.next_steal}` }) : null;
+      }, this.words(l.lock), waiters.has(l.lock) ? h('span', { class: 'waiters', text: ` ← cpu ${waiters.get(l.lock).join(',')} spin` }) : null));
+      const steal = c.next_steal >= 0 ? h('span', { class: 'hint' }, this.words(`next_steal ${c.next_steal}`)) : null;
       const badge = h('span', { class: 'cpu-badge', text: `CPU ${c.cpu}` });
       badge.style.background = cpuColour(c.cpu);
-      return h('div', { class: `cpu${c.stuck ? ' stuck' : ''}${c.failed ? ' failed' : ''}`, 'data-cpu': c.cpu },
+      // What happened, when something went wrong or waits: a line of its own, in words.
+      let what = null;
+      if (c.stuck) what = h('div', { class: 'what stuck' }, this.words(`⚠ DEADLOCK: spins on ${c.wait}, which this CPU already holds below the interrupt: it can never continue`));
+      else if (c.failed) what = h('div', { class: 'what failed' }, this.words(`✖ failed to take ${c.failed_lock}: ${c.failed}`));
+      else if (c.wait) what = h('div', { class: 'what wait' }, this.words(`⟳ spins on ${c.wait}${c.wait_holder >= 0 ? `, held by CPU ${c.wait_holder}` : ''}`));
+      return h('div', { class: `cpu${c.stuck ? ' stuck' : ''}${c.failed ? ' failed' : ''}${c.wait ? ' waiting' : ''}`, 'data-cpu': c.cpu },
         badge,
-        h('div', { class: 'cpu-body' }, h('div', { class: 'cpu-ops' }, ops),
+        h('div', { class: 'cpu-body' }, h('div', { class: 'cpu-ops' }, ops), what,
           h('div', { class: 'cpu-locks' }, lockChips.length ? lockChips : h('span', { class: 'hint', text: 'no lock' }), steal),
-          c.stack.length ? h('div', { class: 'callout', text: c.callout }) : null));
+          c.stack.length ? h('div', { class: 'callout' }, this.words(c.callout)) : null));
     });
     this.cpusEl.replaceChildren(...rows);
   }
@@ -112,7 +123,7 @@ export class Panels {
       const chips = l.head.map((c) => this.chip(c));
       if (l.tail) chips.push(h('span', { class: 'more', text: `… ${l.count - l.head.length - l.tail.length} more …` }), ...l.tail.map((c) => this.chip(c)));
       return h('div', { class: `list${l.touched ? ' touched' : ''}${l.count ? '' : ' empty'}${l.hands ? ' hands' : ''}`, 'data-list': l.name, title: l.title },
-        h('span', { class: 'list-name', text: l.hands ? `${l.name.split('.')[0]} hands` : l.name }),
+        h('span', { class: 'list-name' }, this.words(l.hands ? `${l.name.split('.')[0]} hands` : l.name)),
         h('span', { class: 'count', text: String(l.count) }),
         h('div', { class: 'chips' }, chips.length ? chips : h('span', { class: 'hint', text: 'empty' }),
           l.rotation === -1 && l.count ? h('span', { class: 'hint', text: ' (rotation at head)' }) : null));
@@ -132,7 +143,9 @@ export class Panels {
   renderOps(f) {
     const set = (li, status, result) => {
       li.className = status;
-      li.querySelector('.res').textContent = status === 'running' ? ' running' : status ? ` → ${result}${status === 'done expected' ? ' (expected)' : ''}` : '';
+      const res = li.querySelector('.res');
+      const text = status === 'running' ? ' running' : status ? ` → ${result}${status === 'done expected' ? ' (expected)' : ''}` : '';
+      if (res.dataset.text !== text) { res.dataset.text = text; res.replaceChildren(...this.words(text)); }
     };
     if (f.ops_all) {
       // Every operation: "" not begun, "*" running, or a mark and the result.
@@ -155,7 +168,7 @@ export class Panels {
     if (text !== this.lastNarration) {
       this.lastNarration = text;
       this.narrationEl.replaceChildren(...n.paras.map((p, i) => h('p', {},
-        n.texts && n.texts[i] ? h('span', { class: 'say-op', text: `${n.texts[i]}: ` }) : null, p)));
+        n.texts && n.texts[i] ? h('span', { class: 'say-op', text: `${n.texts[i]}: ` }) : null, this.words(p))));
     }
     this.narrationEl.classList.toggle('stale', !!n.stale);
   }
@@ -163,7 +176,7 @@ export class Panels {
   renderNow(f) {
     const lines = f.lines.length ? f.lines : [];
     this.nowEl.replaceChildren(...(lines.length
-      ? lines.slice(-6).map((l) => h('div', { class: 'now-line', 'data-pos': l.pos }, h('span', { class: 'now-pos', text: `#${l.pos - 1} ` }), l.text))
+      ? lines.slice(-6).map((l) => h('div', { class: 'now-line', 'data-pos': l.pos }, h('span', { class: 'now-pos', text: `#${l.pos - 1} ` }), this.words(l.text)))
       : [h('div', { class: 'now-line', text: 'Before the first event.' })]));
   }
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// The timeline (one lane per CPU: its operations, and under them the locks it holds or spins
-// on; click to seek) and the scrubber's markers (operation boundaries, results, lock
+// The timeline (one lane per CPU: its operations, and under them the locks it holds, spins on
+// or fails to take; click to seek; zoom with the wheel or + and -, move between markers with
+// ← and → when it has focus) and the scrubber's markers (operation boundaries, results, lock
 // contention, narration, breakpoints hit).
 
 import { LOCK_COLOURS, cpuColour } from './chart.js';
@@ -23,18 +24,51 @@ function fitCanvas(c, height) {
   return { ctx, w, h: height };
 }
 
+// fitText cuts text with an ellipsis to at most w pixels ("" if not even a few letters fit).
+function fitText(ctx, text, w) {
+  if (ctx.measureText(text).width <= w) return text;
+  let lo = 0, hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ctx.measureText(text.slice(0, mid) + '…').width <= w) lo = mid; else hi = mid - 1;
+  }
+  return lo >= 3 ? text.slice(0, lo) + '…' : '';
+}
+
 export class Timeline {
-  constructor(canvas, labels, markers, { onSeek }) {
+  constructor(canvas, labels, markers, { onSeek, onView }) {
     this.canvas = canvas;
     this.labels = labels;
     this.markersCanvas = markers;
     this.onSeek = onSeek;
+    this.onView = onView || (() => {});
     this.data = null;
     this.hits = [];
+    this.view = null; // [from, to]: the positions shown; null: all of them
     canvas.addEventListener('click', (e) => {
       if (!this.data) return;
       const r = canvas.getBoundingClientRect();
-      this.onSeek(Math.round(((e.clientX - r.left) / r.width) * this.data.events));
+      const [a, b] = this.range();
+      this.onSeek(Math.round(a + ((e.clientX - r.left) / r.width) * (b - a)));
+    });
+    canvas.addEventListener('wheel', (e) => {
+      if (!this.data) return;
+      e.preventDefault();
+      const r = canvas.getBoundingClientRect();
+      const [a, b] = this.range();
+      this.zoom(e.deltaY < 0 ? 0.8 : 1.25, a + ((e.clientX - r.left) / r.width) * (b - a));
+    }, { passive: false });
+    canvas.addEventListener('keydown', (e) => {
+      if (!this.data || e.ctrlKey || e.metaKey || e.altKey) return;
+      const k = e.key;
+      let done = true;
+      if (k === '+' || k === '=') this.zoom(0.5, this.pos);
+      else if (k === '-' || k === '_') this.zoom(2, this.pos);
+      else if (k === '0') this.setView(null);
+      else if (k === 'ArrowRight') this.seekMarker(1);
+      else if (k === 'ArrowLeft') this.seekMarker(-1);
+      else done = false;
+      if (done) { e.preventDefault(); e.stopPropagation(); }
     });
     window.addEventListener('resize', () => this.draw(this.pos));
   }
@@ -43,6 +77,7 @@ export class Timeline {
   load(msg) {
     this.data = { cpus: msg.cpus, events: msg.events, header: msg.header, spans: [], holds: [], markers: [] };
     this.hits = [];
+    this.view = null;
     this.labels.replaceChildren(...Array.from({ length: msg.cpus }, (_, c) => {
       const d = document.createElement('div');
       d.className = 'lane-label';
@@ -51,6 +86,7 @@ export class Timeline {
       d.style.borderLeftColor = cpuColour(c);
       return d;
     }));
+    this.onView(this.range());
   }
 
   // setLanes takes the timeline message: markers, operation spans and lock holds.
@@ -62,49 +98,108 @@ export class Timeline {
 
   hit(pos) { this.hits.push(pos); }
 
+  // range is the positions shown: [from, to].
+  range() { return this.view || [0, Math.max(1, this.data ? this.data.events : 1)]; }
+
+  setView(v) {
+    this.view = v;
+    this.draw(this.pos || 0);
+    this.onView(this.range());
+  }
+
+  // zoom scales the range shown by f around position at (at least 20 events shown).
+  zoom(f, at) {
+    const N = Math.max(1, this.data.events);
+    const [a, b] = this.range();
+    const w = Math.min(N, Math.max(20, (b - a) * f));
+    if (w >= N) { this.setView(null); return; }
+    const c = at === undefined ? (a + b) / 2 : at;
+    let from = c - ((c - a) / (b - a)) * w;
+    from = Math.max(0, Math.min(from, N - w));
+    this.setView([from, from + w]);
+  }
+
+  // seekMarker goes to the next (dir 1) or previous (-1) marker: an operation's start or end,
+  // a spin, a failed lock.
+  seekMarker(dir) {
+    const pos = this.pos || 0;
+    const ps = [...new Set(this.data.markers.filter((m) => m.kind !== 'say').map((m) => m.pos))].sort((x, y) => x - y);
+    const p = dir > 0 ? ps.find((x) => x > pos) : ps.reverse().find((x) => x < pos);
+    this.onSeek(p === undefined ? (dir > 0 ? this.data.events : 0) : p);
+  }
+
   draw(pos) {
     this.pos = pos;
     if (!this.data) return;
     const m = this.data;
     const N = Math.max(1, m.events);
+    // Keep the position in the range shown.
+    if (this.view) {
+      const [a, b] = this.view, w = b - a;
+      if (pos < a || pos > b) {
+        const from = Math.max(0, Math.min(pos - w / 2, N - w));
+        this.view = [from, from + w];
+        this.onView(this.view);
+      }
+    }
+    const [A, B] = this.range();
     const fg = css('--fg') || '#222', muted = css('--muted') || '#888', okc = css('--ok') || '#3a7', errc = css('--err') || '#c33';
+    const warn = css('--warn') || '#d90', bg = css('--panel') || '#fff';
     {
       const { ctx, w, h } = fitCanvas(this.canvas, m.cpus * LANE);
       ctx.clearRect(0, 0, w, h);
-      const x = (p) => (p / N) * w;
+      const x = (p) => ((p - A) / (B - A)) * w;
       for (let c = 0; c < m.cpus; c++) {
         ctx.fillStyle = c % 2 ? 'rgba(127,127,127,0.06)' : 'rgba(127,127,127,0.12)';
         ctx.fillRect(0, c * LANE, w, LANE);
       }
+      ctx.font = '11px system-ui, sans-serif';
       for (const s of m.spans) {
-        const y = s.cpu * LANE + 3;
+        const x0 = x(s.from - 1), x1 = x(s.to);
+        if (x1 < 0 || x0 > w) continue;
+        const y = s.cpu * LANE + 3 + (s.depth ? 2 : 0);
+        const hh = s.depth ? 11 : 15;
         ctx.fillStyle = cpuColour(s.cpu);
-        ctx.globalAlpha = 0.85;
-        ctx.fillRect(x(s.from - 1), y, Math.max(1.5, x(s.to) - x(s.from - 1)), 15);
+        ctx.globalAlpha = s.depth ? 1 : 0.85;
+        // A pixel of the background between operations: each stands apart.
+        ctx.fillRect(x0, y, Math.max(1.5, x1 - x0 - 1), hh);
         ctx.globalAlpha = 1;
         if (s.result && s.result !== '0' && !/^\d+$/.test(s.result)) {
           ctx.fillStyle = errc;
-          ctx.fillRect(x(s.to) - 2, y, 2, 15);
+          ctx.fillRect(x1 - 3, y, 3, hh);
         }
-        const wpx = x(s.to) - x(s.from - 1);
-        if (wpx > 40) {
-          ctx.fillStyle = '#fff';
-          ctx.font = '11px system-ui, sans-serif';
-          ctx.save();
-          ctx.beginPath(); ctx.rect(x(s.from - 1), y, wpx, 15); ctx.clip();
-          ctx.fillText(`${s.name} ${(m.header.ops[s.op] || {}).text?.split(' ').slice(3).join(' ') || ''}${s.result ? ' → ' + s.result : ''}`, x(s.from - 1) + 3, y + 11);
-          ctx.restore();
+        // Its label inside it, cut to fit, never running into the next.
+        const lx = Math.max(x0, 0) + 3, room = Math.min(x1, w) - lx - 5;
+        if (room > 18 && !s.depth) {
+          const text = fitText(ctx, `${s.name} ${(m.header.ops[s.op] || {}).text?.split(' ').slice(3).join(' ') || ''}${s.result ? ' → ' + s.result : ''}`, room);
+          if (text) { ctx.fillStyle = '#fff'; ctx.fillText(text, lx, y + 11); }
         }
       }
       for (const hd of m.holds) {
+        const x0 = x(hd.from - 1), x1 = x(hd.to);
+        if (x1 < 0 || x0 > w) continue;
         const y = hd.cpu * LANE + 21;
-        const wait = hd.kind !== 'held';
-        ctx.fillStyle = wait ? errc : LOCK_COLOURS[hd.class] || muted;
-        ctx.fillRect(x(hd.from - 1), wait ? y + 4 : y, Math.max(wait ? 3 : 1.5, x(hd.to) - x(hd.from - 1)), wait ? 3 : 9);
+        if (hd.kind === 'failed') {
+          ctx.strokeStyle = errc;
+          ctx.lineWidth = 2.5;
+          ctx.beginPath(); ctx.moveTo(x0 - 4, y); ctx.lineTo(x0 + 4, y + 9); ctx.moveTo(x0 + 4, y); ctx.lineTo(x0 - 4, y + 9); ctx.stroke();
+          continue;
+        }
+        const wait = hd.kind === 'wait';
+        ctx.fillStyle = wait ? warn : LOCK_COLOURS[hd.class] || muted;
+        ctx.fillRect(x0, wait ? y + 3 : y, Math.max(wait ? 3 : 1.5, x1 - x0), wait ? 4 : 9);
       }
       ctx.strokeStyle = fg;
       ctx.lineWidth = 2;
       ctx.beginPath(); ctx.moveTo(x(pos), 0); ctx.lineTo(x(pos), h); ctx.stroke();
+      if (this.view) {
+        ctx.fillStyle = bg;
+        ctx.globalAlpha = 0.85;
+        ctx.fillRect(w - 118, 1, 116, 14);
+        ctx.globalAlpha = 1;
+        ctx.fillStyle = muted;
+        ctx.fillText(`events ${Math.round(A)}–${Math.round(B)}`, w - 114, 12);
+      }
     }
     {
       const { ctx, w, h } = fitCanvas(this.markersCanvas, 14);
@@ -112,7 +207,7 @@ export class Timeline {
       // The range input's thumb travels inside the track: keep the ticks under its centre.
       const pad = 8;
       const x = (p) => pad + (p / N) * (w - 2 * pad);
-      const colour = { op: muted, result: okc, wait: css('--warn') || '#d90', failed: errc, say: css('--accent') || '#36c' };
+      const colour = { op: muted, result: okc, wait: warn, failed: errc, say: css('--accent') || '#36c' };
       for (const mk of m.markers) {
         let c = colour[mk.kind];
         let top = 0, hh = h;
@@ -125,6 +220,12 @@ export class Timeline {
       ctx.fillStyle = errc;
       for (const p of this.hits) {
         ctx.beginPath(); ctx.arc(x(p), h / 2, 4, 0, 2 * Math.PI); ctx.fill();
+      }
+      // The timeline's range, when zoomed, under the scrubber.
+      if (this.view) {
+        ctx.strokeStyle = fg;
+        ctx.lineWidth = 1;
+        ctx.strokeRect(x(A), 0.5, Math.max(2, x(B) - x(A)), h - 1);
       }
     }
   }

@@ -98,6 +98,10 @@ func newBrowser(t *testing.T, dark bool) *browser {
 		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}); err != nil {
 		t.Fatal(err)
 	}
+	// Focus events as in a focused window (a headless page never has the focus).
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
 	var consoleErrs []string
 	err := chromedp.Listen(ctx, func(ev any) {
@@ -143,7 +147,7 @@ func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 // evaluate evaluates a JavaScript expression, awaiting a promise.
 func evaluate[T any](b *browser, expr string) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithDeadline(b.ctx, patience(b.t))
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -173,7 +177,7 @@ func (b *browser) json(expr string, out any) {
 // waitFor polls a JavaScript condition until it is true.
 func (b *browser) waitFor(what, cond string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := patience(b.t)
 	for !b.bool(cond) {
 		if time.Now().After(deadline) {
 			b.screenshot("timeout")
@@ -223,6 +227,15 @@ func (b *browser) open(path string) {
 	// A new document each time: a change of the fragment alone would not reload the page.
 	b.do(chromedp.Navigate("about:blank"), chromedp.Navigate(b.url+path))
 	b.waitFor("the page to load a scenario", "window.lruviz && window.lruviz.loaded && document.body.dataset.position !== undefined && !window.lruviz.restore && !window.lruviz.restoring")
+}
+
+// viewport sets the page's size in CSS pixels (the window stays 1600×1000).
+func (b *browser) viewport(w, h int) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: int64(w), Height: int64(h), DeviceScaleFactor: 1}); err != nil {
+		b.t.Fatal(err)
+	}
 }
 
 func jsonString(v any) string {

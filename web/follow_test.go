@@ -48,7 +48,8 @@ func TestFollow(t *testing.T) {
 	if res, body := get(t, ts.URL+pr.URL); res.StatusCode != 200 || !strings.Contains(body, `data-follow="`+pr.ID+`"`) {
 		t.Errorf("GET %s: %s", pr.URL, res.Status)
 	}
-	if res, body := get(t, ts.URL+"/s/aaaaaaaaaaaaaaaa"); res.StatusCode != 404 || !strings.Contains(body, "no live session") {
+	if res, body := get(t, ts.URL+"/s/aaaaaaaaaaaaaaaa"); res.StatusCode != 404 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(body, "This live session has ended") || !strings.Contains(body, `href="/"`) {
 		t.Errorf("GET /s/ of no session: %s %q", res.Status, body)
 	}
 	// A follower joining sees the presenter's scenario at its position.
@@ -157,7 +158,7 @@ func TestFollowSlowFollower(t *testing.T) {
 			// Fold positions: every event run must continue the last.
 			pos := 0
 			for results[i].ends < rounds {
-				f.c.SetReadDeadline(time.Now().Add(60 * time.Second))
+				f.c.SetReadDeadline(patience(t))
 				_, b, err := f.c.ReadMessage()
 				if err != nil {
 					results[i].err = err.Error()
@@ -216,7 +217,7 @@ func TestFollowSlowFollower(t *testing.T) {
 	}
 	t.Logf("%d rounds of %d events with %d followers: %v", rounds, loaded.Events, nfast+1, took)
 	// The slow one: best effort, the error; certainly, the end of its connection.
-	slow.c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	slow.c.SetReadDeadline(patience(t))
 	sawError := false
 	for {
 		_, b, err := slow.c.ReadMessage()

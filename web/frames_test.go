@@ -23,6 +23,9 @@ func TestWebsocketFrames(t *testing.T) {
 	if len(h.Mismatches) != len(chart.Mismatches) || len(h.Locks) != len(chart.Key) || len(h.NodeInfo) != len(chart.Nodes) {
 		t.Errorf("hello: %d mismatches, %d locks, %d nodes", len(h.Mismatches), len(h.Locks), len(h.NodeInfo))
 	}
+	if len(h.Glossary) != len(chart.Glossary) || len(h.Profiles) != len(chart.Profiles) || h.Links["mismatches"] != chart.MismatchesURL {
+		t.Errorf("hello: %d terms, %d profiles, links %v", len(h.Glossary), len(h.Profiles), h.Links)
+	}
 	w.until("loaded")
 	w.send(map[string]any{"type": "options", "frames": true})
 	w.send(map[string]any{"type": "load", "scenario": "steal-free"})

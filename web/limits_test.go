@@ -33,7 +33,7 @@ func newServerWith(t *testing.T, opts Options) (*Server, *httptest.Server) {
 	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithDeadline(context.Background(), patience(t))
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
@@ -144,7 +144,7 @@ func TestConnectionCap(t *testing.T) {
 	if m.Type != "error" || !strings.Contains(m.Message, "limit of 2 connections; try again later") {
 		t.Errorf("over the cap: %s", m.raw)
 	}
-	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.c.SetReadDeadline(patience(t))
 	if _, _, err := c.c.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseTryAgainLater) ||
 		!strings.Contains(err.Error(), "too many connections") {
 		t.Errorf("over the cap: %v, want close 1013", err)
@@ -154,7 +154,7 @@ func TestConnectionCap(t *testing.T) {
 		t.Errorf("a connection under the cap: %s", m.raw)
 	}
 	b.c.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := patience(t)
 	for {
 		d := dial(t, ts)
 		if m := d.recv(); m.Type == "hello" {
@@ -226,7 +226,7 @@ func TestWriteDeadline(t *testing.T) {
 	w.send(map[string]any{"type": "load", "scenario": "load-100k"})
 	w.send(map[string]any{"type": "play", "speed": 0})
 	// Never read: the server's writes fill the socket and then time out.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := patience(t)
 	for srv.conns.Load() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("a client that stopped reading is still connected")
@@ -247,7 +247,7 @@ func TestPongDeadline(t *testing.T) {
 	w.c.SetPingHandler(func(string) error { return nil }) // no pong
 	// The client's own deadline only keeps a broken server from hanging the test: the
 	// connection must end because the server dropped it, not because this side gave up.
-	w.c.SetReadDeadline(time.Now().Add(5 * time.Minute))
+	w.c.SetReadDeadline(patience(t))
 	for {
 		_, _, err := w.c.ReadMessage()
 		if err == nil {

@@ -8,10 +8,8 @@ package web
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // Page is the explorer: the chart, the controls, the state panels, the timeline and the
 // editor. Everything moving is drawn by static/app.js from the websocket's messages. follow is
@@ -80,7 +78,7 @@ func Page(views []diagramView, list []scenarioInfo, def string, follow string) t
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</main><section class=\"timeline\" aria-label=\"Timeline: one lane per CPU; click to seek\"><div class=\"lane-labels\" id=\"lane-labels\"></div><canvas id=\"timeline\" tabindex=\"0\" aria-label=\"Timeline of operations and lock holds by CPU; click to seek\"></canvas></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</main><section class=\"timeline\" aria-label=\"Timeline: one lane per CPU; click to seek\"><div class=\"lane-labels\" id=\"lane-labels\"></div><canvas id=\"timeline\" tabindex=\"0\" aria-keyshortcuts=\"ArrowLeft ArrowRight + - 0\" aria-label=\"Timeline of operations and lock holds by CPU: click to seek; with focus, ← and → go to the previous or next marker, + and - zoom, 0 shows all\"></canvas><div class=\"timeline-key\" id=\"timeline-key\"><span class=\"tk op\">operation (its CPU's colour)</span> <span class=\"tk err\">error result</span> <span class=\"tk held\">lock held (the lock's colour)</span> <span class=\"tk wait\">spin (lock wait)</span> <span class=\"tk failed\">lock failed</span> <span class=\"tk now\">position</span> <span class=\"tk-keys\">focus it: <kbd>←</kbd> <kbd>→</kbd> markers, <kbd>+</kbd> <kbd>-</kbd> zoom, <kbd>0</kbd> all</span></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -125,7 +123,7 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(s.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 49, Col: 27}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 58, Col: 27}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -148,7 +146,7 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(s.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 49, Col: 66}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 58, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -161,7 +159,7 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(s.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 49, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 58, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -280,7 +278,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<span class=\"visually-hidden\">Jump to end</span></button> <button type=\"button\" id=\"btn-next-op\" aria-keyshortcuts=\"n\" title=\"Run to the next operation (n)\">next op</button> <button type=\"button\" id=\"btn-next-node\" aria-keyshortcuts=\"s\" title=\"Run to the next chart step (s)\">next step</button> <button type=\"button\" id=\"btn-next-lock\" aria-keyshortcuts=\"l\" title=\"Run to the next lock event (l)\">next lock</button> <label class=\"speed\">speed <select id=\"speed\" aria-keyshortcuts=\"+ -\" title=\"Events a second (+/-)\"><option value=\"1\">1/s</option> <option value=\"2\">2/s</option> <option value=\"5\" selected>5/s</option> <option value=\"10\">10/s</option> <option value=\"25\">25/s</option> <option value=\"100\">100/s</option> <option value=\"1000\">1000/s</option> <option value=\"0\">max</option></select></label></div><div class=\"scrubber\"><canvas id=\"markers\" aria-hidden=\"true\"></canvas><input type=\"range\" id=\"scrubber\" min=\"0\" max=\"0\" value=\"0\" step=\"1\" aria-label=\"Position in the trace\"></div><output id=\"position\" class=\"position\" aria-live=\"off\">0 / 0</output><div class=\"marker-key\" aria-hidden=\"true\"><span class=\"mk op\">op</span><span class=\"mk result\">result</span><span class=\"mk error\">error</span><span class=\"mk wait\">lock wait</span><span class=\"mk say\">narration</span><span class=\"mk brk\">breakpoint hit</span></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<span class=\"visually-hidden\">Jump to end</span></button> <span class=\"pair\" role=\"group\" aria-label=\"Operations\"><button type=\"button\" id=\"btn-prev-op\" class=\"prev\" aria-keyshortcuts=\"Shift+N\" title=\"Back to the previous operation (Shift+n)\" aria-label=\"previous operation\">◂</button> <button type=\"button\" id=\"btn-next-op\" aria-keyshortcuts=\"n\" title=\"Run to the next operation (n; Shift+n: back)\">next op</button></span> <span class=\"pair\" role=\"group\" aria-label=\"Chart steps\"><button type=\"button\" id=\"btn-prev-node\" class=\"prev\" aria-keyshortcuts=\"Shift+S\" title=\"Back to the previous chart step (Shift+s)\" aria-label=\"previous step\">◂</button> <button type=\"button\" id=\"btn-next-node\" aria-keyshortcuts=\"s\" title=\"Run to the next chart step (s; Shift+s: back)\">next step</button></span> <span class=\"pair\" role=\"group\" aria-label=\"Lock events\"><button type=\"button\" id=\"btn-prev-lock\" class=\"prev\" aria-keyshortcuts=\"Shift+L\" title=\"Back to the previous lock event (Shift+l)\" aria-label=\"previous lock event\">◂</button> <button type=\"button\" id=\"btn-next-lock\" aria-keyshortcuts=\"l\" title=\"Run to the next lock event (l; Shift+l: back)\">next lock</button></span> <label class=\"speed\">speed <select id=\"speed\" aria-keyshortcuts=\"+ -\" title=\"Events a second (+/-)\"><option value=\"1\">1/s</option> <option value=\"2\">2/s</option> <option value=\"5\" selected>5/s</option> <option value=\"10\">10/s</option> <option value=\"25\">25/s</option> <option value=\"100\">100/s</option> <option value=\"1000\">1000/s</option> <option value=\"0\">max</option></select></label></div><div class=\"scrubber\"><canvas id=\"markers\" aria-hidden=\"true\"></canvas><input type=\"range\" id=\"scrubber\" min=\"0\" max=\"0\" value=\"0\" step=\"1\" aria-label=\"Position in the trace\"></div><output id=\"position\" class=\"position\" aria-live=\"off\">0 / 0</output><div class=\"marker-key\" aria-hidden=\"true\"><span class=\"mk op\">op</span><span class=\"mk result\">result</span><span class=\"mk error\">error</span><span class=\"mk wait\">lock wait</span><span class=\"mk say\">narration</span><span class=\"mk brk\">breakpoint hit</span></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -313,7 +311,7 @@ func icon(d string) templ.Component {
 		var templ_7745c5c3_Var10 string
 		templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 126, Col: 86}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 144, Col: 86}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 		if templ_7745c5c3_Err != nil {
@@ -356,7 +354,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var12 string
 			templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-" + v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 134, Col: 78}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 			if templ_7745c5c3_Err != nil {
@@ -369,7 +367,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var13 string
 			templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 134, Col: 102}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 102}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 			if templ_7745c5c3_Err != nil {
@@ -382,7 +380,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(boolText(i == 0)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 134, Col: 137}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 137}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var14)
 			if templ_7745c5c3_Err != nil {
@@ -395,7 +393,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 134, Col: 149}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 149}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -406,7 +404,7 @@ func chartPane(views []diagramView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</div><label class=\"follow\"><input type=\"checkbox\" id=\"follow\" checked> follow the CPU</label> <span class=\"spacer\"></span> <button type=\"button\" id=\"zoom-in\" title=\"Zoom in (])\">+</button> <button type=\"button\" id=\"zoom-out\" title=\"Zoom out ([)\">−</button> <button type=\"button\" id=\"zoom-fit\" aria-keyshortcuts=\"f\" title=\"Fit (f)\">fit</button></div><div id=\"chart\" class=\"chart\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</div><label class=\"follow\">follow <select id=\"follow\" title=\"Which CPUs the view follows\"><option value=\"last\" selected>the CPU that moves</option> <option value=\"all\">all CPUs</option> <option value=\"off\">nothing (stay)</option></select></label> <label class=\"follow\" title=\"What the CPU that moves (or the one under the pointer) is doing, in words, next to its token\"><input type=\"checkbox\" id=\"show-callout\" checked> callout</label></div><div id=\"chart\" class=\"chart\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -418,7 +416,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 145, Col: 46}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 167, Col: 46}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 			if templ_7745c5c3_Err != nil {
@@ -447,7 +445,7 @@ func chartPane(views []diagramView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "</div><div class=\"chart-key\" id=\"chart-key\"><span>Box fill: the lock the kernel's chart says is held. Band under a CPU's token: the locks that CPU <em>actually</em> holds now (M7). Click a step (or focus it and press Enter) for a breakpoint.</span></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<div class=\"zoom\" role=\"group\" aria-label=\"Zoom\"><button type=\"button\" id=\"zoom-in\" title=\"Zoom in (])\" aria-label=\"Zoom in\">+</button> <button type=\"button\" id=\"zoom-out\" title=\"Zoom out ([)\" aria-label=\"Zoom out\">−</button> <button type=\"button\" id=\"zoom-fit\" aria-keyshortcuts=\"f\" title=\"Show the whole diagram (f)\">fit</button></div><div id=\"edge-markers\" class=\"edge-markers\" aria-label=\"CPUs out of view\"></div><div id=\"callout\" class=\"chart-callout\" hidden></div><div id=\"node-card\" class=\"node-card\" role=\"dialog\" aria-label=\"This step of the chart\" hidden></div></div><div class=\"chart-key\" id=\"chart-key\"><span>Box fill: the lock the kernel's chart says is held. The band beside a CPU's token names the locks it <em>actually</em> holds now; <span class=\"m7-key\">M7</span> where they differ from the box at this step. <span class=\"bp-key\"></span> breakpoint. Click or focus a step for what it is in the kernel; click (or Enter) sets a breakpoint.</span></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -472,7 +470,7 @@ func side() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<aside class=\"side\"><section class=\"narration\" aria-label=\"Narration\"><h2 id=\"scn-title\">…</h2><div id=\"narration\" aria-live=\"polite\" aria-atomic=\"true\"></div><div id=\"now\" class=\"now\"></div></section><div class=\"tabs\" role=\"tablist\" aria-label=\"Panels\"><button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"state\" aria-selected=\"true\">State</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"ops\" aria-selected=\"false\">Operations</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"editor\" aria-selected=\"false\" aria-keyshortcuts=\"e\">Edit scenario</button></div><div class=\"panel\" id=\"panel-state\" role=\"tabpanel\"><h3>CPUs and locks</h3><div id=\"cpus\"></div><h3>LRU lists <span class=\"hint\">newest → oldest; <span class=\"chip ref demo\">k</span> reference bit set</span></h3><div id=\"lists\"></div><h3>Hash buckets <span class=\"hint\" id=\"bucket-hint\"></span></h3><div id=\"buckets\"></div></div><div class=\"panel\" id=\"panel-ops\" role=\"tabpanel\" hidden><div id=\"about\"></div><ol id=\"ops\" class=\"ops\"></ol></div><div class=\"panel\" id=\"panel-editor\" role=\"tabpanel\" hidden><div class=\"editor-bar\"><button type=\"button\" id=\"btn-run\" class=\"primary\" title=\"Load this text (Ctrl+Enter)\">Run script</button> <button type=\"button\" id=\"btn-revert\">Revert to loaded</button></div><p id=\"editor-error\" class=\"editor-error\" role=\"alert\"></p><div class=\"editor\" id=\"editor\"><pre class=\"gutter\" id=\"gutter\" aria-hidden=\"true\"></pre><div class=\"editor-text\"><div class=\"error-line\" id=\"error-line\" hidden></div><textarea id=\"script\" spellcheck=\"false\" autocomplete=\"off\" aria-label=\"Scenario text\" aria-describedby=\"editor-error\"></textarea></div></div></div></aside>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<aside class=\"side\"><section class=\"narration\" aria-label=\"Narration\"><h2 id=\"scn-title\">…</h2><div id=\"narration\" aria-live=\"polite\" aria-atomic=\"true\"></div><div id=\"now\" class=\"now\"></div></section><div class=\"tabs\" role=\"tablist\" aria-label=\"Panels\"><button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"state\" aria-selected=\"true\">State</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"ops\" aria-selected=\"false\">Operations</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"log\" aria-selected=\"false\" title=\"Every event in words, around the position; click one to go there\">Event log</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"editor\" aria-selected=\"false\" aria-keyshortcuts=\"e\">Edit scenario</button></div><div class=\"panel\" id=\"panel-state\" role=\"tabpanel\"><h3>CPUs and locks</h3><div id=\"cpus\"></div><h3>LRU lists <span class=\"hint\">newest → oldest; <span class=\"chip ref demo\">k</span> reference bit set</span></h3><div id=\"lists\"></div><h3>Hash buckets <span class=\"hint\" id=\"bucket-hint\"></span></h3><div id=\"buckets\"></div></div><div class=\"panel\" id=\"panel-ops\" role=\"tabpanel\" hidden><div id=\"about\"></div><ol id=\"ops\" class=\"ops\"></ol></div><div class=\"panel\" id=\"panel-log\" role=\"tabpanel\" hidden><p class=\"hint\">Each event in words; the current one is marked. Click one (or Enter) to go to just after it.</p><ol id=\"log\" class=\"log\" aria-label=\"Event log\"></ol></div><div class=\"panel\" id=\"panel-editor\" role=\"tabpanel\" hidden><div class=\"editor-bar\"><button type=\"button\" id=\"btn-run\" class=\"primary\" title=\"Load this text (Ctrl+Enter)\">Run script</button> <button type=\"button\" id=\"btn-revert\">Revert to loaded</button></div><p id=\"editor-error\" class=\"editor-error\" role=\"alert\"></p><div class=\"editor\" id=\"editor\"><pre class=\"gutter\" id=\"gutter\" aria-hidden=\"true\"></pre><div class=\"editor-text\"><div class=\"error-line\" id=\"error-line\" hidden></div><textarea id=\"script\" spellcheck=\"false\" autocomplete=\"off\" aria-label=\"Scenario text\" aria-describedby=\"editor-error\"></textarea></div></div></div></aside>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -497,7 +495,47 @@ func helpDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard</h2><table class=\"keys\"><tr><td><kbd>Space</kbd></td><td>play / pause</td></tr><tr><td><kbd>→</kbd> <kbd>←</kbd></td><td>step forward / back one event (<kbd>Shift</kbd>: ten)</td></tr><tr><td><kbd>Home</kbd> <kbd>End</kbd></td><td>jump to the start / the end</td></tr><tr><td><kbd>+</kbd> <kbd>-</kbd></td><td>faster / slower</td></tr><tr><td><kbd>n</kbd></td><td>run to the next operation</td></tr><tr><td><kbd>s</kbd></td><td>run to the next step of a chart</td></tr><tr><td><kbd>l</kbd></td><td>run to the next lock event</td></tr><tr><td><kbd>b</kbd></td><td>toggle a breakpoint on the step the CPU is at (or the focused one)</td></tr><tr><td><kbd>f</kbd> <kbd>[</kbd> <kbd>]</kbd></td><td>fit the chart / zoom out / zoom in; drag to pan, wheel to zoom</td></tr><tr><td><kbd>1</kbd>–<kbd>4</kbd></td><td>show the update, lookup, delete, push-back diagram</td></tr><tr><td><kbd>e</kbd></td><td>edit the scenario (<kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs it)</td></tr><tr><td><kbd>?</kbd></td><td>this help; <kbd>Esc</kbd> closes it</td></tr></table><p><button type=\"button\" class=\"primary\" id=\"help-close\">Close</button></p></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard</h2><table class=\"keys\"><tr><td><kbd>Space</kbd></td><td>play / pause</td></tr><tr><td><kbd>→</kbd> <kbd>←</kbd></td><td>step forward / back one event (<kbd>Shift</kbd>: ten)</td></tr><tr><td><kbd>Home</kbd> <kbd>End</kbd></td><td>jump to the start / the end</td></tr><tr><td><kbd>+</kbd> <kbd>-</kbd></td><td>faster / slower</td></tr><tr><td><kbd>n</kbd></td><td>run to the next operation (<kbd>Shift</kbd>: back to the previous one)</td></tr><tr><td><kbd>s</kbd></td><td>run to the next step of a chart (<kbd>Shift</kbd>: the previous)</td></tr><tr><td><kbd>l</kbd></td><td>run to the next lock event (<kbd>Shift</kbd>: the previous)</td></tr><tr><td><kbd>Tab</kbd></td><td>on the chart: the steps in the order of the flow; the card says what each is in the kernel</td></tr><tr><td><kbd>b</kbd></td><td>toggle a breakpoint on the step the CPU is at (or the focused one)</td></tr><tr><td><kbd>f</kbd> <kbd>[</kbd> <kbd>]</kbd></td><td>fit the chart / zoom out / zoom in; drag to pan, wheel to zoom</td></tr><tr><td><kbd>1</kbd>–<kbd>4</kbd></td><td>show the update, lookup, delete, push-back diagram</td></tr><tr><td><kbd>e</kbd></td><td>edit the scenario (<kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs it)</td></tr><tr><td><kbd>?</kbd></td><td>this help; <kbd>Esc</kbd> closes it</td></tr></table><p><button type=\"button\" class=\"primary\" id=\"help-close\">Close</button></p></dialog>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// Ended is the page of a shared session that is not (or no longer) live: /s/ID when the
+// presenter has left or the id is unknown. It is served with status 404.
+func Ended(id string) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>lruviz: this live session has ended</title><link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"data:,\"></head><body class=\"ended\"><main class=\"ended-box\"><h1><span class=\"logo\" aria-hidden=\"true\">◆</span> lruviz</h1><h2 id=\"ended-title\">This live session has ended</h2><p>No one is presenting <code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var20 string
+		templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(id)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 272, Col: 36}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</code> now: the presenter has left, stopped presenting, or the link is mistyped. A presenter who presents again gets a new link.</p><p><a id=\"ended-explore\" class=\"button primary\" href=\"/\">Open the explorer</a> and explore on your own.</p></main></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -74,7 +74,9 @@ type session struct {
 func (ss *session) hello() error {
 	s := ss.srv
 	err := ss.write(helloMsg{Type: "hello", Version: ProtocolVersion, Nodes: s.nodes, NodeInfo: chart.Nodes, Locks: chart.Key,
-		Mismatches: chart.Mismatches, Scenarios: scenarioList(), Default: s.opts.Scenario,
+		Mismatches: chart.Mismatches, Glossary: chart.Glossary, Profiles: chart.Profiles,
+		Links:     map[string]string{"mismatches": chart.MismatchesURL, "glossary": chart.GlossaryURL},
+		Scenarios: scenarioList(), Default: s.opts.Scenario,
 		Limits: map[string]int{"message_bytes": maxMessage, "script_bytes": scenario.MaxSize, "entries": MaxEntries, "events": s.limits.events,
 			"ops": s.limits.ops, "cpus": scenario.MaxCPUs, "speed": maxSpeed, "connections": s.maxConns,
 			"follow_queue": followQueue, "batch": burst, "play_window": playWindow, "state_elems": maxStateElems,

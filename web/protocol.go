@@ -162,9 +162,15 @@ type helloMsg struct {
 	NodeInfo   []chart.Node     `json:"node_info"`
 	Locks      []chart.KeyEntry `json:"locks"`
 	Mismatches []chart.Mismatch `json:"mismatches"`
-	Scenarios  []scenarioInfo   `json:"scenarios"`
-	Default    string           `json:"default"`
-	Limits     map[string]int   `json:"limits"`
+	// Glossary explains the words the page shows; Profiles say how the drawings read for
+	// each kernel profile (titles and labels) and where its source is; Links are addresses
+	// of lruviz's documents (the mismatch catalogue, the glossary).
+	Glossary  []chart.Term      `json:"glossary"`
+	Profiles  []chart.Profile   `json:"profiles"`
+	Links     map[string]string `json:"links"`
+	Scenarios []scenarioInfo    `json:"scenarios"`
+	Default   string            `json:"default"`
+	Limits    map[string]int    `json:"limits"`
 }
 
 // loadedMsg announces a scenario, at position 0: everything the page needs to draw it there.

@@ -361,7 +361,17 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) { s.page(w, 
 func (s *Server) handleFollowPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validID(id) || !s.hub.isLive(id) {
-		http.Error(w, fmt.Sprintf("no live session %q: the presenter may have left", id), http.StatusNotFound)
+		// A page, not plain text: whoever opened the link learns the session has ended and
+		// where to go instead.
+		var buf bytes.Buffer
+		if err := Ended(id).Render(r.Context(), &buf); err != nil {
+			http.Error(w, fmt.Sprintf("no live session %q: the presenter may have left", id), http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write(buf.Bytes())
 		return
 	}
 	s.page(w, r, id)

@@ -222,7 +222,7 @@ type msg struct {
 
 func (w *wsClient) recv() msg {
 	w.t.Helper()
-	w.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	w.c.SetReadDeadline(patience(w.t))
 	_, b, err := w.c.ReadMessage()
 	if err != nil {
 		w.t.Fatal(err)
@@ -447,7 +447,7 @@ func TestWebsocketLimits(t *testing.T) {
 	other.until("loaded")
 	big := `{"type":"load","script":"` + strings.Repeat("#", maxMessage) + `"}`
 	w.c.WriteMessage(websocket.TextMessage, []byte(big))
-	w.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	w.c.SetReadDeadline(patience(t))
 	for {
 		_, _, err := w.c.ReadMessage()
 		if err != nil {
@@ -472,12 +472,12 @@ func TestShutdownClosesSessions(t *testing.T) {
 	defer ts.Close()
 	w := dial(t, ts)
 	w.until("loaded")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), patience(t))
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	w.c.SetReadDeadline(patience(t))
 	for {
 		if _, _, err := w.c.ReadMessage(); err != nil {
 			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {

@@ -41,7 +41,7 @@ func TestStoreSharesByContent(t *testing.T) {
 		t.Errorf("after one holder let go: %d held, want %d", used, used1)
 	}
 	b.c.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := patience(t)
 	for {
 		if used, _ := srv.store.Used(); used == 0 {
 			break
@@ -129,7 +129,7 @@ func TestComputeStopsEarly(t *testing.T) {
 	if _, err := computeFile(ctx, f, nil, limits{events: MaxEvents, ops: MaxOps}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := patience(t)
 	for runtime.NumGoroutine() > before {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d goroutines left behind", runtime.NumGoroutine()-before)

@@ -81,7 +81,7 @@ const readDOM = `(() => {
     now: [...document.querySelectorAll('#now .now-line')].map(x => x.textContent),
     cpus: [...document.querySelectorAll('#cpus .cpu')].map(c => c.textContent),
     tokens: [...d.svg.querySelectorAll('.token')].map(t => {
-      const c = t.querySelector('circle').getBoundingClientRect();
+      const c = t.querySelector('.disc').getBoundingClientRect();
       const cpu = +t.dataset.cpu;
       const node = window.lruviz.frame.cpus[cpu].node;
       const g = d.nodes.get(node);
@@ -207,15 +207,20 @@ func checkLists(t *testing.T, where string, st *trace.State, dom *domView) {
 }
 
 // checkTokens: every token drawn on the diagram shown stands on its CPU's node: its centre
-// above the node's box, within its width.
+// at the top of the node's box (a row above it for each other CPU on the node), within its
+// width.
 func checkTokens(t *testing.T, where string, dom *domView) {
 	t.Helper()
+	on := map[string]int{}
+	for _, tk := range dom.Tokens {
+		on[tk.Node]++
+	}
 	for _, tk := range dom.Tokens {
 		bx := tk.Box
 		if bx[2] <= bx[0] {
 			continue // its node is on another diagram
 		}
-		if tk.TX < bx[0]-40 || tk.TX > bx[2]+40 || tk.TY > bx[3] || tk.TY < bx[1]-60 {
+		if tk.TX < bx[0]-40 || tk.TX > bx[2]+40 || tk.TY > bx[3] || tk.TY < bx[1]-20-float64(on[tk.Node]*40) {
 			t.Errorf("%s: CPU %d's token at (%.0f, %.0f) is not on its node %s (%v)", where, tk.CPU, tk.TX, tk.TY, tk.Node, bx)
 		}
 	}

@@ -91,10 +91,10 @@ func TestServe(t *testing.T) {
 			if err != nil {
 				t.Errorf("serve stopped with %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Until(patience(t))):
 			t.Fatal("serve did not stop")
 		}
-		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		ws.SetReadDeadline(patience(t))
 		if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 			t.Errorf("the websocket after the stop: %v", err)
 		}
@@ -150,10 +150,10 @@ func TestServeStopsComputing(t *testing.T) {
 		if err != nil {
 			t.Errorf("serve stopped with %v (%s)", err, stderr.String())
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(time.Until(patience(t))):
 		t.Fatal("serve did not stop")
 	}
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	ws.SetReadDeadline(patience(t))
 	for {
 		_, _, err := ws.ReadMessage()
 		if err == nil {

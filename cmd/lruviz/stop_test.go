@@ -18,7 +18,7 @@ import (
 func longScenario(t *testing.T) string {
 	var b strings.Builder
 	b.WriteString("map lru_hash entries=16 cpus=64\n")
-	for g := range 400 {
+	for g := range 700 { // seconds of work even on a fast machine: the signal comes long before the end
 		b.WriteString("parallel {\n")
 		for c := range 64 {
 			fmt.Fprintf(&b, "cpu %d update %d 1\n", c, g*64+c)
