@@ -44,11 +44,17 @@ const (
 	TypeLRUPercpuHash = "lru_percpu_hash"
 )
 
-// Kernel behaviour profiles accepted by `kernel=`.
+// Kernel behaviour profiles accepted by `kernel=` (engine.ProfileByName): the flowchart's
+// kernel, mainline v6.18, and v6.18 with the LRU rqspinlock change that these machines' 6.18.44
+// builds carry.
 const (
-	Kernel68  = "6.8"
-	Kernel618 = "6.18"
+	Kernel68               = "6.8"
+	Kernel618              = "6.18"
+	Kernel618LRURqspinlock = "6.18-lru-rqspinlock"
 )
+
+// Kernels lists the profiles `kernel=` accepts, oldest first.
+var Kernels = []string{Kernel68, Kernel618, Kernel618LRURqspinlock}
 
 // Defaults of the map statement's optional settings.
 const (
@@ -59,7 +65,7 @@ const (
 
 // MapDecl is the map statement:
 //
-//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=VERSION] [seed=N] [virt_spin_lock]
+//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=PROFILE] [seed=N] [virt_spin_lock]
 //
 // The positions of settings are those of their values (after the '='), zero
 // when a setting is not given. The parser checks the syntax and the ranges
@@ -75,7 +81,7 @@ type MapDecl struct {
 	CPUs        int // simulated possible CPUs, 1..MaxCPUs
 	CPUsPos     Pos
 	NoCommonLRU bool
-	Kernel      string // Kernel68 or Kernel618
+	Kernel      string // one of Kernels
 	KernelPos   Pos
 	Seed        uint32 // hash seed
 	SeedPos     Pos

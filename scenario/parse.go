@@ -10,7 +10,7 @@
 //
 //	title TEXT                  # at most once, before the map statement
 //	about TEXT                  # repeatable, before the map statement
-//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=6.8|6.18] [seed=N] [virt_spin_lock]
+//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=PROFILE] [seed=N] [virt_spin_lock]
 //	say TEXT                    # narration for the next operation
 //	cpu N update KEY VALUE [any|noexist|exist|flags=N] [expect RESULT]
 //	cpu N lookup KEY [expect VALUE|-ENOENT|DEADLOCK]
@@ -470,8 +470,8 @@ func (p *parser) mapStmt(toks []token) error {
 			}
 			m.CPUs, m.CPUsPos = int(v), val.pos
 		case "kernel":
-			if val.text != Kernel68 && val.text != Kernel618 {
-				return p.errorf(val.pos, "unknown kernel profile %q (want 6.8 or 6.18)", val.text)
+			if !slices.Contains(Kernels, val.text) {
+				return p.errorf(val.pos, "unknown kernel profile %q (want %s)", val.text, strings.Join(Kernels, ", "))
 			}
 			m.Kernel, m.KernelPos = val.text, val.pos
 		case "seed":

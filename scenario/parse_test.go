@@ -318,7 +318,7 @@ func TestParseErrors(t *testing.T) {
 		{"cpus 129", "map lru_hash entries=1 cpus=129", "t.lru:1:29: cpus must be 1 to 128"},
 		{"cpus huge", "map lru_hash entries=1 cpus=99999999999999999999999", "t.lru:1:29: cpus must be 1 to 128"},
 		{"cpus word", "map lru_hash entries=1 cpus=four", `t.lru:1:29: invalid cpus "four" (want a decimal or 0x hex number)`},
-		{"unknown kernel", "map lru_hash entries=1 kernel=6.1", `t.lru:1:31: unknown kernel profile "6.1" (want 6.8 or 6.18)`},
+		{"unknown kernel", "map lru_hash entries=1 kernel=6.1", `t.lru:1:31: unknown kernel profile "6.1" (want 6.8, 6.18, 6.18-lru-rqspinlock)`},
 		{"seed too big", "map lru_hash entries=1 seed=0x100000000", "t.lru:1:29: seed 0x100000000 does not fit in 32 bits"},
 		{"seed word", "map lru_hash entries=1 seed=x", `t.lru:1:29: invalid seed "x" (want a decimal or 0x hex number)`},
 

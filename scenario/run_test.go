@@ -124,14 +124,15 @@ cpu 0 update 3 3 expect DEADLOCK
 	}
 }
 
-// TestInterruptLRULock618 is the LRU-lock re-entry that stops a 6.8 machine, on 6.18 with the
-// host kernel's rqspinlock LRU locks (commit 89edbdfc5d03). Update 1 holds cpu0.local and has
+// TestInterruptLRULock618 is the LRU-lock re-entry that leaves a CPU stuck on 6.8 and mainline
+// 6.18, on 6.18 with the rqspinlock LRU locks of commit 89edbdfc5d03 (profile
+// 6.18-lru-rqspinlock). Update 1 holds cpu0.local and has
 // just taken lru.global for its refill; the handler's update 2 needs cpu0.local first:
 // bpf_common_lru_pop_free's raw_res_spin_lock_irqsave fails with -EDEADLK (AA), the pop returns
 // NULL and prealloc_lru_pop's caller returns -ENOMEM. Update 1 then finishes its refill
 // (target_free = 4/1/2 = 2 nodes) and succeeds; update 3 takes the other refilled node.
 func TestInterruptLRULock618(t *testing.T) {
-	src := `map lru_hash entries=4 cpus=1 kernel=6.18
+	src := `map lru_hash entries=4 cpus=1 kernel=6.18-lru-rqspinlock
 interrupt at=lru.global {
 cpu 0 update 1 1 expect 0
 cpu 0 update 2 2 expect -ENOMEM
@@ -152,16 +153,18 @@ expect keys 1 3
 	if !failed {
 		t.Fatal("update 2 did not fail to take cpu0.local with -EDEADLK")
 	}
-	// The same on 6.8: raw spinlocks, the machine stops.
-	src68 := strings.Replace(src, "kernel=6.18", "kernel=6.8", 1)
-	src68 = strings.Replace(src68, "expect 0\ncpu 0 update 2 2 expect -ENOMEM", "expect DEADLOCK\ncpu 0 update 2 2 expect DEADLOCK", 1)
-	src68 = strings.Replace(src68, "cpu 0 update 3 3 expect 0\nexpect keys 1 3\n", "cpu 0 update 3 3 expect DEADLOCK\nexpect keys\n", 1)
-	fail, lines, _ = runText(t, src68)
-	if fail != nil {
-		t.Fatalf("6.8: %v %q", fail, lines)
-	}
-	if len(lines) != 3 {
-		t.Fatalf("6.8: want 3 operations, got %q", lines)
+	// The same on 6.8 and on mainline 6.18: raw spinlock LRU locks, CPU 0 is stuck.
+	for _, k := range []string{"6.8", "6.18"} {
+		src68 := strings.Replace(src, "kernel=6.18-lru-rqspinlock", "kernel="+k, 1)
+		src68 = strings.Replace(src68, "expect 0\ncpu 0 update 2 2 expect -ENOMEM", "expect DEADLOCK\ncpu 0 update 2 2 expect DEADLOCK", 1)
+		src68 = strings.Replace(src68, "cpu 0 update 3 3 expect 0\nexpect keys 1 3\n", "cpu 0 update 3 3 expect DEADLOCK\nexpect keys\n", 1)
+		fail, lines, _ = runText(t, src68)
+		if fail != nil {
+			t.Fatalf("%s: %v %q", k, fail, lines)
+		}
+		if len(lines) != 3 {
+			t.Fatalf("%s: want 3 operations, got %q", k, lines)
+		}
 	}
 }
 
@@ -496,7 +499,7 @@ expect keys
 // -EDEADLK. bpf_lru_push_free leaves the node pending_free and the delete returns 0; the
 // interrupted update then gets the lock.
 func TestInterruptAtLRUWait618(t *testing.T) {
-	src := `map lru_hash entries=8 cpus=2 no_common_lru kernel=6.18
+	src := `map lru_hash entries=8 cpus=2 no_common_lru kernel=6.18-lru-rqspinlock
 cpu 0 update 1 1 expect 0
 cpu 0 update 2 2 expect 0
 parallel schedule=1@cpu0.lru,0* {
@@ -527,7 +530,7 @@ expect keys 3
 // abbaSetup gives CPU 1 two keys on its pending list and an empty local free list (6.18,
 // target_free 2), so that its next update must refill, and CPU 0 none, so that its first update
 // refills too.
-const abbaSetup = `map lru_hash entries=8 cpus=2 kernel=6.18
+const abbaSetup = `map lru_hash entries=8 cpus=2 kernel=6.18-lru-rqspinlock
 cpu 1 update 10 10 expect 0
 cpu 1 update 11 11 expect 0
 `
