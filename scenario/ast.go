@@ -31,7 +31,7 @@ type File struct {
 	// Map is the map statement.
 	Map MapDecl
 	// Body holds the top-level statements in file order: *Op,
-	// *ExpectKeys, *Parallel and *Interrupt.
+	// *ExpectKeys, *Assert, *Parallel and *Interrupt.
 	Body []Stmt
 	// Ops holds every operation in file order, including those inside
 	// blocks; Ops[i].Index == i, which is the trace's `op` field.
@@ -90,8 +90,8 @@ type MapDecl struct {
 	VirtSpinLock bool
 }
 
-// Stmt is a statement of a scenario's body: *Op, *ExpectKeys, *Parallel or
-// *Interrupt.
+// Stmt is a statement of a scenario's body: *Op, *ExpectKeys, *Assert,
+// *Parallel or *Interrupt.
 type Stmt interface {
 	// StmtPos is the position of the statement's first word.
 	StmtPos() Pos
@@ -193,6 +193,65 @@ type ExpectKeys struct {
 
 // StmtPos implements Stmt.
 func (e *ExpectKeys) StmtPos() Pos { return e.Pos }
+
+// Kinds of Assert, as the word after `expect` spells them.
+const (
+	AssertEvicted   = "evicted"
+	AssertList      = "list"
+	AssertCount     = "count"
+	AssertRef       = "ref"
+	AssertNoRef     = "noref"
+	AssertNextSteal = "next_steal"
+)
+
+// Assert is an `expect` statement about the map's state, other than
+// `expect keys`:
+//
+//	expect evicted [KEY...]       the keys the LRU evicted (removed from the hash table through
+//	                              htab_lru_map_delete_node) in the operation or group before it
+//	expect list LIST [KEY|-]...   the elements on LIST now, head to tail: each one's key, or -
+//	                              for an element not in the hash table
+//	expect count LIST N           the number of elements on LIST now
+//	expect ref KEY...             these keys' elements have their reference bit set
+//	expect noref KEY...           these keys' elements have it clear
+//	expect next_steal CPU N       CPU's next_steal is N (common LRU)
+//
+// LIST is a list as traces name it: global.active, global.inactive,
+// global.free, cpuN.local_free and cpuN.pending in a common LRU;
+// cpuN.active, cpuN.inactive and cpuN.free in a per-CPU LRU.
+type Assert struct {
+	Pos  Pos    // position of the `expect` word
+	Kind string // one of the Assert* kinds
+	// Keys are the keys of evicted (ascending, without duplicates), ref and
+	// noref (as written, without duplicates).
+	Keys []uint64
+	// List is the list of list and count, at ListPos.
+	List    string
+	ListPos Pos
+	// Elems are list's elements, head to tail.
+	Elems []ListElem
+	// N is count's number, next_steal's value.
+	N int
+	// CPU is next_steal's CPU.
+	CPU int
+}
+
+// StmtPos implements Stmt.
+func (a *Assert) StmtPos() Pos { return a.Pos }
+
+// ListElem is one element of an `expect list`: a key, or none (written -).
+type ListElem struct {
+	Key   uint64
+	NoKey bool
+}
+
+// String writes the element as the language spells it.
+func (e ListElem) String() string {
+	if e.NoKey {
+		return "-"
+	}
+	return strconv.FormatUint(e.Key, 10)
+}
 
 // Parallel is a group of operations run at once:
 //

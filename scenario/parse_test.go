@@ -67,6 +67,19 @@ func dumpBody(b *strings.Builder, body []Stmt, indent string) {
 			dumpOp(b, s, indent)
 		case *ExpectKeys:
 			fmt.Fprintf(b, "%sexpect keys@%v %v\n", indent, s.Pos, s.Keys)
+		case *Assert:
+			fmt.Fprintf(b, "%sexpect %s@%v", indent, s.Kind, s.Pos)
+			switch s.Kind {
+			case AssertList:
+				fmt.Fprintf(b, " %s@%v %v", s.List, s.ListPos, s.Elems)
+			case AssertCount:
+				fmt.Fprintf(b, " %s@%v %d", s.List, s.ListPos, s.N)
+			case AssertNextSteal:
+				fmt.Fprintf(b, " cpu%d=%d", s.CPU, s.N)
+			default:
+				fmt.Fprintf(b, " %v", s.Keys)
+			}
+			b.WriteString("\n")
 		case *Parallel:
 			fmt.Fprintf(b, "%sparallel@%v seed=%d", indent, s.Pos, s.Seed)
 			if s.Schedule != nil {
@@ -161,6 +174,14 @@ func TestParse(t *testing.T) {
 				"#1@7:1 cpu@7:5 cpu 0 lookup 2\nsay \"#3\"\n#2@9:1 cpu@9:5 cpu 0 lookup 3\n"},
 		{"expect keys", hdr + "expect keys\nexpect keys 3 1 0x2 # sorted\n",
 			defaultMap + "expect keys@2:1 []\nexpect keys@3:1 [1 2 3]\n"},
+		{"state assertions", hdr + "cpu 0 lookup 1\nexpect evicted\nexpect evicted 3 0x1 # sorted\nexpect list cpu3.pending 5 - 4\n" +
+			"expect list global.free\nexpect count global.inactive 0x10\nexpect ref 7 2\n\texpect noref 1\nexpect next_steal 3 0\n",
+			defaultMap + "#0@2:1 cpu@2:5 cpu 0 lookup 1\nexpect evicted@3:1 []\nexpect evicted@4:1 [1 3]\n" +
+				"expect list@5:1 cpu3.pending@5:13 [5 - 4]\nexpect list@6:1 global.free@6:13 []\n" +
+				"expect count@7:1 global.inactive@7:14 16\nexpect ref@8:1 [7 2]\nexpect noref@9:2 [1]\nexpect next_steal@10:1 cpu3=0\n"},
+		{"state assertions, per-CPU LRU", "map lru_percpu_hash entries=4 cpus=2 no_common_lru kernel=6.18-lru-rqspinlock\nexpect list cpu1.inactive 1\nexpect count cpu0.free 2\n",
+			"map@1:1 lru_percpu_hash@1:5 entries=4@1:29 cpus=2@1:36 kernel=6.18-lru-rqspinlock@1:59 seed=0@0:0 no_common_lru\n" +
+				"expect list@2:1 cpu1.inactive@2:13 [1]\nexpect count@3:1 cpu0.free@3:14 2\n"},
 		{"parallel", hdr + "parallel {\ncpu 0 update 1 1\nsay two\ncpu 1 update 2 2 expect 0\n}\ncpu 0 lookup 1\n",
 			defaultMap +
 				"parallel@2:1 seed=0 {\n  #0@3:1 cpu@3:5 cpu 0 update 1 1 any\n  say \"two\"\n  #1@5:1 cpu@5:5 cpu 1 update 2 2 any expect@5:18 0\n}@6:1\n" +
@@ -369,12 +390,34 @@ func TestParseErrors(t *testing.T) {
 		{"empty say", h + "say  \ncpu 0 lookup 1", "t.lru:2:6: say needs text"},
 
 		// expect keys.
-		{"expect alone", h + "expect", `t.lru:2:7: a statement starting with expect must be "expect keys [KEY...]" (an operation's expect goes on its line)`},
-		{"expect value", h + "expect 5", `t.lru:2:8: a statement starting with expect must be "expect keys [KEY...]" (an operation's expect goes on its line)`},
+		{"expect alone", h + "expect", `t.lru:2:7: a statement starting with expect must be "expect keys|evicted|list|count|ref|noref|next_steal ..." (an operation's expect goes on its line)`},
+		{"expect value", h + "expect 5", `t.lru:2:8: a statement starting with expect must be "expect keys|evicted|list|count|ref|noref|next_steal ..." (an operation's expect goes on its line)`},
 		{"duplicate key", h + "expect keys 1 2 0x1", "t.lru:2:17: key 1 is listed twice"},
 		{"bad expected key", h + "expect keys 1,2", `t.lru:2:13: invalid key "1,2" (want a decimal or 0x hex number)`},
 		{"expect keys in parallel", h + "parallel {\ncpu 0 lookup 1\nexpect keys\n}", "t.lru:4:1: expect keys is not allowed inside a parallel group"},
 		{"expect keys in interrupt", h + "interrupt at=x {\ncpu 0 lookup 1\n expect keys 1\n}", "t.lru:4:2: expect keys is not allowed inside an interrupt block"},
+
+		// State assertions.
+		{"evicted first", h + "expect evicted", "t.lru:2:1: expect evicted must follow an operation, an interrupt block or a parallel group"},
+		{"evicted after expect keys only", h + "expect keys\nexpect evicted 1", "t.lru:3:1: expect evicted must follow an operation, an interrupt block or a parallel group"},
+		{"evicted twice", h + "cpu 0 lookup 1\nexpect evicted 2 2", "t.lru:3:18: key 2 is listed twice"},
+		{"ref without keys", h + "expect ref", "t.lru:2:11: expect ref needs at least one key"},
+		{"noref bad key", h + "expect noref x", `t.lru:2:14: invalid key "x" (want a decimal or 0x hex number)`},
+		{"list without name", h + "expect list", "t.lru:2:12: expect list needs a list name"},
+		{"list unknown", h + "expect list global.pending 1", `t.lru:2:13: unknown list "global.pending" (want global.active, global.inactive, global.free, cpuN.local_free or cpuN.pending)`},
+		{"list cpu out of range", h + "expect list cpu4.pending", "t.lru:2:13: list cpu4.pending: cpu 4 is outside 0..3"},
+		{"list cpu not a number", h + "expect list cpu01.pending", `t.lru:2:13: unknown list "cpu01.pending" (want global.active, global.inactive, global.free, cpuN.local_free or cpuN.pending)`},
+		{"list per-CPU names", "map lru_hash entries=4 cpus=2 no_common_lru\nexpect list global.free", `t.lru:2:13: unknown list "global.free" (want cpuN.active, cpuN.inactive or cpuN.free: this map has no_common_lru)`},
+		{"list common name on a per-CPU LRU", "map lru_hash entries=4 cpus=2 no_common_lru\nexpect count cpu1.pending 0", `t.lru:2:14: unknown list "cpu1.pending" (want cpuN.active, cpuN.inactive or cpuN.free: this map has no_common_lru)`},
+		{"list bad element", h + "expect list cpu0.pending 1 + 2", `t.lru:2:28: invalid key "+" (want a decimal or 0x hex number)`},
+		{"count without number", h + "expect count global.free", "t.lru:2:25: expect count needs a list name and a number"},
+		{"count bad number", h + "expect count global.free -1", `t.lru:2:26: invalid count "-1" (want a decimal or 0x hex number)`},
+		{"next_steal per-CPU", "map lru_hash entries=4 cpus=2 no_common_lru\nexpect next_steal 0 1", "t.lru:2:8: expect next_steal needs a common LRU (this map has no_common_lru)"},
+		{"next_steal one number", h + "expect next_steal 0", "t.lru:2:20: expect next_steal needs a CPU and a CPU number"},
+		{"next_steal cpu range", h + "expect next_steal 0 4", "t.lru:2:21: cpu 4 is outside 0..3"},
+		{"assert in parallel", h + "parallel {\ncpu 0 lookup 1\nexpect evicted\n}", "t.lru:4:1: expect evicted is not allowed inside a parallel group"},
+		{"assert in interrupt", h + "interrupt at=x {\ncpu 0 lookup 1\nexpect ref 1\n}", "t.lru:4:1: expect ref is not allowed inside an interrupt block"},
+		{"say before assert", h + "say a\nexpect count global.free 4", "t.lru:2:1: say must be followed by an operation"},
 
 		// Blocks.
 		{"parallel without brace", h + "parallel seed=1", "t.lru:2:16: parallel must end its line with {"},

@@ -4,6 +4,7 @@ package scenario
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,7 +98,8 @@ type Done func(op *Op, result string)
 
 // Run runs a scenario's statements on m, in order, calling done as each operation finishes. It
 // stops at the first `expect` that does not hold and returns it as a *Failure (a parallel group
-// is finished first; its operations' expectations are judged in the order they finish). A CPU
+// is finished first; its operations' expectations are judged in the order they finish). While it
+// runs it holds m's eviction hook (Map.OnEvict), for `expect evicted`. A CPU
 // that gets stuck (it spins for ever on a lock that can never come to it) ends its unfinished
 // operations in that group with DEADLOCK while the other CPUs finish theirs; it stays stuck, so
 // every later operation on it ends with DEADLOCK at once, and the statements after go on.
@@ -117,7 +119,15 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 		op := byIndex[eop.Index]
 		judge(op, ResultText(op, r))
 	}
+	// evicted holds the keys the last operation or group evicted.
+	var evicted []uint64
+	m.OnEvict(func(key uint64) { evicted = append(evicted, key) })
+	defer m.OnEvict(nil)
 	for _, st := range f.Body {
+		switch st.(type) {
+		case *Op, *Interrupt, *Parallel:
+			evicted = evicted[:0]
+		}
 		switch s := st.(type) {
 		case *Op:
 			r := m.Exec(EngineOp(s))
@@ -125,6 +135,10 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 		case *ExpectKeys:
 			got := KeysText(m.Keys())
 			if want := KeysText(s.Keys); fail == nil && want != got {
+				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
+			}
+		case *Assert:
+			if want, got, ok := check(s, m, evicted); fail == nil && !ok {
 				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
 			}
 		case *Interrupt:
@@ -160,6 +174,78 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 	return nil
 }
 
+// check judges an Assert on m's state now; evicted are the keys the last operation or group
+// evicted. want and got are the failure's words.
+func check(a *Assert, m *engine.Map, evicted []uint64) (want, got string, ok bool) {
+	switch a.Kind {
+	case AssertEvicted:
+		keys := slices.Compact(slices.Sorted(slices.Values(evicted)))
+		return "evicted " + KeysText(a.Keys), "evicted " + KeysText(keys), slices.Equal(keys, a.Keys)
+	case AssertNextSteal:
+		v := m.SnapshotView()
+		w := "next_steal of cpu " + strconv.Itoa(a.CPU) + " = "
+		return w + strconv.Itoa(a.N), w + strconv.Itoa(v.NextSteal[a.CPU]), v.NextSteal[a.CPU] == a.N
+	}
+	v := m.SnapshotView()
+	switch a.Kind {
+	case AssertList, AssertCount:
+		var elems []ListElem
+		for _, l := range v.Lists {
+			if l.Name == a.List {
+				for _, x := range l.Elems {
+					if e := v.Elems[x]; e.Linked {
+						elems = append(elems, ListElem{Key: e.Key})
+					} else {
+						elems = append(elems, ListElem{NoKey: true})
+					}
+				}
+			}
+		}
+		if a.Kind == AssertCount {
+			w := " on " + a.List
+			return strconv.Itoa(a.N) + w, strconv.Itoa(len(elems)) + w, len(elems) == a.N
+		}
+		return a.List + ": " + elemsText(a.Elems), a.List + ": " + elemsText(elems), slices.Equal(elems, a.Elems)
+	}
+	// ref, noref: each key's element in the hash table.
+	wantRef := a.Kind == AssertRef
+	ok = true
+	var states []string
+	for _, k := range a.Keys {
+		st := "not in the map: " + strconv.FormatUint(k, 10)
+		for _, e := range v.Elems {
+			if e.Linked && e.Key == k {
+				st = "noref " + strconv.FormatUint(k, 10)
+				if e.Ref {
+					st = "ref " + strconv.FormatUint(k, 10)
+				}
+				ok = ok && e.Ref == wantRef
+				break
+			}
+		}
+		if strings.HasPrefix(st, "not") {
+			ok = false
+		}
+		states = append(states, st)
+	}
+	return a.Kind + " " + KeysText(a.Keys), strings.Join(states, ", "), ok
+}
+
+// elemsText writes a list's elements as `expect list` does, "(empty)" for none.
+func elemsText(elems []ListElem) string {
+	if len(elems) == 0 {
+		return "(empty)"
+	}
+	var b strings.Builder
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(e.String())
+	}
+	return b.String()
+}
+
 func interruptTask(in *Interrupt) engine.Task {
 	ei := &engine.Interrupt{At: in.At, Nth: in.Nth}
 	for _, h := range in.Handler {
@@ -182,7 +268,7 @@ func firstFailure(fail *Failure, f *File, err error, in *Interrupt) *Failure {
 		Got: "an operation that never passed that point"}
 }
 
-// keysText writes keys as `expect keys` failures print them.
+// KeysText writes keys as `expect keys` failures print them.
 func KeysText(keys []uint64) string {
 	if len(keys) == 0 {
 		return "(none)"

@@ -700,3 +700,93 @@ cpu 1 update 4 4
 		t.Fatalf("fail = %v\n%s", fail, strings.Join(lines, "\n"))
 	}
 }
+
+// assertBase fills a 6-entry map on one CPU (6.8: the first refill takes every node), has a
+// program look up key 3, and inserts key 7, whose refill flushes the pending keys (3 to the
+// active list, the rest to the inactive one) and evicts 1, 2, 4, 5 and 6 for its batch.
+const assertBase = `map lru_hash entries=6 cpus=2
+cpu 0 update 1 1
+cpu 0 update 2 2
+cpu 0 update 3 3
+cpu 0 update 4 4
+cpu 0 update 5 5
+cpu 0 update 6 6
+cpu 0 lookup 3
+expect ref 3
+expect noref 1 2 4 5 6
+expect list cpu0.pending 6 5 4 3 2 1
+expect count global.free 0
+cpu 0 update 7 7
+`
+
+// TestAsserts: each state assertion holds on the state it describes, and fails with `expected
+// X, got Y` at its line when it does not.
+func TestAsserts(t *testing.T) {
+	holds := assertBase + `expect evicted 6 5 4 2 1
+expect list global.active 3
+expect list global.inactive
+expect list cpu0.pending 7
+expect list cpu0.local_free - - - -
+expect count cpu0.local_free 4
+expect count cpu1.local_free 0
+expect noref 3 7
+expect next_steal 0 0
+expect next_steal 1 1
+expect keys 3 7
+expect evicted 1 2 4 5 6
+cpu 1 lookup 7
+expect evicted
+expect ref 7
+cpu 1 update 8 8
+expect evicted 3
+expect list cpu1.pending 8
+expect keys 7 8
+`
+	if fail, lines, _ := runText(t, holds); fail != nil {
+		t.Fatal(fail, lines)
+	}
+	for _, tc := range []struct{ line, want string }{
+		{"expect evicted 1 2 4 5", "t.lru:15: expected evicted 1 2 4 5, got evicted 1 2 4 5 6"},
+		{"expect evicted", "t.lru:15: expected evicted (none), got evicted 1 2 4 5 6"},
+		{"expect list global.active 3 7", "t.lru:15: expected global.active: 3 7, got global.active: 3"},
+		{"expect list global.inactive 1", "t.lru:15: expected global.inactive: 1, got global.inactive: (empty)"},
+		{"expect list cpu0.local_free - - -", "t.lru:15: expected cpu0.local_free: - - -, got cpu0.local_free: - - - -"},
+		{"expect list cpu0.pending -", "t.lru:15: expected cpu0.pending: -, got cpu0.pending: 7"},
+		{"expect count cpu0.local_free 3", "t.lru:15: expected 3 on cpu0.local_free, got 4 on cpu0.local_free"},
+		{"expect ref 3 7", "t.lru:15: expected ref 3 7, got noref 3, noref 7"},
+		{"expect noref 7 1", "t.lru:15: expected noref 7 1, got noref 7, not in the map: 1"},
+		{"expect next_steal 0 1", "t.lru:15: expected next_steal of cpu 0 = 1, got next_steal of cpu 0 = 0"},
+	} {
+		fail, _, _ := runText(t, assertBase+"expect keys 3 7\n"+tc.line+"\n")
+		if fail == nil || fail.Error() != tc.want {
+			t.Errorf("%s: failure %v, want %s", tc.line, fail, tc.want)
+		}
+	}
+}
+
+// TestAssertEvictedGroups: `expect evicted` judges the group before it as a whole (a parallel
+// group, an interrupt block), and a steal's pending pop is an eviction; a delete and a
+// replacement are not.
+func TestAssertEvictedGroups(t *testing.T) {
+	src := `map lru_hash entries=4 cpus=3
+cpu 0 update 1 1
+cpu 0 update 2 2
+cpu 0 update 3 3
+cpu 0 update 4 4
+cpu 0 lookup 1
+parallel {
+cpu 1 update 5 5
+cpu 2 update 6 6
+}
+expect evicted 2 3
+cpu 0 delete 4
+expect evicted
+expect list cpu0.local_free -
+cpu 0 update 5 50
+expect evicted
+expect keys 1 5 6
+`
+	if fail, lines, _ := runText(t, src); fail != nil {
+		t.Fatal(fail, lines)
+	}
+}
