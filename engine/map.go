@@ -230,6 +230,9 @@ func (m *Map) Spec() MapSpec { return m.spec }
 // Profile returns the kernel profile.
 func (m *Map) Profile() *Profile { return m.prof }
 
+// Tracer returns the tracer attached, nil if none.
+func (m *Map) Tracer() trace.Tracer { return m.tr }
+
 // SetTracer attaches (or, with nil, detaches) a tracer.
 func (m *Map) SetTracer(t trace.Tracer) { m.tr = t }
 

@@ -202,6 +202,10 @@ const (
 	AssertRef       = "ref"
 	AssertNoRef     = "noref"
 	AssertNextSteal = "next_steal"
+	AssertTook      = "took"
+	AssertWaited    = "waited"
+	AssertFailed    = "failed"
+	AssertWaits     = "waits"
 )
 
 // Assert is an `expect` statement about the map's state, other than
@@ -216,9 +220,22 @@ const (
 //	expect noref KEY...           these keys' elements have it clear
 //	expect next_steal CPU N       CPU's next_steal is N (common LRU)
 //
+// and, about the lock events of the operation or group before it:
+//
+//	expect took CPU LOCK [as CLASS] [holding LOCK...]
+//	                              CPU took LOCK (recorded with that class), at least once while
+//	                              it held all those locks
+//	expect waited CPU LOCK        CPU spun on LOCK (lock_wait)
+//	expect failed CPU LOCK RESULT [CHECK]
+//	                              taking LOCK failed on CPU with RESULT (-EBUSY, -EDEADLK,
+//	                              -ETIMEDOUT), found by CHECK (AA, ABBA, timeout, queue)
+//	expect waits N                the CPUs spun N times in all (lock_wait events)
+//
 // LIST is a list as traces name it: global.active, global.inactive,
 // global.free, cpuN.local_free and cpuN.pending in a common LRU;
-// cpuN.active, cpuN.inactive and cpuN.free in a per-CPU LRU.
+// cpuN.active, cpuN.inactive and cpuN.free in a per-CPU LRU. LOCK is a lock
+// id: cpuN.local and lru.global (common LRU), cpuN.lru (per-CPU LRU),
+// htab.bucket[I].
 type Assert struct {
 	Pos  Pos    // position of the `expect` word
 	Kind string // one of the Assert* kinds
@@ -230,10 +247,19 @@ type Assert struct {
 	ListPos Pos
 	// Elems are list's elements, head to tail.
 	Elems []ListElem
-	// N is count's number, next_steal's value.
+	// N is count's number, next_steal's value, waits' number.
 	N int
-	// CPU is next_steal's CPU.
+	// CPU is the CPU of next_steal, took, waited and failed.
 	CPU int
+	// Lock is the lock of took, waited and failed, at LockPos.
+	Lock    string
+	LockPos Pos
+	// Class is took's class ("" if not given); Holding its held locks.
+	Class   string
+	Holding []string
+	// Result and Check are failed's result and check ("" if not given).
+	Result string
+	Check  string
 }
 
 // StmtPos implements Stmt.

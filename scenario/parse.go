@@ -23,6 +23,10 @@
 //	expect ref KEY...           # these keys' elements have the reference bit set
 //	expect noref KEY...         # ... clear
 //	expect next_steal CPU N     # CPU's next_steal (common LRU)
+//	expect took CPU LOCK [as CLASS] [holding LOCK...]  # in the operation or group before:
+//	expect waited CPU LOCK      #   CPU took LOCK (while holding those), spun on it,
+//	expect failed CPU LOCK RESULT [CHECK]  # failed to take it,
+//	expect waits N              #   and the number of lock waits in all
 //	parallel [seed=S] [schedule=STEPS] {
 //	  operations and interrupt blocks
 //	}
@@ -647,7 +651,8 @@ func (p *parser) addOp(op *Op) error {
 }
 
 // expectKinds are the words that may follow a statement's `expect`.
-var expectKinds = []string{"keys", AssertEvicted, AssertList, AssertCount, AssertRef, AssertNoRef, AssertNextSteal}
+var expectKinds = []string{"keys", AssertEvicted, AssertList, AssertCount, AssertRef, AssertNoRef, AssertNextSteal,
+	AssertTook, AssertWaited, AssertFailed, AssertWaits}
 
 // expect parses a statement that starts with expect: `expect keys` or an Assert.
 func (p *parser) expect(toks []token) error {
@@ -683,6 +688,13 @@ func (p *parser) expect(toks []token) error {
 	a := &Assert{Pos: kw.pos, Kind: kind.text}
 	var err error
 	switch kind.text {
+	case AssertTook, AssertWaited, AssertFailed, AssertWaits:
+		if !p.hasRun() {
+			return p.errorf(kw.pos, "expect %s must follow an operation, an interrupt block or a parallel group", kind.text)
+		}
+		if err := p.lockAssert(a, args); err != nil {
+			return err
+		}
 	case AssertEvicted:
 		if !p.hasRun() {
 			return p.errorf(kw.pos, "expect evicted must follow an operation, an interrupt block or a parallel group")
@@ -743,6 +755,115 @@ func (p *parser) expect(toks []token) error {
 	}
 	p.f.Body = append(p.f.Body, a)
 	return nil
+}
+
+// lockClasses and lockChecks are the words of took's `as CLASS` and failed's CHECK.
+var (
+	lockClasses = []string{"local", "lru", "hashtab", "remote"}
+	lockChecks  = []string{"AA", "ABBA", "timeout", "queue"}
+	lockResults = []string{"-EBUSY", "-EDEADLK", "-ETIMEDOUT"}
+)
+
+// lockAssert parses the words after took, waited, failed or waits.
+func (p *parser) lockAssert(a *Assert, args []token) error {
+	var err error
+	if a.Kind == AssertWaits {
+		if len(args) != 1 {
+			return p.errorf(p.lineEnd, "expect waits needs a number")
+		}
+		a.N, err = p.small(args[0], "waits")
+		return err
+	}
+	if len(args) < 2 {
+		return p.errorf(p.lineEnd, "expect %s needs a CPU and a lock", a.Kind)
+	}
+	if a.CPU, err = p.cpu(args[0]); err != nil {
+		return err
+	}
+	if err := p.lockID(args[1]); err != nil {
+		return err
+	}
+	a.Lock, a.LockPos = args[1].text, args[1].pos
+	rest := args[2:]
+	switch a.Kind {
+	case AssertWaited:
+		if len(rest) > 0 {
+			return p.errorf(rest[0].pos, "unexpected %q after the lock", rest[0].text)
+		}
+	case AssertFailed:
+		if len(rest) == 0 {
+			return p.errorf(p.lineEnd, "expect failed needs a result (%s)", strings.Join(lockResults, ", "))
+		}
+		if !slices.Contains(lockResults, rest[0].text) {
+			return p.errorf(rest[0].pos, "unknown lock result %q (want %s)", rest[0].text, strings.Join(lockResults, ", "))
+		}
+		a.Result = rest[0].text
+		if len(rest) > 1 {
+			if !slices.Contains(lockChecks, rest[1].text) {
+				return p.errorf(rest[1].pos, "unknown check %q (want %s)", rest[1].text, strings.Join(lockChecks, ", "))
+			}
+			a.Check = rest[1].text
+		}
+		if len(rest) > 2 {
+			return p.errorf(rest[2].pos, "unexpected %q after the check", rest[2].text)
+		}
+	case AssertTook:
+		if len(rest) >= 1 && rest[0].text == "as" {
+			if len(rest) < 2 {
+				return p.errorf(p.lineEnd, "as needs a lock class (%s)", strings.Join(lockClasses, ", "))
+			}
+			if !slices.Contains(lockClasses, rest[1].text) {
+				return p.errorf(rest[1].pos, "unknown lock class %q (want %s)", rest[1].text, strings.Join(lockClasses, ", "))
+			}
+			a.Class = rest[1].text
+			rest = rest[2:]
+		}
+		if len(rest) > 0 {
+			if rest[0].text != "holding" {
+				return p.errorf(rest[0].pos, "unexpected %q (want as CLASS or holding LOCK...)", rest[0].text)
+			}
+			if len(rest) < 2 {
+				return p.errorf(p.lineEnd, "holding needs at least one lock")
+			}
+			for _, t := range rest[1:] {
+				if err := p.lockID(t); err != nil {
+					return err
+				}
+				a.Holding = append(a.Holding, t.text)
+			}
+		}
+	}
+	return nil
+}
+
+// lockID checks a lock id against the map: cpuN.local and lru.global in a common LRU,
+// cpuN.lru in a per-CPU LRU, htab.bucket[I] in both.
+func (p *parser) lockID(t token) error {
+	want := "cpuN.local, lru.global or htab.bucket[I]"
+	if p.f.Map.NoCommonLRU {
+		want = "cpuN.lru or htab.bucket[I]: this map has no_common_lru"
+	}
+	id := t.text
+	switch {
+	case id == "lru.global" && !p.f.Map.NoCommonLRU:
+		return nil
+	case strings.HasPrefix(id, "htab.bucket[") && strings.HasSuffix(id, "]"):
+		n := id[len("htab.bucket[") : len(id)-1]
+		if v, err := strconv.Atoi(n); err == nil && strconv.Itoa(v) == n {
+			return nil
+		}
+	case strings.HasPrefix(id, "cpu"):
+		n, which, ok := strings.Cut(id[3:], ".")
+		if ok && (which == "local" && !p.f.Map.NoCommonLRU || which == "lru" && p.f.Map.NoCommonLRU) {
+			if v, err := strconv.Atoi(n); err == nil && strconv.Itoa(v) == n {
+				if v >= p.f.Map.CPUs {
+					return p.errorf(t.pos, "lock %s: cpu %d is outside 0..%d", id, v, p.f.Map.CPUs-1)
+				}
+				return nil
+			}
+		}
+	}
+	return p.errorf(t.pos, "unknown lock %q (want %s)", id, want)
 }
 
 // keySet parses keys, refusing a key listed twice.

@@ -119,14 +119,24 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 		op := byIndex[eop.Index]
 		judge(op, ResultText(op, r))
 	}
-	// evicted holds the keys the last operation or group evicted.
+	// evicted holds the keys the last operation or group evicted; locks its lock events, when
+	// an assertion asks about them.
 	var evicted []uint64
 	m.OnEvict(func(key uint64) { evicted = append(evicted, key) })
 	defer m.OnEvict(nil)
+	var locks *lockLog
+	if needsLocks(f) {
+		locks = &lockLog{inner: m.Tracer(), held: map[int][]string{}}
+		m.SetTracer(locks)
+		defer m.SetTracer(locks.inner)
+	}
 	for _, st := range f.Body {
 		switch st.(type) {
 		case *Op, *Interrupt, *Parallel:
 			evicted = evicted[:0]
+			if locks != nil {
+				locks.events = locks.events[:0]
+			}
 		}
 		switch s := st.(type) {
 		case *Op:
@@ -138,7 +148,7 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
 			}
 		case *Assert:
-			if want, got, ok := check(s, m, evicted); fail == nil && !ok {
+			if want, got, ok := check(s, m, evicted, locks); fail == nil && !ok {
 				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
 			}
 		case *Interrupt:
@@ -175,9 +185,11 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 }
 
 // check judges an Assert on m's state now; evicted are the keys the last operation or group
-// evicted. want and got are the failure's words.
-func check(a *Assert, m *engine.Map, evicted []uint64) (want, got string, ok bool) {
+// evicted, locks its lock events. want and got are the failure's words.
+func check(a *Assert, m *engine.Map, evicted []uint64, locks *lockLog) (want, got string, ok bool) {
 	switch a.Kind {
+	case AssertTook, AssertWaited, AssertFailed, AssertWaits:
+		return locks.check(a)
 	case AssertEvicted:
 		keys := slices.Compact(slices.Sorted(slices.Values(evicted)))
 		return "evicted " + KeysText(a.Keys), "evicted " + KeysText(keys), slices.Equal(keys, a.Keys)
@@ -229,6 +241,132 @@ func check(a *Assert, m *engine.Map, evicted []uint64) (want, got string, ok boo
 		states = append(states, st)
 	}
 	return a.Kind + " " + KeysText(a.Keys), strings.Join(states, ", "), ok
+}
+
+// needsLocks reports whether a scenario asserts anything about lock events.
+func needsLocks(f *File) bool {
+	for _, st := range f.Body {
+		if a, ok := st.(*Assert); ok {
+			switch a.Kind {
+			case AssertTook, AssertWaited, AssertFailed, AssertWaits:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lockLog is a tracer that passes every event on to inner and keeps the lock events of the
+// statement running, each with the locks its CPU held just before it.
+type lockLog struct {
+	inner  trace.Tracer
+	held   map[int][]string // by CPU: the locks it holds now, in the order taken
+	events []lockEvent
+}
+
+type lockEvent struct {
+	cpu                        int
+	kind                       trace.Kind
+	lock, class, result, check string
+	holding                    []string
+}
+
+// Event implements trace.Tracer.
+func (l *lockLog) Event(ev *trace.Event) {
+	if l.inner != nil {
+		l.inner.Event(ev)
+	}
+	switch ev.Kind {
+	case trace.KindLock, trace.KindLockWait, trace.KindLockFailed, trace.KindUnlock:
+	default:
+		return
+	}
+	h := l.held[ev.CPU]
+	if ev.Kind != trace.KindUnlock {
+		l.events = append(l.events, lockEvent{cpu: ev.CPU, kind: ev.Kind, lock: ev.Lock, class: ev.Class,
+			result: ev.Result, check: ev.Check, holding: slices.Clone(h)})
+	}
+	switch ev.Kind {
+	case trace.KindLock:
+		l.held[ev.CPU] = append(h, ev.Lock)
+	case trace.KindUnlock:
+		if i := slices.Index(h, ev.Lock); i >= 0 {
+			l.held[ev.CPU] = slices.Delete(h, i, i+1)
+		}
+	}
+}
+
+// check judges a took, waited, failed or waits assertion on the lock events of the last
+// statement run.
+func (l *lockLog) check(a *Assert) (want, got string, ok bool) {
+	cpu := "cpu " + strconv.Itoa(a.CPU) + " "
+	switch a.Kind {
+	case AssertWaits:
+		n := 0
+		for _, e := range l.events {
+			if e.kind == trace.KindLockWait {
+				n++
+			}
+		}
+		return strconv.Itoa(a.N) + " lock waits", strconv.Itoa(n) + " lock waits", n == a.N
+	case AssertWaited:
+		want = cpu + "waited for " + a.Lock
+		for _, e := range l.events {
+			if e.cpu == a.CPU && e.kind == trace.KindLockWait && e.lock == a.Lock {
+				return want, want, true
+			}
+		}
+		return want, cpu + "never waited for " + a.Lock, false
+	case AssertFailed:
+		want = cpu + "failed to take " + a.Lock + " with " + a.Result
+		if a.Check != "" {
+			want += " (" + a.Check + ")"
+		}
+		got = cpu + "never failed to take " + a.Lock
+		for _, e := range l.events {
+			if e.cpu != a.CPU || e.kind != trace.KindLockFailed || e.lock != a.Lock {
+				continue
+			}
+			if e.result == a.Result && (a.Check == "" || e.check == a.Check) {
+				return want, want, true
+			}
+			got = cpu + "failed to take " + a.Lock + " with " + e.result + " (" + e.check + ")"
+		}
+		return want, got, false
+	}
+	want = cpu + "took " + a.Lock
+	if a.Class != "" {
+		want += " as " + a.Class
+	}
+	if len(a.Holding) > 0 {
+		want += " holding " + strings.Join(a.Holding, " ")
+	}
+	got = cpu + "never took " + a.Lock
+	first := true
+	for _, e := range l.events {
+		if e.cpu != a.CPU || e.kind != trace.KindLock || e.lock != a.Lock {
+			continue
+		}
+		held := true
+		for _, h := range a.Holding {
+			held = held && slices.Contains(e.holding, h)
+		}
+		if held && (a.Class == "" || e.class == a.Class) {
+			return want, want, true
+		}
+		if first {
+			got = cpu + "took " + a.Lock + " as " + e.class + " holding " + orNothing(e.holding)
+			first = false
+		}
+	}
+	return want, got, false
+}
+
+func orNothing(locks []string) string {
+	if len(locks) == 0 {
+		return "nothing"
+	}
+	return strings.Join(locks, " ")
 }
 
 // elemsText writes a list's elements as `expect list` does, "(empty)" for none.

@@ -790,3 +790,48 @@ expect keys 1 5 6
 		t.Fatal(fail, lines)
 	}
 }
+
+// TestLockAsserts: took (with its class and the locks held), waited, failed and waits judge the
+// lock events of the statement before them, and fail with `expected X, got Y`.
+func TestLockAsserts(t *testing.T) {
+	base := `map lru_hash entries=4 cpus=2 kernel=6.18
+cpu 0 update 1 1
+cpu 0 update 2 2
+cpu 0 update 3 3
+cpu 0 update 4 4
+parallel schedule=0@lru.global,1* {
+cpu 0 update 5 5
+cpu 1 delete 1
+}
+`
+	holds := base + `expect took 0 cpu0.local as local
+expect took 0 lru.global as lru holding cpu0.local
+expect took 0 htab.bucket[1] holding cpu0.local lru.global
+expect took 1 htab.bucket[3]
+expect waited 1 lru.global
+expect waits 1
+interrupt at=htab.bucket[2] {
+cpu 0 update 5 50
+cpu 0 delete 5 expect -EDEADLK
+}
+expect failed 0 htab.bucket[2] -EDEADLK AA
+expect failed 0 htab.bucket[2] -EDEADLK
+expect waits 1
+`
+	if fail, lines, _ := runText(t, holds); fail != nil {
+		t.Fatal(fail, lines)
+	}
+	for _, tc := range []struct{ line, want string }{
+		{"expect took 0 cpu0.local as remote", "t.lru:10: expected cpu 0 took cpu0.local as remote, got cpu 0 took cpu0.local as local holding nothing"},
+		{"expect took 0 lru.global holding htab.bucket[0]", "t.lru:10: expected cpu 0 took lru.global holding htab.bucket[0], got cpu 0 took lru.global as lru holding cpu0.local"},
+		{"expect took 1 cpu1.local", "t.lru:10: expected cpu 1 took cpu1.local, got cpu 1 never took cpu1.local"},
+		{"expect waited 0 lru.global", "t.lru:10: expected cpu 0 waited for lru.global, got cpu 0 never waited for lru.global"},
+		{"expect failed 1 htab.bucket[3] -EDEADLK", "t.lru:10: expected cpu 1 failed to take htab.bucket[3] with -EDEADLK, got cpu 1 never failed to take htab.bucket[3]"},
+		{"expect waits 0", "t.lru:10: expected 0 lock waits, got 1 lock waits"},
+	} {
+		fail, _, _ := runText(t, base+tc.line+"\n")
+		if fail == nil || fail.Error() != tc.want {
+			t.Errorf("%s: failure %v, want %s", tc.line, fail, tc.want)
+		}
+	}
+}
