@@ -206,6 +206,7 @@ const (
 	AssertWaited    = "waited"
 	AssertFailed    = "failed"
 	AssertWaits     = "waits"
+	AssertUntaken   = "untaken"
 )
 
 // Assert is an `expect` statement about the map's state, other than
@@ -230,6 +231,7 @@ const (
 //	                              taking LOCK failed on CPU with RESULT (-EBUSY, -EDEADLK,
 //	                              -ETIMEDOUT), found by CHECK (AA, ABBA, timeout, queue)
 //	expect waits N                the CPUs spun N times in all (lock_wait events)
+//	expect untaken LOCK           no CPU took LOCK, spun on it or failed to take it
 //
 // LIST is a list as traces name it: global.active, global.inactive,
 // global.free, cpuN.local_free and cpuN.pending in a common LRU;
@@ -251,7 +253,7 @@ type Assert struct {
 	N int
 	// CPU is the CPU of next_steal, took, waited and failed.
 	CPU int
-	// Lock is the lock of took, waited and failed, at LockPos.
+	// Lock is the lock of took, waited, failed and untaken, at LockPos.
 	Lock    string
 	LockPos Pos
 	// Class is took's class ("" if not given); Holding its held locks.

@@ -27,6 +27,7 @@
 //	expect waited CPU LOCK      #   CPU took LOCK (while holding those), spun on it,
 //	expect failed CPU LOCK RESULT [CHECK]  # failed to take it,
 //	expect waits N              #   and the number of lock waits in all
+//	expect untaken LOCK         # no CPU took LOCK (or spun on it) then
 //	parallel [seed=S] [schedule=STEPS] {
 //	  operations and interrupt blocks
 //	}
@@ -652,7 +653,7 @@ func (p *parser) addOp(op *Op) error {
 
 // expectKinds are the words that may follow a statement's `expect`.
 var expectKinds = []string{"keys", AssertEvicted, AssertList, AssertCount, AssertRef, AssertNoRef, AssertNextSteal,
-	AssertTook, AssertWaited, AssertFailed, AssertWaits}
+	AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken}
 
 // expect parses a statement that starts with expect: `expect keys` or an Assert.
 func (p *parser) expect(toks []token) error {
@@ -688,7 +689,7 @@ func (p *parser) expect(toks []token) error {
 	a := &Assert{Pos: kw.pos, Kind: kind.text}
 	var err error
 	switch kind.text {
-	case AssertTook, AssertWaited, AssertFailed, AssertWaits:
+	case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken:
 		if !p.hasRun() {
 			return p.errorf(kw.pos, "expect %s must follow an operation, an interrupt block or a parallel group", kind.text)
 		}
@@ -773,6 +774,16 @@ func (p *parser) lockAssert(a *Assert, args []token) error {
 		}
 		a.N, err = p.small(args[0], "waits")
 		return err
+	}
+	if a.Kind == AssertUntaken {
+		if len(args) != 1 {
+			return p.errorf(p.lineEnd, "expect untaken needs one lock")
+		}
+		if err := p.lockID(args[0]); err != nil {
+			return err
+		}
+		a.Lock, a.LockPos = args[0].text, args[0].pos
+		return nil
 	}
 	if len(args) < 2 {
 		return p.errorf(p.lineEnd, "expect %s needs a CPU and a lock", a.Kind)

@@ -188,7 +188,7 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 // evicted, locks its lock events. want and got are the failure's words.
 func check(a *Assert, m *engine.Map, evicted []uint64, locks *lockLog) (want, got string, ok bool) {
 	switch a.Kind {
-	case AssertTook, AssertWaited, AssertFailed, AssertWaits:
+	case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken:
 		return locks.check(a)
 	case AssertEvicted:
 		keys := slices.Compact(slices.Sorted(slices.Values(evicted)))
@@ -248,7 +248,7 @@ func needsLocks(f *File) bool {
 	for _, st := range f.Body {
 		if a, ok := st.(*Assert); ok {
 			switch a.Kind {
-			case AssertTook, AssertWaited, AssertFailed, AssertWaits:
+			case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken:
 				return true
 			}
 		}
@@ -309,6 +309,15 @@ func (l *lockLog) check(a *Assert) (want, got string, ok bool) {
 			}
 		}
 		return strconv.Itoa(a.N) + " lock waits", strconv.Itoa(n) + " lock waits", n == a.N
+	case AssertUntaken:
+		for _, e := range l.events {
+			if e.lock == a.Lock {
+				what := map[trace.Kind]string{trace.KindLock: "took", trace.KindLockWait: "waited for",
+					trace.KindLockFailed: "failed to take"}[e.kind]
+				return "nobody took " + a.Lock, "cpu " + strconv.Itoa(e.cpu) + " " + what + " " + a.Lock, false
+			}
+		}
+		return "nobody took " + a.Lock, "nobody took " + a.Lock, true
 	case AssertWaited:
 		want = cpu + "waited for " + a.Lock
 		for _, e := range l.events {

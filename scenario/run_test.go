@@ -810,6 +810,8 @@ expect took 0 htab.bucket[1] holding cpu0.local lru.global
 expect took 1 htab.bucket[3]
 expect waited 1 lru.global
 expect waits 1
+expect untaken cpu1.local
+expect untaken htab.bucket[0]
 interrupt at=htab.bucket[2] {
 cpu 0 update 5 50
 cpu 0 delete 5 expect -EDEADLK
@@ -828,6 +830,7 @@ expect waits 1
 		{"expect waited 0 lru.global", "t.lru:10: expected cpu 0 waited for lru.global, got cpu 0 never waited for lru.global"},
 		{"expect failed 1 htab.bucket[3] -EDEADLK", "t.lru:10: expected cpu 1 failed to take htab.bucket[3] with -EDEADLK, got cpu 1 never failed to take htab.bucket[3]"},
 		{"expect waits 0", "t.lru:10: expected 0 lock waits, got 1 lock waits"},
+		{"expect untaken lru.global", "t.lru:10: expected nobody took lru.global, got cpu 0 took lru.global"},
 	} {
 		fail, _, _ := runText(t, base+tc.line+"\n")
 		if fail == nil || fail.Error() != tc.want {
