@@ -19,7 +19,7 @@ var (
 	gapRefillFailedSteal = chart.Reason("M14", "lru.global failed, so the refill did nothing and the local free list is still empty: the pop goes on to steal")
 	noteM9               = chart.Reason("M9", "the chart does not draw giving the old (replaced) or the unused new element back to the LRU")
 	gapM10               = chart.Reason("M10", "LRU_PERCPU_HASH with BPF_EXIST skips the LRU pop; the chart does not draw it")
-	noteM10Place         = chart.Reason("M10", "LRU_PERCPU_HASH updates an existing element in place and gives the popped one back")
+	noteM10Place         = chart.Reason("M10", "LRU_PERCPU_HASH updates an existing element in place and sets its reference bit; a node popped for the update (none with BPF_EXIST) goes back")
 	noteM11              = chart.Reason("M11", "replacing a key sets the reference bit of the new element")
 	noteM13              = chart.Reason("M13", "this update's pop evicted elements before the existence check")
 )
