@@ -207,6 +207,7 @@ const (
 	AssertFailed    = "failed"
 	AssertWaits     = "waits"
 	AssertUntaken   = "untaken"
+	AssertOrder     = "order"
 )
 
 // Assert is an `expect` statement about the map's state, other than
@@ -232,6 +233,7 @@ const (
 //	                              -ETIMEDOUT), found by CHECK (AA, ABBA, timeout, queue)
 //	expect waits N                the CPUs spun N times in all (lock_wait events)
 //	expect untaken LOCK           no CPU took LOCK, spun on it or failed to take it
+//	expect order LOCK CPU...      the CPUs that took LOCK, in the order they took it
 //
 // LIST is a list as traces name it: global.active, global.inactive,
 // global.free, cpuN.local_free and cpuN.pending in a common LRU;
@@ -253,7 +255,9 @@ type Assert struct {
 	N int
 	// CPU is the CPU of next_steal, took, waited and failed.
 	CPU int
-	// Lock is the lock of took, waited, failed and untaken, at LockPos.
+	// CPUs are order's CPUs.
+	CPUs []int
+	// Lock is the lock of took, waited, failed, untaken and order, at LockPos.
 	Lock    string
 	LockPos Pos
 	// Class is took's class ("" if not given); Holding its held locks.

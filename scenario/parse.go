@@ -28,6 +28,7 @@
 //	expect failed CPU LOCK RESULT [CHECK]  # failed to take it,
 //	expect waits N              #   and the number of lock waits in all
 //	expect untaken LOCK         # no CPU took LOCK (or spun on it) then
+//	expect order LOCK CPU...    # the CPUs that took LOCK, in order
 //	parallel [seed=S] [schedule=STEPS] {
 //	  operations and interrupt blocks
 //	}
@@ -653,7 +654,7 @@ func (p *parser) addOp(op *Op) error {
 
 // expectKinds are the words that may follow a statement's `expect`.
 var expectKinds = []string{"keys", AssertEvicted, AssertList, AssertCount, AssertRef, AssertNoRef, AssertNextSteal,
-	AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken}
+	AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder}
 
 // expect parses a statement that starts with expect: `expect keys` or an Assert.
 func (p *parser) expect(toks []token) error {
@@ -689,7 +690,7 @@ func (p *parser) expect(toks []token) error {
 	a := &Assert{Pos: kw.pos, Kind: kind.text}
 	var err error
 	switch kind.text {
-	case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken:
+	case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder:
 		if !p.hasRun() {
 			return p.errorf(kw.pos, "expect %s must follow an operation, an interrupt block or a parallel group", kind.text)
 		}
@@ -783,6 +784,23 @@ func (p *parser) lockAssert(a *Assert, args []token) error {
 			return err
 		}
 		a.Lock, a.LockPos = args[0].text, args[0].pos
+		return nil
+	}
+	if a.Kind == AssertOrder {
+		if len(args) < 2 {
+			return p.errorf(p.lineEnd, "expect order needs a lock and at least one CPU")
+		}
+		if err := p.lockID(args[0]); err != nil {
+			return err
+		}
+		a.Lock, a.LockPos = args[0].text, args[0].pos
+		for _, t := range args[1:] {
+			c, err := p.cpu(t)
+			if err != nil {
+				return err
+			}
+			a.CPUs = append(a.CPUs, c)
+		}
 		return nil
 	}
 	if len(args) < 2 {

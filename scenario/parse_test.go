@@ -80,6 +80,8 @@ func dumpBody(b *strings.Builder, body []Stmt, indent string) {
 				fmt.Fprintf(b, " %d", s.N)
 			case AssertUntaken:
 				fmt.Fprintf(b, " %s@%v", s.Lock, s.LockPos)
+			case AssertOrder:
+				fmt.Fprintf(b, " %s@%v %v", s.Lock, s.LockPos, s.CPUs)
 			case AssertTook, AssertWaited, AssertFailed:
 				fmt.Fprintf(b, " cpu%d %s@%v", s.CPU, s.Lock, s.LockPos)
 				if s.Class != "" {
@@ -195,13 +197,13 @@ func TestParse(t *testing.T) {
 		{"state assertions", hdr + "cpu 0 lookup 1\nexpect evicted\nexpect evicted 3 0x1 # sorted\nexpect list cpu3.pending 5 - 4\n" +
 			"expect list global.free\nexpect count global.inactive 0x10\nexpect ref 7 2\n\texpect noref 1\nexpect next_steal 3 0\n" +
 			"expect took 1 cpu0.local as remote holding cpu1.local htab.bucket[3]\nexpect waited 2 lru.global\n" +
-			"expect failed 0 htab.bucket[12] -ETIMEDOUT timeout\nexpect failed 0 cpu0.local -EDEADLK\nexpect waits 0x2\nexpect untaken lru.global\n",
+			"expect failed 0 htab.bucket[12] -ETIMEDOUT timeout\nexpect failed 0 cpu0.local -EDEADLK\nexpect waits 0x2\nexpect untaken lru.global\nexpect order lru.global 2 0 2\n",
 			defaultMap + "#0@2:1 cpu@2:5 cpu 0 lookup 1\nexpect evicted@3:1 []\nexpect evicted@4:1 [1 3]\n" +
 				"expect list@5:1 cpu3.pending@5:13 [5 - 4]\nexpect list@6:1 global.free@6:13 []\n" +
 				"expect count@7:1 global.inactive@7:14 16\nexpect ref@8:1 [7 2]\nexpect noref@9:2 [1]\nexpect next_steal@10:1 cpu3=0\n" +
 				"expect took@11:1 cpu1 cpu0.local@11:15 as remote holding [cpu1.local htab.bucket[3]]\nexpect waited@12:1 cpu2 lru.global@12:17\n" +
 				"expect failed@13:1 cpu0 htab.bucket[12]@13:17 -ETIMEDOUT timeout\nexpect failed@14:1 cpu0 cpu0.local@14:17 -EDEADLK\nexpect waits@15:1 2\n" +
-				"expect untaken@16:1 lru.global@16:16\n"},
+				"expect untaken@16:1 lru.global@16:16\nexpect order@17:1 lru.global@17:14 [2 0 2]\n"},
 		{"state assertions, per-CPU LRU", "map lru_percpu_hash entries=4 cpus=2 no_common_lru kernel=6.18-lru-rqspinlock\nexpect list cpu1.inactive 1\nexpect count cpu0.free 2\n",
 			"map@1:1 lru_percpu_hash@1:5 entries=4@1:29 cpus=2@1:36 kernel=6.18-lru-rqspinlock@1:59 seed=0@0:0 no_common_lru\n" +
 				"expect list@2:1 cpu1.inactive@2:13 [1]\nexpect count@3:1 cpu0.free@3:14 2\n"},
@@ -413,8 +415,8 @@ func TestParseErrors(t *testing.T) {
 		{"empty say", h + "say  \ncpu 0 lookup 1", "t.lru:2:6: say needs text"},
 
 		// expect keys.
-		{"expect alone", h + "expect", `t.lru:2:7: a statement starting with expect must be "expect keys|evicted|list|count|ref|noref|next_steal|took|waited|failed|waits|untaken ..." (an operation's expect goes on its line)`},
-		{"expect value", h + "expect 5", `t.lru:2:8: a statement starting with expect must be "expect keys|evicted|list|count|ref|noref|next_steal|took|waited|failed|waits|untaken ..." (an operation's expect goes on its line)`},
+		{"expect alone", h + "expect", `t.lru:2:7: a statement starting with expect must be "expect keys|evicted|list|count|ref|noref|next_steal|took|waited|failed|waits|untaken|order ..." (an operation's expect goes on its line)`},
+		{"expect value", h + "expect 5", `t.lru:2:8: a statement starting with expect must be "expect keys|evicted|list|count|ref|noref|next_steal|took|waited|failed|waits|untaken|order ..." (an operation's expect goes on its line)`},
 		{"duplicate key", h + "expect keys 1 2 0x1", "t.lru:2:17: key 1 is listed twice"},
 		{"bad expected key", h + "expect keys 1,2", `t.lru:2:13: invalid key "1,2" (want a decimal or 0x hex number)`},
 		{"expect keys in parallel", h + "parallel {\ncpu 0 lookup 1\nexpect keys\n}", "t.lru:4:1: expect keys is not allowed inside a parallel group"},
@@ -456,6 +458,8 @@ func TestParseErrors(t *testing.T) {
 		{"failed bad result", h + "cpu 0 lookup 1\nexpect failed 1 lru.global -ENOMEM", `t.lru:3:28: unknown lock result "-ENOMEM" (want -EBUSY, -EDEADLK, -ETIMEDOUT)`},
 		{"failed bad check", h + "cpu 0 lookup 1\nexpect failed 1 lru.global -EDEADLK BA", `t.lru:3:37: unknown check "BA" (want AA, ABBA, timeout, queue)`},
 		{"waits without number", h + "cpu 0 lookup 1\nexpect waits", "t.lru:3:13: expect waits needs a number"},
+		{"order without cpu", h + "cpu 0 lookup 1\nexpect order lru.global", "t.lru:3:24: expect order needs a lock and at least one CPU"},
+		{"order cpu range", h + "cpu 0 lookup 1\nexpect order lru.global 1 4", "t.lru:3:27: cpu 4 is outside 0..3"},
 		{"untaken two locks", h + "cpu 0 lookup 1\nexpect untaken lru.global cpu0.local", "t.lru:3:37: expect untaken needs one lock"},
 		{"untaken bad lock", h + "cpu 0 lookup 1\nexpect untaken global", `t.lru:3:16: unknown lock "global" (want cpuN.local, lru.global or htab.bucket[I])`},
 

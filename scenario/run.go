@@ -188,7 +188,7 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 // evicted, locks its lock events. want and got are the failure's words.
 func check(a *Assert, m *engine.Map, evicted []uint64, locks *lockLog) (want, got string, ok bool) {
 	switch a.Kind {
-	case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken:
+	case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder:
 		return locks.check(a)
 	case AssertEvicted:
 		keys := slices.Compact(slices.Sorted(slices.Values(evicted)))
@@ -248,7 +248,7 @@ func needsLocks(f *File) bool {
 	for _, st := range f.Body {
 		if a, ok := st.(*Assert); ok {
 			switch a.Kind {
-			case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken:
+			case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder:
 				return true
 			}
 		}
@@ -309,6 +309,25 @@ func (l *lockLog) check(a *Assert) (want, got string, ok bool) {
 			}
 		}
 		return strconv.Itoa(a.N) + " lock waits", strconv.Itoa(n) + " lock waits", n == a.N
+	case AssertOrder:
+		var cpus []int
+		for _, e := range l.events {
+			if e.kind == trace.KindLock && e.lock == a.Lock {
+				cpus = append(cpus, e.cpu)
+			}
+		}
+		text := func(cpus []int) string {
+			if len(cpus) == 0 {
+				return a.Lock + " taken by nobody"
+			}
+			var b strings.Builder
+			b.WriteString(a.Lock + " taken by cpu")
+			for _, c := range cpus {
+				b.WriteString(" " + strconv.Itoa(c))
+			}
+			return b.String()
+		}
+		return text(a.CPUs), text(cpus), slices.Equal(cpus, a.CPUs)
 	case AssertUntaken:
 		for _, e := range l.events {
 			if e.lock == a.Lock {

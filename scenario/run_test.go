@@ -812,6 +812,8 @@ expect waited 1 lru.global
 expect waits 1
 expect untaken cpu1.local
 expect untaken htab.bucket[0]
+expect order lru.global 0 1
+expect order htab.bucket[3] 1 0
 interrupt at=htab.bucket[2] {
 cpu 0 update 5 50
 cpu 0 delete 5 expect -EDEADLK
@@ -831,6 +833,8 @@ expect waits 1
 		{"expect failed 1 htab.bucket[3] -EDEADLK", "t.lru:10: expected cpu 1 failed to take htab.bucket[3] with -EDEADLK, got cpu 1 never failed to take htab.bucket[3]"},
 		{"expect waits 0", "t.lru:10: expected 0 lock waits, got 1 lock waits"},
 		{"expect untaken lru.global", "t.lru:10: expected nobody took lru.global, got cpu 0 took lru.global"},
+		{"expect order lru.global 1 0", "t.lru:10: expected lru.global taken by cpu 1 0, got lru.global taken by cpu 0 1"},
+		{"expect order cpu1.local 1", "t.lru:10: expected cpu1.local taken by cpu 1, got cpu1.local taken by nobody"},
 	} {
 		fail, _, _ := runText(t, base+tc.line+"\n")
 		if fail == nil || fail.Error() != tc.want {
