@@ -631,16 +631,17 @@ func TestTimeoutAndQueue618(t *testing.T) {
 func TestRefLostInRefill(t *testing.T) {
 	src, _ := scenarios.Source("ref-lost")
 	for _, tc := range []struct {
-		sched, keys string
-		readRef     bool // the flush read key 1's bit set
+		sched, keys, evicted string
+		readRef              bool // the flush read key 1's bit set
 	}{
-		{"0@lru.global,1*,0*", "1 5", true},
-		{"0@scan:cpu0.pending,1*,0*", "5", false},
-		{"0@scan:cpu0.pending,0,1*,0*", "1 5", false},
-		{"1@lookup_set_ref,0@scan:cpu0.pending,1*,0*", "5", false},
+		{"0@lru.global,1*,0*", "1 5", "2 3 4", true},
+		{"0@scan:cpu0.pending,1*,0*", "5", "1 2 3 4", false},
+		{"0@scan:cpu0.pending,0,1*,0*", "1 5", "2 3 4", false},
+		{"1@lookup_set_ref,0@scan:cpu0.pending,1*,0*", "5", "1 2 3 4", false},
 	} {
 		s := strings.Replace(string(src), "schedule=0@scan:cpu0.pending,1*,0*", "schedule="+tc.sched, 1)
 		s = strings.Replace(s, "expect keys 5", "expect keys "+tc.keys, 1)
+		s = strings.Replace(s, "expect evicted 1 2 3 4", "expect evicted "+tc.evicted, 1)
 		fail, lines, events := runText(t, s)
 		if fail != nil {
 			t.Fatalf("%s: %v\n%s", tc.sched, fail, strings.Join(lines, "\n"))
