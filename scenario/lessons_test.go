@@ -3,6 +3,9 @@
 package scenario
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -242,5 +245,82 @@ func TestOwnBucketNeverNestedInLRULocks(t *testing.T) {
 	}
 	if !nested {
 		t.Error("no eviction took a bucket lock inside an LRU lock")
+	}
+}
+
+// quoteRE finds the double-quoted phrases of a narration.
+var quoteRE = regexp.MustCompile(`"([^"]*)"`)
+
+// dotLabelRE finds the labels of a .dot file of ours: label="..." (with \n line breaks).
+var dotLabelRE = regexp.MustCompile(`label="((?:[^"\\]|\\.)*)"`)
+
+// otherQuotes are phrases the lessons quote that are not on the chart and not in the mismatch
+// catalogue: commit subjects.
+var otherQuotes = []string{"bpf: LRU List"}
+
+// TestNarrationQuotesWhatIsOnScreen: every phrase a lesson puts in double quotes is one the
+// reader can find: a label of our drawings (diagrams/*.dot, "..." standing for the rest of it), a
+// node's title, the kernel chart's words for its lock colours, a commit subject, or a label of the
+// kernel's own chart as the mismatch catalogue quotes it, said to be the kernel chart's.
+func TestNarrationQuotesWhatIsOnScreen(t *testing.T) {
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	var screen []string
+	dots, err := filepath.Glob(filepath.Join("..", "diagrams", "*.dot"))
+	if err != nil || len(dots) == 0 {
+		t.Skipf("no diagrams/*.dot to read (%v)", err)
+	}
+	for _, d := range dots {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range dotLabelRE.FindAllStringSubmatch(string(b), -1) {
+			screen = append(screen, norm(strings.ReplaceAll(m[1], `\n`, " ")))
+		}
+	}
+	for _, n := range chart.Nodes {
+		screen = append(screen, norm(n.Title))
+	}
+	for _, k := range chart.Key {
+		screen = append(screen, k.ChartLabel)
+	}
+	screen = append(screen, otherQuotes...)
+	var catalogue []string
+	for _, m := range chart.Mismatches {
+		catalogue = append(catalogue, norm(m.Chart), norm(m.Does))
+	}
+	// in reports whether q is in one of texts: a prefix of one when cut ("..." ended it).
+	in := func(texts []string, q string, cut bool) bool {
+		for _, s := range texts {
+			if cut && strings.HasPrefix(s, q) || !cut && strings.Contains(s, q) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range scenarios.Names() {
+		src, _ := scenarios.Source(name)
+		f, err := Parse(name+".lru", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts := []string{strings.Join(f.About, " ")}
+		for _, op := range f.Ops {
+			texts = append(texts, strings.Join(op.Say, " "))
+		}
+		for _, txt := range texts {
+			for _, m := range quoteRE.FindAllStringSubmatchIndex(txt, -1) {
+				q, cut := strings.CutSuffix(norm(txt[m[2]:m[3]]), " ...")
+				if in(screen, q, cut) {
+					continue
+				}
+				before := strings.ToLower(txt[max(0, m[0]-160):m[0]])
+				if in(catalogue, q, cut) && (strings.Contains(before, "kernel's chart") || strings.Contains(before, "chart still says") ||
+					strings.HasSuffix(strings.TrimSpace(before), "commit 89edbdfc5d03 (")) {
+					continue
+				}
+				t.Errorf("%s quotes %q, which is on none of our drawings, titles or keys (nor said to be the kernel chart's)", name, txt[m[2]:m[3]])
+			}
+		}
 	}
 }
