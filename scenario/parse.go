@@ -23,11 +23,12 @@
 //	expect ref KEY...           # these keys' elements have the reference bit set
 //	expect noref KEY...         # ... clear
 //	expect next_steal CPU N     # CPU's next_steal (common LRU)
-//	expect took CPU LOCK [as CLASS] [holding LOCK...]  # in the operation or group before:
-//	expect waited CPU LOCK      #   CPU took LOCK (while holding those), spun on it,
-//	expect failed CPU LOCK RESULT [CHECK]  # failed to take it,
-//	expect waits N              #   and the number of lock waits in all
-//	expect untaken LOCK         # no CPU took LOCK (or spun on it) then
+//	                            # the lock events of the operation or group before:
+//	expect took CPU LOCK [as CLASS] [holding LOCK...]  # CPU took LOCK (inside those)
+//	expect waited CPU LOCK      # CPU spun on LOCK
+//	expect failed CPU LOCK RESULT [CHECK]  # taking LOCK failed on CPU
+//	expect waits N              # lock waits in all
+//	expect untaken LOCK         # no CPU took LOCK or spun on it
 //	expect order LOCK CPU...    # the CPUs that took LOCK, in order
 //	parallel [seed=S] [schedule=STEPS] {
 //	  operations and interrupt blocks
@@ -37,8 +38,9 @@
 //	  cpu N ...                 # the handler: one or more, same CPU
 //	}
 //
-// TYPE is lru_hash or lru_percpu_hash; cpus is 1 to 128 (default 4); the
-// hash seed fits in 32 bits (default 0). RESULT is 0, DEADLOCK or one of
+// TYPE is lru_hash or lru_percpu_hash; cpus is 1 to 128 (default 4); PROFILE
+// is 6.8 (the default), 6.18 or 6.18-lru-rqspinlock; the hash seed fits in 32
+// bits (default 0). RESULT is 0, DEADLOCK or one of
 // -EEXIST -ENOENT -ENOMEM -EBUSY -EDEADLK -ETIMEDOUT -EINVAL -E2BIG. The
 // options of map, parallel and interrupt come in any order, each at most
 // once.
