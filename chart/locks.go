@@ -24,7 +24,7 @@ var Key = []KeyEntry{
 	{trace.ClassLocal, "this CPU's local list lock (per-CPU LRU: its list lock)", "#a6dba0", "#7fc97f", "local CPU LRU lock"},
 	{trace.ClassLRU, "an LRU list lock: the global one, or a CPU's in a per-CPU LRU", "#c9b8e8", "#beaed4", "LRU lock"},
 	{trace.ClassHashtab, "a hash bucket lock", "#fcb97d", "#fdc086", "hashtab lock"},
-	{trace.ClassRemote, "another CPU's local list lock (the steal round)", "#fbf09a", "#ffff99", "remote CPU LRU lock"},
+	{trace.ClassRemote, "another CPU's local list lock (stealing from it, or giving a node back to it)", "#fbf09a", "#ffff99", "remote CPU LRU lock"},
 	{ClassNone, "no lock held", "#e4e4e4", "lightgrey", "no locks held"},
 }
 

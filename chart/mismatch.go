@@ -80,7 +80,7 @@ var Mismatches = []Mismatch{
 		Shown:   "a note, and the ref mark on the element in the list panels"},
 	{Code: "M12", Title: `"Hashtab lock failed" means something else since 6.15`,
 		Chart:   `The bucket lock's failure returns -EBUSY.`,
-		Does:    "Up to 6.14 a per-CPU re-entrancy counter refuses the bucket lock with -EBUSY. Since 6.15 the bucket lock is an rqspinlock, which fails with -EDEADLK (a deadlock it detects) or -ETIMEDOUT (a wait too long); -EBUSY is gone.",
+		Does:    "Up to 6.14 a per-CPU re-entrancy counter refuses the bucket lock with -EBUSY. Since 6.15 the bucket lock is an rqspinlock, which fails with -EDEADLK (a deadlock it detects) or -ETIMEDOUT (a wait that outlasts its timeout, a quarter of a second, whatever the cause); -EBUSY is gone.",
 		Kernels: "6.15 onwards",
 		Shown:   "the label of our return node, and the result of the operation"},
 	{Code: "M13", Title: "eviction happens before the existence check",
@@ -90,8 +90,8 @@ var Mismatches = []Mismatch{
 		Shown:   "a note on the update that evicted"},
 	{Code: "M14", Title: "LRU locks that can fail (rqspinlock)",
 		Chart:   "Taking an LRU lock always succeeds.",
-		Does:    "With commit 89edbdfc5d03 (\"bpf: Fix NMI/tracepoint re-entry deadlock on lru locks\", 2026; not in v6.18 as released, carried by the 6.18 build these machines run) the LRU list locks are rqspinlocks. A pop whose lock fails returns NULL (-ENOMEM); a steal skips that CPU; giving a node back leaves it marked pending_free for a later flush, shrink or steal to reclaim; the local free list becomes a lock-free llist.",
-		Kernels: "kernels with the LRU rqspinlock change (profile 6.18 here)",
+		Does:    "With commit 89edbdfc5d03 (\"bpf: Fix NMI/tracepoint re-entry deadlock on lru locks\", 2026; not in v6.18 as released; the 6.18.44 builds these machines run carry it as a backport) the LRU list locks are rqspinlocks. A pop whose lock fails returns NULL (-ENOMEM); a steal skips that CPU; giving a node back leaves it marked pending_free for a later flush, shrink or steal to reclaim; the local free list becomes a lock-free llist.",
+		Kernels: "kernels with the LRU rqspinlock change (profile 6.18-lru-rqspinlock here), not mainline v6.18",
 		Shown:   "a gap or note where a lock fails or a pending_free node is reclaimed"},
 }
 

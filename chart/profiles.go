@@ -52,11 +52,19 @@ func lockFailed(diagram, node string) []Relabel {
 // Profiles lists the profiles, the drawings' own (6.8) first.
 var Profiles = []Profile{
 	{Name: "6.8", Source: elixir("6.8"), Labels: []Relabel{}},
-	{Name: "6.18", Source: elixir("6.18"), Labels: append(append([]Relabel{
-		{Diagram: DiagramUpdate, From: "BPF LRU hash map: update (kernel 6.8)", To: "BPF LRU hash map: update (kernel 6.18)"},
+	{Name: "6.18", Source: elixir("6.18"), Labels: labels618("kernel 6.18")},
+	// The LRU rqspinlock backport has no release of its own: its links go to 6.18's code.
+	{Name: "6.18-lru-rqspinlock", Source: elixir("6.18"), Labels: labels618("kernel 6.18, LRU rqspinlock")},
+}
+
+// labels618 are the lines that read otherwise from v6.16 on, the update drawing titled for
+// kernel.
+func labels618(kernel string) []Relabel {
+	return append(append([]Relabel{
+		{Diagram: DiagramUpdate, From: "BPF LRU hash map: update (kernel 6.8)", To: "BPF LRU hash map: update (" + kernel + ")"},
 		{Diagram: DiagramUpdate, Node: PopFreeToLocal, From: "LOCAL_FREE_TARGET", To: "target_free"},
-		{Diagram: DiagramUpdate, Node: MoveToFree, From: "LOCAL_FREE_TARGET?", To: "target_free?"},
-	}, lockFailed(DiagramUpdate, ReturnEBUSY)...), lockFailed(DiagramDelete, DeleteLockFailed)...)},
+		{Diagram: DiagramUpdate, Node: PopFreeToLocal, From: "(6.16+: target_free)", To: "(since 6.16)"},
+	}, lockFailed(DiagramUpdate, ReturnEBUSY)...), lockFailed(DiagramDelete, DeleteLockFailed)...)
 }
 
 // ProfileByName returns the explorer's table for a profile, and whether there is one.

@@ -16,13 +16,14 @@
 // and preemption state (a simulated CPU runs one operation at a time unless an interrupt is
 // injected on purpose), and key/value sizes (both are u64).
 //
-// Kernel behaviour differs by version; a Profile (6.8, the flowchart's kernel, or 6.18) holds
-// the differences as data. 6.18 is the kernel these machines run (6.18.44-fc-v657): besides
-// v6.15's rqspinlock bucket lock and v6.16's target_free, its BTF shows rqspinlock_t LRU locks,
-// a lock-free local free_llist and a pending_free flag in bpf_lru_node, which is commit
-// 89edbdfc5d03 ("bpf: Fix NMI/tracepoint re-entry deadlock on lru locks"). There an LRU lock
-// acquisition may fail (-EDEADLK, -ETIMEDOUT) and each caller recovers as that commit's
-// bpf_lru_list.c does. Whether mainline v6.18 carries the commit was not confirmed.
+// Kernel behaviour differs by version; a Profile holds the differences as data, named by what
+// it models: "6.8" (the flowchart's kernel), "6.18" (mainline v6.18 as released: v6.15's
+// rqspinlock bucket lock and v6.16's target_free, raw-spinlock LRU locks) and
+// "6.18-lru-rqspinlock" (v6.18 with commit 89edbdfc5d03, "bpf: Fix NMI/tracepoint re-entry
+// deadlock on lru locks", from 2026, as the 6.18.44 builds these machines run carry it: their BTF
+// shows rqspinlock_t LRU locks, a lock-free local free_llist and a pending_free flag in
+// bpf_lru_node). There an LRU lock acquisition may fail (-EDEADLK, -ETIMEDOUT) and each caller
+// recovers as that commit's bpf_lru_list.c does.
 //
 // Operations run straight through when called one at a time. Run interleaves groups of
 // operations on several CPUs at trace points (operation start and end, diagram nodes, lock
@@ -33,9 +34,9 @@
 // it virt_spin_lock's test-and-set. The rqspinlock (resilient_queued_spin_lock_slowpath) keeps
 // per-CPU tables of held locks and runs check_deadlock_AA and check_deadlock_ABBA from its
 // timeout path, about every millisecond of a clock counted in scheduler steps, in the pending
-// waiter and the MCS queue's head. A CPU whose raw spinlock can never come (under 6.8, an
-// interrupt that needs an LRU lock its own CPU holds) is stuck: it spins for ever while the
-// others run, and its operations end with ErrDeadlock.
+// waiter and the MCS queue's head. A CPU whose raw spinlock can never come (under 6.8 and
+// 6.18, an interrupt that needs an LRU lock its own CPU holds) is stuck: it spins for ever
+// while the others run, and its operations end with ErrDeadlock.
 //
 // The engine does no I/O. With no tracer attached it allocates nothing per operation.
 package engine

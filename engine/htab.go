@@ -76,6 +76,9 @@ func (m *Map) delFromHtab(c *opCtx, n int32) bool {
 	m.htabUnlockBucket(c, b, e.hash)
 	if found {
 		c.evicted++
+		if m.onEvict != nil {
+			m.onEvict(e.key)
+		}
 	}
 	return found
 }

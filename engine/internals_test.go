@@ -49,12 +49,13 @@ func render(in *Internals) string {
 }
 
 // TestInternalsKernelRecording runs the operations of kernelmap/testdata/lru_hash-6.18.json
+// (recorded on a kernel with rqspinlock LRU locks, profile 6.18-lru-rqspinlock)
 // and checks the state the kernel showed after them (kernelmap's TestDecodeRecorded has the
 // same text): the refills of target_free = 2 onto the free_llist (the first node harvested is
 // the first popped), the flush, the pending element deleted back to its CPU's free list, the
 // shrink into the empty free list.
 func TestInternalsKernelRecording(t *testing.T) {
-	m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: 8}, Options{CPUs: 2, Profile: &Profile618})
+	m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: 8}, Options{CPUs: 2, Profile: &Profile618LRURqspinlock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,6 +118,8 @@ type Map struct {
 	nstuck int
 	checks bool // run the invariant checker after every operation
 
+	onEvict func(key uint64) // called for every element the LRU removes from the hash table
+
 	sched *scheduler // the group running now, if any
 	// last is the last trace point passed (a node, lock, lock_wait or scan event), for
 	// schedules; KindInvalid before any.
@@ -230,8 +232,16 @@ func (m *Map) Spec() MapSpec { return m.spec }
 // Profile returns the kernel profile.
 func (m *Map) Profile() *Profile { return m.prof }
 
+// Tracer returns the tracer attached, nil if none.
+func (m *Map) Tracer() trace.Tracer { return m.tr }
+
 // SetTracer attaches (or, with nil, detaches) a tracer.
 func (m *Map) SetTracer(t trace.Tracer) { m.tr = t }
+
+// OnEvict makes f be called with the key of every element the LRU evicts, that is removes from
+// the hash table through its callback (htab_lru_map_delete_node, in a shrink or a steal), as it
+// goes; nil stops it. Deletes and replacements are not evictions.
+func (m *Map) OnEvict(f func(key uint64)) { m.onEvict = f }
 
 // SetChecks makes every operation run the invariant checker afterwards and panic on a
 // violation; for tests.

@@ -2,8 +2,6 @@
 
 package engine
 
-import "sort"
-
 // BucketLock says how htab_lock_bucket guards a bucket in a kernel version.
 type BucketLock uint8
 
@@ -23,13 +21,13 @@ const (
 type LRULock uint8
 
 const (
-	// LRURawSpinlock is v6.8's raw_spinlock_t: nothing guards it, so an interrupt that needs an
+	// LRURawSpinlock is the raw_spinlock_t of v6.8 and of mainline up to v6.18: nothing guards it, so an interrupt that needs an
 	// LRU lock its own CPU holds spins for ever (that CPU is stuck: DEADLOCK). The
 	// local free list is a list_head.
 	LRURawSpinlock LRULock = iota
 	// LRUResilientSpinlock is the rqspinlock_t of commit 89edbdfc5d03 ("bpf: Fix
-	// NMI/tracepoint re-entry deadlock on lru locks"), which the host kernel 6.18.44-fc-v657
-	// carries (its BTF): every LRU lock acquisition may fail (-EDEADLK, -ETIMEDOUT) and each
+	// NMI/tracepoint re-entry deadlock on lru locks", 2026: not in v6.18 as released; the 6.18.44
+	// builds these machines run carry it, as their BTF shows): every LRU lock acquisition may fail (-EDEADLK, -ETIMEDOUT) and each
 	// caller recovers (a pop returns NULL, a steal skips the CPU, a push marks the node
 	// pending_free), and the local free list is a lock-free llist (free_llist).
 	LRUResilientSpinlock
@@ -56,20 +54,31 @@ type Profile struct {
 	VirtSpinLock bool
 }
 
-// The kernel profiles.
+// The kernel profiles, named by what they model.
 var (
-	// Profile68 is Linux 6.8, the kernel of Documentation/bpf/map_lru_hash_update.dot.
+	// Profile68 is Linux 6.8, the kernel of Documentation/bpf/map_lru_hash_update.dot: the
+	// map_locked counters (-EBUSY), LOCAL_FREE_TARGET = 128, raw-spinlock LRU locks.
 	Profile68 = Profile{
 		Name:          "6.8",
 		BucketLock:    MapLockedCounter,
 		LockFailLabel: "-EBUSY",
 	}
-	// Profile618 is Linux 6.18 as the kernel these machines run (6.18.44-fc-v657) has it:
-	// besides v6.15's rqspinlock bucket lock and v6.16's target_free, its LRU locks are
-	// rqspinlocks too (commit 89edbdfc5d03, read from the host's BTF; whether mainline v6.18
-	// carries it is not confirmed).
+	// Profile618 is mainline Linux v6.18 as released: v6.15's rqspinlock bucket lock
+	// (-EDEADLK, -ETIMEDOUT, no map_locked counters) and v6.16's target_free; its LRU list
+	// locks are still raw spinlocks, and there is no pending_free and no free_llist.
 	Profile618 = Profile{
 		Name:              "6.18",
+		DynamicTargetFree: true,
+		BucketLock:        ResilientSpinlock,
+		LRULock:           LRURawSpinlock,
+		LockFailLabel:     "-EDEADLK / -ETIMEDOUT",
+	}
+	// Profile618LRURqspinlock is v6.18 with commit 89edbdfc5d03 ("bpf: Fix NMI/tracepoint
+	// re-entry deadlock on lru locks", 2026, after v6.18) backported, as in the 6.18.44 builds
+	// these machines run (their BTF has rqspinlock_t in bpf_lru_list and bpf_lru_locallist, a
+	// free_llist and a pending_free flag): Profile618 with rqspinlock LRU locks.
+	Profile618LRURqspinlock = Profile{
+		Name:              "6.18-lru-rqspinlock",
 		DynamicTargetFree: true,
 		BucketLock:        ResilientSpinlock,
 		LRULock:           LRUResilientSpinlock,
@@ -77,21 +86,25 @@ var (
 	}
 )
 
-var profiles = map[string]*Profile{"6.8": &Profile68, "6.18": &Profile618}
+// profiles lists the profiles, oldest kernel first.
+var profiles = []*Profile{&Profile68, &Profile618, &Profile618LRURqspinlock}
 
-// ProfileByName returns the profile called name ("6.8" or "6.18").
+// ProfileByName returns the profile called name: "6.8", "6.18" or "6.18-lru-rqspinlock".
 func ProfileByName(name string) (*Profile, bool) {
-	p, ok := profiles[name]
-	return p, ok
+	for _, p := range profiles {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
 }
 
-// ProfileNames lists the known profiles.
+// ProfileNames lists the known profiles' names, oldest kernel first.
 func ProfileNames() []string {
-	var n []string
-	for k := range profiles {
-		n = append(n, k)
+	n := make([]string, len(profiles))
+	for i, p := range profiles {
+		n[i] = p.Name
 	}
-	sort.Strings(n)
 	return n
 }
 

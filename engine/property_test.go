@@ -187,7 +187,7 @@ func randomMapConfig(r *rand.Rand, maxEntries int) (MapType, MapFlags, int, uint
 	}
 	ncpus := 1 + r.IntN(4)
 	entries := uint32(1 + r.IntN(maxEntries))
-	prof := *[]*Profile{&Profile68, &Profile618}[r.IntN(2)]
+	prof := *profiles[r.IntN(len(profiles))]
 	prof.VirtSpinLock = r.IntN(4) == 0
 	return typ, flags, ncpus, entries, &prof
 }

@@ -24,7 +24,7 @@ var (
 	gapRefillFailedSteal = reason("M14", "lru.global failed, so the refill did nothing and the local free list is still empty: the pop goes on to steal")
 	noteM9               = reason("M9", "the chart does not draw giving the old (replaced) or the unused new element back to the LRU")
 	gapM10               = reason("M10", "LRU_PERCPU_HASH with BPF_EXIST skips the LRU pop; the chart does not draw it")
-	noteM10Place         = reason("M10", "LRU_PERCPU_HASH updates an existing element in place and gives the popped one back")
+	noteM10Place         = reason("M10", "LRU_PERCPU_HASH updates an existing element in place and sets its reference bit; a node popped for the update (none with BPF_EXIST) goes back")
 	noteM11              = reason("M11", "replacing a key sets the reference bit of the new element")
 	noteM13              = reason("M13", "this update's pop evicted elements before the existence check")
 )

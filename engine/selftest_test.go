@@ -121,7 +121,7 @@ var selftestCPUs = []int{1, 2, 3, 4, 8, 16, 64, 79, 128}
 
 // runSelftests runs fn for every profile, CPU count and map combination.
 func runSelftests(t *testing.T, fn func(t *testing.T, p *Profile, ncpus int, c combo, tgtFree int)) {
-	for _, p := range []*Profile{&Profile68, &Profile618} {
+	for _, p := range profiles {
 		for _, n := range selftestCPUs {
 			for _, c := range combos {
 				tgt := localFreeTarget

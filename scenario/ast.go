@@ -31,7 +31,7 @@ type File struct {
 	// Map is the map statement.
 	Map MapDecl
 	// Body holds the top-level statements in file order: *Op,
-	// *ExpectKeys, *Parallel and *Interrupt.
+	// *ExpectKeys, *Assert, *Parallel and *Interrupt.
 	Body []Stmt
 	// Ops holds every operation in file order, including those inside
 	// blocks; Ops[i].Index == i, which is the trace's `op` field.
@@ -44,11 +44,17 @@ const (
 	TypeLRUPercpuHash = "lru_percpu_hash"
 )
 
-// Kernel behaviour profiles accepted by `kernel=`.
+// Kernel behaviour profiles accepted by `kernel=` (engine.ProfileByName): the flowchart's
+// kernel, mainline v6.18, and v6.18 with the LRU rqspinlock change that these machines' 6.18.44
+// builds carry.
 const (
-	Kernel68  = "6.8"
-	Kernel618 = "6.18"
+	Kernel68               = "6.8"
+	Kernel618              = "6.18"
+	Kernel618LRURqspinlock = "6.18-lru-rqspinlock"
 )
+
+// Kernels lists the profiles `kernel=` accepts, oldest first.
+var Kernels = []string{Kernel68, Kernel618, Kernel618LRURqspinlock}
 
 // Defaults of the map statement's optional settings.
 const (
@@ -59,7 +65,7 @@ const (
 
 // MapDecl is the map statement:
 //
-//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=VERSION] [seed=N] [virt_spin_lock]
+//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=PROFILE] [seed=N] [virt_spin_lock]
 //
 // The positions of settings are those of their values (after the '='), zero
 // when a setting is not given. The parser checks the syntax and the ranges
@@ -75,7 +81,7 @@ type MapDecl struct {
 	CPUs        int // simulated possible CPUs, 1..MaxCPUs
 	CPUsPos     Pos
 	NoCommonLRU bool
-	Kernel      string // Kernel68 or Kernel618
+	Kernel      string // one of Kernels
 	KernelPos   Pos
 	Seed        uint32 // hash seed
 	SeedPos     Pos
@@ -84,8 +90,8 @@ type MapDecl struct {
 	VirtSpinLock bool
 }
 
-// Stmt is a statement of a scenario's body: *Op, *ExpectKeys, *Parallel or
-// *Interrupt.
+// Stmt is a statement of a scenario's body: *Op, *ExpectKeys, *Assert,
+// *Parallel or *Interrupt.
 type Stmt interface {
 	// StmtPos is the position of the statement's first word.
 	StmtPos() Pos
@@ -187,6 +193,97 @@ type ExpectKeys struct {
 
 // StmtPos implements Stmt.
 func (e *ExpectKeys) StmtPos() Pos { return e.Pos }
+
+// Kinds of Assert, as the word after `expect` spells them.
+const (
+	AssertEvicted   = "evicted"
+	AssertList      = "list"
+	AssertCount     = "count"
+	AssertRef       = "ref"
+	AssertNoRef     = "noref"
+	AssertNextSteal = "next_steal"
+	AssertTook      = "took"
+	AssertWaited    = "waited"
+	AssertFailed    = "failed"
+	AssertWaits     = "waits"
+	AssertUntaken   = "untaken"
+	AssertOrder     = "order"
+)
+
+// Assert is an `expect` statement about the map's state, other than
+// `expect keys`:
+//
+//	expect evicted [KEY...]       the keys the LRU evicted (removed from the hash table through
+//	                              htab_lru_map_delete_node) in the operation or group before it
+//	expect list LIST [KEY|-]...   the elements on LIST now, head to tail: each one's key, or -
+//	                              for an element not in the hash table
+//	expect count LIST N           the number of elements on LIST now
+//	expect ref KEY...             these keys' elements have their reference bit set
+//	expect noref KEY...           these keys' elements have it clear
+//	expect next_steal CPU N       CPU's next_steal is N (common LRU)
+//
+// and, about the lock events of the operation or group before it:
+//
+//	expect took CPU LOCK [as CLASS] [holding LOCK...]
+//	                              CPU took LOCK (recorded with that class), at least once while
+//	                              it held all those locks
+//	expect waited CPU LOCK        CPU spun on LOCK (lock_wait)
+//	expect failed CPU LOCK RESULT [CHECK]
+//	                              taking LOCK failed on CPU with RESULT (-EBUSY, -EDEADLK,
+//	                              -ETIMEDOUT), found by CHECK (AA, ABBA, timeout, queue)
+//	expect waits N                the CPUs spun N times in all (lock_wait events)
+//	expect untaken LOCK           no CPU took LOCK, spun on it or failed to take it
+//	expect order LOCK CPU...      the CPUs that took LOCK, in the order they took it
+//
+// LIST is a list as traces name it: global.active, global.inactive,
+// global.free, cpuN.local_free and cpuN.pending in a common LRU;
+// cpuN.active, cpuN.inactive and cpuN.free in a per-CPU LRU. LOCK is a lock
+// id: cpuN.local and lru.global (common LRU), cpuN.lru (per-CPU LRU),
+// htab.bucket[I].
+type Assert struct {
+	Pos  Pos    // position of the `expect` word
+	Kind string // one of the Assert* kinds
+	// Keys are the keys of evicted (ascending, without duplicates), ref and
+	// noref (as written, without duplicates).
+	Keys []uint64
+	// List is the list of list and count, at ListPos.
+	List    string
+	ListPos Pos
+	// Elems are list's elements, head to tail.
+	Elems []ListElem
+	// N is count's number, next_steal's value, waits' number.
+	N int
+	// CPU is the CPU of next_steal, took, waited and failed.
+	CPU int
+	// CPUs are order's CPUs.
+	CPUs []int
+	// Lock is the lock of took, waited, failed, untaken and order, at LockPos.
+	Lock    string
+	LockPos Pos
+	// Class is took's class ("" if not given); Holding its held locks.
+	Class   string
+	Holding []string
+	// Result and Check are failed's result and check ("" if not given).
+	Result string
+	Check  string
+}
+
+// StmtPos implements Stmt.
+func (a *Assert) StmtPos() Pos { return a.Pos }
+
+// ListElem is one element of an `expect list`: a key, or none (written -).
+type ListElem struct {
+	Key   uint64
+	NoKey bool
+}
+
+// String writes the element as the language spells it.
+func (e ListElem) String() string {
+	if e.NoKey {
+		return "-"
+	}
+	return strconv.FormatUint(e.Key, 10)
+}
 
 // Parallel is a group of operations run at once:
 //

@@ -21,6 +21,11 @@ var fuzzSeeds = []string{
 		"cpu 0 update 1 1\nsay b\ncpu 1 update 2 2 expect 0\n}\n",
 	hdr + "parallel {\ninterrupt at=lru.global nth=2 {\ncpu 0 update 1 1\ncpu 0 update 2 2 expect DEADLOCK\n}\ncpu 1 lookup 1\n}\n",
 	hdr + "interrupt at=fn_htab_lru_map_update_elem4 {\r\ncpu 1 update 1 1\r\ncpu 1 update 2 2 expect -EBUSY\r\n}\r\n",
+	hdr + "cpu 0 update 1 1\nexpect evicted\nexpect list cpu0.pending 1 -\nexpect count global.free 0\n" +
+		"expect ref 1\nexpect noref 2 3\nexpect next_steal 3 0\nexpect list cpu4.pending\n",
+	hdr + "cpu 0 update 1 1\nexpect took 0 lru.global as lru holding cpu0.local\nexpect waited 1 htab.bucket[3]\n" +
+		"expect failed 0 cpu0.local -EDEADLK AA\nexpect waits 0\nexpect took 9 x as y holding\n",
+	"map lru_hash entries=4 cpus=2 no_common_lru kernel=6.18-lru-rqspinlock\nexpect list cpu1.inactive\nexpect count global.free 1\n",
 	hdr + "parallel {\ncpu 0 lookup 1\n",
 	hdr + "interrupt at=x {\ncpu 0 lookup 1\ncpu 1 lookup 2\n}\n",
 	hdr + "parallel schedule=0,,9x0 {\n}\n}\n",

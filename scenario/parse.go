@@ -10,13 +10,26 @@
 //
 //	title TEXT                  # at most once, before the map statement
 //	about TEXT                  # repeatable, before the map statement
-//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=6.8|6.18] [seed=N] [virt_spin_lock]
+//	map TYPE entries=N [cpus=N] [no_common_lru] [kernel=PROFILE] [seed=N] [virt_spin_lock]
 //	say TEXT                    # narration for the next operation
 //	cpu N update KEY VALUE [any|noexist|exist|flags=N] [expect RESULT]
 //	cpu N lookup KEY [expect VALUE|-ENOENT|DEADLOCK]
 //	cpu N sys_lookup KEY [expect VALUE|-ENOENT|DEADLOCK]
 //	cpu N delete KEY [expect RESULT]
-//	expect keys [KEY...]        # not inside blocks
+//	expect keys [KEY...]        # the exact key set; not inside blocks, nor are these:
+//	expect evicted [KEY...]     # the keys the operation or group before evicted
+//	expect list LIST [KEY|-]... # the elements on LIST, head to tail (-: no key)
+//	expect count LIST N         # how many elements LIST holds
+//	expect ref KEY...           # these keys' elements have the reference bit set
+//	expect noref KEY...         # ... clear
+//	expect next_steal CPU N     # CPU's next_steal (common LRU)
+//	                            # the lock events of the operation or group before:
+//	expect took CPU LOCK [as CLASS] [holding LOCK...]  # CPU took LOCK (inside those)
+//	expect waited CPU LOCK      # CPU spun on LOCK
+//	expect failed CPU LOCK RESULT [CHECK]  # taking LOCK failed on CPU
+//	expect waits N              # lock waits in all
+//	expect untaken LOCK         # no CPU took LOCK or spun on it
+//	expect order LOCK CPU...    # the CPUs that took LOCK, in order
 //	parallel [seed=S] [schedule=STEPS] {
 //	  operations and interrupt blocks
 //	}
@@ -25,8 +38,9 @@
 //	  cpu N ...                 # the handler: one or more, same CPU
 //	}
 //
-// TYPE is lru_hash or lru_percpu_hash; cpus is 1 to 128 (default 4); the
-// hash seed fits in 32 bits (default 0). RESULT is 0, DEADLOCK or one of
+// TYPE is lru_hash or lru_percpu_hash; cpus is 1 to 128 (default 4); PROFILE
+// is 6.8 (the default), 6.18 or 6.18-lru-rqspinlock; the hash seed fits in 32
+// bits (default 0). RESULT is 0, DEADLOCK or one of
 // -EEXIST -ENOENT -ENOMEM -EBUSY -EDEADLK -ETIMEDOUT -EINVAL -E2BIG. The
 // options of map, parallel and interrupt come in any order, each at most
 // once.
@@ -277,7 +291,7 @@ func (p *parser) stmt(toks []token) error {
 		}
 		return p.addOp(op)
 	case "expect":
-		return p.expectKeys(toks)
+		return p.expect(toks)
 	case "parallel":
 		return p.parallel(toks)
 	case "interrupt":
@@ -470,8 +484,8 @@ func (p *parser) mapStmt(toks []token) error {
 			}
 			m.CPUs, m.CPUsPos = int(v), val.pos
 		case "kernel":
-			if val.text != Kernel68 && val.text != Kernel618 {
-				return p.errorf(val.pos, "unknown kernel profile %q (want 6.8 or 6.18)", val.text)
+			if !slices.Contains(Kernels, val.text) {
+				return p.errorf(val.pos, "unknown kernel profile %q (want %s)", val.text, strings.Join(Kernels, ", "))
 			}
 			m.Kernel, m.KernelPos = val.text, val.pos
 		case "seed":
@@ -640,40 +654,318 @@ func (p *parser) addOp(op *Op) error {
 	return nil
 }
 
-func (p *parser) expectKeys(toks []token) error {
+// expectKinds are the words that may follow a statement's `expect`.
+var expectKinds = []string{"keys", AssertEvicted, AssertList, AssertCount, AssertRef, AssertNoRef, AssertNextSteal,
+	AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder}
+
+// expect parses a statement that starts with expect: `expect keys` or an Assert.
+func (p *parser) expect(toks []token) error {
 	kw := toks[0]
-	if len(toks) < 2 || toks[1].text != "keys" {
+	if len(toks) < 2 || !slices.Contains(expectKinds, toks[1].text) {
 		at := p.lineEnd
 		if len(toks) >= 2 {
 			at = toks[1].pos
 		}
-		return p.errorf(at, `a statement starting with expect must be "expect keys [KEY...]" (an operation's expect goes on its line)`)
+		return p.errorf(at, `a statement starting with expect must be "expect %s ..." (an operation's expect goes on its line)`,
+			strings.Join(expectKinds, "|"))
 	}
 	if err := p.noSay(); err != nil {
 		return err
 	}
+	kind := toks[1]
 	switch p.top().kind {
 	case "parallel":
-		return p.errorf(kw.pos, "expect keys is not allowed inside a parallel group")
+		return p.errorf(kw.pos, "expect %s is not allowed inside a parallel group", kind.text)
 	case "interrupt":
-		return p.errorf(kw.pos, "expect keys is not allowed inside an interrupt block")
+		return p.errorf(kw.pos, "expect %s is not allowed inside an interrupt block", kind.text)
 	}
-	ek := &ExpectKeys{Pos: kw.pos, Keys: []uint64{}}
-	seen := map[uint64]bool{}
-	for _, t := range toks[2:] {
-		v, err := p.num(t, "key")
+	args := toks[2:]
+	if kind.text == "keys" {
+		keys, err := p.keySet(args)
 		if err != nil {
 			return err
 		}
+		slices.Sort(keys)
+		p.f.Body = append(p.f.Body, &ExpectKeys{Pos: kw.pos, Keys: keys})
+		return nil
+	}
+	a := &Assert{Pos: kw.pos, Kind: kind.text}
+	var err error
+	switch kind.text {
+	case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder:
+		if !p.hasRun() {
+			return p.errorf(kw.pos, "expect %s must follow an operation, an interrupt block or a parallel group", kind.text)
+		}
+		if err := p.lockAssert(a, args); err != nil {
+			return err
+		}
+	case AssertEvicted:
+		if !p.hasRun() {
+			return p.errorf(kw.pos, "expect evicted must follow an operation, an interrupt block or a parallel group")
+		}
+		if a.Keys, err = p.keySet(args); err != nil {
+			return err
+		}
+		slices.Sort(a.Keys)
+	case AssertRef, AssertNoRef:
+		if len(args) == 0 {
+			return p.errorf(p.lineEnd, "expect %s needs at least one key", kind.text)
+		}
+		if a.Keys, err = p.keySet(args); err != nil {
+			return err
+		}
+	case AssertList, AssertCount:
+		if len(args) == 0 {
+			return p.errorf(p.lineEnd, "expect %s needs a list name", kind.text)
+		}
+		if err := p.listName(args[0]); err != nil {
+			return err
+		}
+		a.List, a.ListPos = args[0].text, args[0].pos
+		if kind.text == AssertCount {
+			if len(args) != 2 {
+				return p.errorf(p.lineEnd, "expect count needs a list name and a number")
+			}
+			if a.N, err = p.small(args[1], "count"); err != nil {
+				return err
+			}
+			break
+		}
+		a.Elems = []ListElem{}
+		for _, t := range args[1:] {
+			if t.text == "-" {
+				a.Elems = append(a.Elems, ListElem{NoKey: true})
+				continue
+			}
+			k, err := p.num(t, "key")
+			if err != nil {
+				return err
+			}
+			a.Elems = append(a.Elems, ListElem{Key: k})
+		}
+	case AssertNextSteal:
+		if p.f.Map.NoCommonLRU {
+			return p.errorf(kind.pos, "expect next_steal needs a common LRU (this map has no_common_lru)")
+		}
+		if len(args) != 2 {
+			return p.errorf(p.lineEnd, "expect next_steal needs a CPU and a CPU number")
+		}
+		if a.CPU, err = p.cpu(args[0]); err != nil {
+			return err
+		}
+		if a.N, err = p.cpu(args[1]); err != nil {
+			return err
+		}
+	}
+	p.f.Body = append(p.f.Body, a)
+	return nil
+}
+
+// lockClasses and lockChecks are the words of took's `as CLASS` and failed's CHECK.
+var (
+	lockClasses = []string{"local", "lru", "hashtab", "remote"}
+	lockChecks  = []string{"AA", "ABBA", "timeout", "queue"}
+	lockResults = []string{"-EBUSY", "-EDEADLK", "-ETIMEDOUT"}
+)
+
+// lockAssert parses the words after took, waited, failed or waits.
+func (p *parser) lockAssert(a *Assert, args []token) error {
+	var err error
+	if a.Kind == AssertWaits {
+		if len(args) != 1 {
+			return p.errorf(p.lineEnd, "expect waits needs a number")
+		}
+		a.N, err = p.small(args[0], "waits")
+		return err
+	}
+	if a.Kind == AssertUntaken {
+		if len(args) != 1 {
+			return p.errorf(p.lineEnd, "expect untaken needs one lock")
+		}
+		if err := p.lockID(args[0]); err != nil {
+			return err
+		}
+		a.Lock, a.LockPos = args[0].text, args[0].pos
+		return nil
+	}
+	if a.Kind == AssertOrder {
+		if len(args) < 2 {
+			return p.errorf(p.lineEnd, "expect order needs a lock and at least one CPU")
+		}
+		if err := p.lockID(args[0]); err != nil {
+			return err
+		}
+		a.Lock, a.LockPos = args[0].text, args[0].pos
+		for _, t := range args[1:] {
+			c, err := p.cpu(t)
+			if err != nil {
+				return err
+			}
+			a.CPUs = append(a.CPUs, c)
+		}
+		return nil
+	}
+	if len(args) < 2 {
+		return p.errorf(p.lineEnd, "expect %s needs a CPU and a lock", a.Kind)
+	}
+	if a.CPU, err = p.cpu(args[0]); err != nil {
+		return err
+	}
+	if err := p.lockID(args[1]); err != nil {
+		return err
+	}
+	a.Lock, a.LockPos = args[1].text, args[1].pos
+	rest := args[2:]
+	switch a.Kind {
+	case AssertWaited:
+		if len(rest) > 0 {
+			return p.errorf(rest[0].pos, "unexpected %q after the lock", rest[0].text)
+		}
+	case AssertFailed:
+		if len(rest) == 0 {
+			return p.errorf(p.lineEnd, "expect failed needs a result (%s)", strings.Join(lockResults, ", "))
+		}
+		if !slices.Contains(lockResults, rest[0].text) {
+			return p.errorf(rest[0].pos, "unknown lock result %q (want %s)", rest[0].text, strings.Join(lockResults, ", "))
+		}
+		a.Result = rest[0].text
+		if len(rest) > 1 {
+			if !slices.Contains(lockChecks, rest[1].text) {
+				return p.errorf(rest[1].pos, "unknown check %q (want %s)", rest[1].text, strings.Join(lockChecks, ", "))
+			}
+			a.Check = rest[1].text
+		}
+		if len(rest) > 2 {
+			return p.errorf(rest[2].pos, "unexpected %q after the check", rest[2].text)
+		}
+	case AssertTook:
+		if len(rest) >= 1 && rest[0].text == "as" {
+			if len(rest) < 2 {
+				return p.errorf(p.lineEnd, "as needs a lock class (%s)", strings.Join(lockClasses, ", "))
+			}
+			if !slices.Contains(lockClasses, rest[1].text) {
+				return p.errorf(rest[1].pos, "unknown lock class %q (want %s)", rest[1].text, strings.Join(lockClasses, ", "))
+			}
+			a.Class = rest[1].text
+			rest = rest[2:]
+		}
+		if len(rest) > 0 {
+			if rest[0].text != "holding" {
+				return p.errorf(rest[0].pos, "unexpected %q (want as CLASS or holding LOCK...)", rest[0].text)
+			}
+			if len(rest) < 2 {
+				return p.errorf(p.lineEnd, "holding needs at least one lock")
+			}
+			for _, t := range rest[1:] {
+				if err := p.lockID(t); err != nil {
+					return err
+				}
+				a.Holding = append(a.Holding, t.text)
+			}
+		}
+	}
+	return nil
+}
+
+// lockID checks a lock id against the map: cpuN.local and lru.global in a common LRU,
+// cpuN.lru in a per-CPU LRU, htab.bucket[I] in both.
+func (p *parser) lockID(t token) error {
+	want := "cpuN.local, lru.global or htab.bucket[I]"
+	if p.f.Map.NoCommonLRU {
+		want = "cpuN.lru or htab.bucket[I]: this map has no_common_lru"
+	}
+	id := t.text
+	switch {
+	case id == "lru.global" && !p.f.Map.NoCommonLRU:
+		return nil
+	case strings.HasPrefix(id, "htab.bucket[") && strings.HasSuffix(id, "]"):
+		n := id[len("htab.bucket[") : len(id)-1]
+		if v, err := strconv.Atoi(n); err == nil && strconv.Itoa(v) == n {
+			return nil
+		}
+	case strings.HasPrefix(id, "cpu"):
+		n, which, ok := strings.Cut(id[3:], ".")
+		if ok && (which == "local" && !p.f.Map.NoCommonLRU || which == "lru" && p.f.Map.NoCommonLRU) {
+			if v, err := strconv.Atoi(n); err == nil && strconv.Itoa(v) == n {
+				if v >= p.f.Map.CPUs {
+					return p.errorf(t.pos, "lock %s: cpu %d is outside 0..%d", id, v, p.f.Map.CPUs-1)
+				}
+				return nil
+			}
+		}
+	}
+	return p.errorf(t.pos, "unknown lock %q (want %s)", id, want)
+}
+
+// keySet parses keys, refusing a key listed twice.
+func (p *parser) keySet(toks []token) ([]uint64, error) {
+	keys := []uint64{}
+	seen := map[uint64]bool{}
+	for _, t := range toks {
+		v, err := p.num(t, "key")
+		if err != nil {
+			return nil, err
+		}
 		if seen[v] {
-			return p.errorf(t.pos, "key %d is listed twice", v)
+			return nil, p.errorf(t.pos, "key %d is listed twice", v)
 		}
 		seen[v] = true
-		ek.Keys = append(ek.Keys, v)
+		keys = append(keys, v)
 	}
-	slices.Sort(ek.Keys)
-	p.f.Body = append(p.f.Body, ek)
-	return nil
+	return keys, nil
+}
+
+// small parses a count that fits an int: 0 to maxCount.
+func (p *parser) small(t token, what string) (int, error) {
+	v, err := number(t.text)
+	if err == strconv.ErrSyntax {
+		return 0, p.errorf(t.pos, "invalid %s %q (want a decimal or 0x hex number)", what, t.text)
+	}
+	if err != nil || v > maxCount {
+		return 0, p.errorf(t.pos, "%s must be 0 to %d", what, maxCount)
+	}
+	return int(v), nil
+}
+
+// hasRun reports whether the body so far has something that runs: an
+// operation, an interrupt block or a parallel group.
+func (p *parser) hasRun() bool {
+	for _, st := range p.f.Body {
+		switch st.(type) {
+		case *Op, *Interrupt, *Parallel:
+			return true
+		}
+	}
+	return false
+}
+
+// listName checks a list name against the map: global.active, global.inactive, global.free,
+// cpuN.local_free and cpuN.pending in a common LRU; cpuN.active, cpuN.inactive and cpuN.free
+// in a per-CPU LRU (BPF_F_NO_COMMON_LRU).
+func (p *parser) listName(t token) error {
+	want := "global.active, global.inactive, global.free, cpuN.local_free or cpuN.pending"
+	cpuLists := []string{"local_free", "pending"}
+	if p.f.Map.NoCommonLRU {
+		want = "cpuN.active, cpuN.inactive or cpuN.free: this map has no_common_lru"
+		cpuLists = []string{"active", "inactive", "free"}
+	}
+	owner, list, ok := strings.Cut(t.text, ".")
+	switch {
+	case !ok:
+	case owner == "global":
+		if !p.f.Map.NoCommonLRU && slices.Contains([]string{"active", "inactive", "free"}, list) {
+			return nil
+		}
+	case strings.HasPrefix(owner, "cpu") && slices.Contains(cpuLists, list):
+		n := owner[3:]
+		if v, err := strconv.Atoi(n); err == nil && strconv.Itoa(v) == n {
+			if v >= p.f.Map.CPUs {
+				return p.errorf(t.pos, "list %s: cpu %d is outside 0..%d", t.text, v, p.f.Map.CPUs-1)
+			}
+			return nil
+		}
+	}
+	return p.errorf(t.pos, "unknown list %q (want %s)", t.text, want)
 }
 
 // openBrace checks that a block's opening line ends with `{` and returns

@@ -67,6 +67,39 @@ func dumpBody(b *strings.Builder, body []Stmt, indent string) {
 			dumpOp(b, s, indent)
 		case *ExpectKeys:
 			fmt.Fprintf(b, "%sexpect keys@%v %v\n", indent, s.Pos, s.Keys)
+		case *Assert:
+			fmt.Fprintf(b, "%sexpect %s@%v", indent, s.Kind, s.Pos)
+			switch s.Kind {
+			case AssertList:
+				fmt.Fprintf(b, " %s@%v %v", s.List, s.ListPos, s.Elems)
+			case AssertCount:
+				fmt.Fprintf(b, " %s@%v %d", s.List, s.ListPos, s.N)
+			case AssertNextSteal:
+				fmt.Fprintf(b, " cpu%d=%d", s.CPU, s.N)
+			case AssertWaits:
+				fmt.Fprintf(b, " %d", s.N)
+			case AssertUntaken:
+				fmt.Fprintf(b, " %s@%v", s.Lock, s.LockPos)
+			case AssertOrder:
+				fmt.Fprintf(b, " %s@%v %v", s.Lock, s.LockPos, s.CPUs)
+			case AssertTook, AssertWaited, AssertFailed:
+				fmt.Fprintf(b, " cpu%d %s@%v", s.CPU, s.Lock, s.LockPos)
+				if s.Class != "" {
+					fmt.Fprintf(b, " as %s", s.Class)
+				}
+				if s.Holding != nil {
+					fmt.Fprintf(b, " holding %v", s.Holding)
+				}
+				if s.Result != "" {
+					fmt.Fprintf(b, " %s", s.Result)
+				}
+				if s.Check != "" {
+					fmt.Fprintf(b, " %s", s.Check)
+				}
+			default:
+				fmt.Fprintf(b, " %v", s.Keys)
+			}
+			b.WriteString("\n")
 		case *Parallel:
 			fmt.Fprintf(b, "%sparallel@%v seed=%d", indent, s.Pos, s.Seed)
 			if s.Schedule != nil {
@@ -161,6 +194,19 @@ func TestParse(t *testing.T) {
 				"#1@7:1 cpu@7:5 cpu 0 lookup 2\nsay \"#3\"\n#2@9:1 cpu@9:5 cpu 0 lookup 3\n"},
 		{"expect keys", hdr + "expect keys\nexpect keys 3 1 0x2 # sorted\n",
 			defaultMap + "expect keys@2:1 []\nexpect keys@3:1 [1 2 3]\n"},
+		{"state assertions", hdr + "cpu 0 lookup 1\nexpect evicted\nexpect evicted 3 0x1 # sorted\nexpect list cpu3.pending 5 - 4\n" +
+			"expect list global.free\nexpect count global.inactive 0x10\nexpect ref 7 2\n\texpect noref 1\nexpect next_steal 3 0\n" +
+			"expect took 1 cpu0.local as remote holding cpu1.local htab.bucket[3]\nexpect waited 2 lru.global\n" +
+			"expect failed 0 htab.bucket[12] -ETIMEDOUT timeout\nexpect failed 0 cpu0.local -EDEADLK\nexpect waits 0x2\nexpect untaken lru.global\nexpect order lru.global 2 0 2\n",
+			defaultMap + "#0@2:1 cpu@2:5 cpu 0 lookup 1\nexpect evicted@3:1 []\nexpect evicted@4:1 [1 3]\n" +
+				"expect list@5:1 cpu3.pending@5:13 [5 - 4]\nexpect list@6:1 global.free@6:13 []\n" +
+				"expect count@7:1 global.inactive@7:14 16\nexpect ref@8:1 [7 2]\nexpect noref@9:2 [1]\nexpect next_steal@10:1 cpu3=0\n" +
+				"expect took@11:1 cpu1 cpu0.local@11:15 as remote holding [cpu1.local htab.bucket[3]]\nexpect waited@12:1 cpu2 lru.global@12:17\n" +
+				"expect failed@13:1 cpu0 htab.bucket[12]@13:17 -ETIMEDOUT timeout\nexpect failed@14:1 cpu0 cpu0.local@14:17 -EDEADLK\nexpect waits@15:1 2\n" +
+				"expect untaken@16:1 lru.global@16:16\nexpect order@17:1 lru.global@17:14 [2 0 2]\n"},
+		{"state assertions, per-CPU LRU", "map lru_percpu_hash entries=4 cpus=2 no_common_lru kernel=6.18-lru-rqspinlock\nexpect list cpu1.inactive 1\nexpect count cpu0.free 2\n",
+			"map@1:1 lru_percpu_hash@1:5 entries=4@1:29 cpus=2@1:36 kernel=6.18-lru-rqspinlock@1:59 seed=0@0:0 no_common_lru\n" +
+				"expect list@2:1 cpu1.inactive@2:13 [1]\nexpect count@3:1 cpu0.free@3:14 2\n"},
 		{"parallel", hdr + "parallel {\ncpu 0 update 1 1\nsay two\ncpu 1 update 2 2 expect 0\n}\ncpu 0 lookup 1\n",
 			defaultMap +
 				"parallel@2:1 seed=0 {\n  #0@3:1 cpu@3:5 cpu 0 update 1 1 any\n  say \"two\"\n  #1@5:1 cpu@5:5 cpu 1 update 2 2 any expect@5:18 0\n}@6:1\n" +
@@ -318,7 +364,7 @@ func TestParseErrors(t *testing.T) {
 		{"cpus 129", "map lru_hash entries=1 cpus=129", "t.lru:1:29: cpus must be 1 to 128"},
 		{"cpus huge", "map lru_hash entries=1 cpus=99999999999999999999999", "t.lru:1:29: cpus must be 1 to 128"},
 		{"cpus word", "map lru_hash entries=1 cpus=four", `t.lru:1:29: invalid cpus "four" (want a decimal or 0x hex number)`},
-		{"unknown kernel", "map lru_hash entries=1 kernel=6.1", `t.lru:1:31: unknown kernel profile "6.1" (want 6.8 or 6.18)`},
+		{"unknown kernel", "map lru_hash entries=1 kernel=6.1", `t.lru:1:31: unknown kernel profile "6.1" (want 6.8, 6.18, 6.18-lru-rqspinlock)`},
 		{"seed too big", "map lru_hash entries=1 seed=0x100000000", "t.lru:1:29: seed 0x100000000 does not fit in 32 bits"},
 		{"seed word", "map lru_hash entries=1 seed=x", `t.lru:1:29: invalid seed "x" (want a decimal or 0x hex number)`},
 
@@ -369,12 +415,53 @@ func TestParseErrors(t *testing.T) {
 		{"empty say", h + "say  \ncpu 0 lookup 1", "t.lru:2:6: say needs text"},
 
 		// expect keys.
-		{"expect alone", h + "expect", `t.lru:2:7: a statement starting with expect must be "expect keys [KEY...]" (an operation's expect goes on its line)`},
-		{"expect value", h + "expect 5", `t.lru:2:8: a statement starting with expect must be "expect keys [KEY...]" (an operation's expect goes on its line)`},
+		{"expect alone", h + "expect", `t.lru:2:7: a statement starting with expect must be "expect keys|evicted|list|count|ref|noref|next_steal|took|waited|failed|waits|untaken|order ..." (an operation's expect goes on its line)`},
+		{"expect value", h + "expect 5", `t.lru:2:8: a statement starting with expect must be "expect keys|evicted|list|count|ref|noref|next_steal|took|waited|failed|waits|untaken|order ..." (an operation's expect goes on its line)`},
 		{"duplicate key", h + "expect keys 1 2 0x1", "t.lru:2:17: key 1 is listed twice"},
 		{"bad expected key", h + "expect keys 1,2", `t.lru:2:13: invalid key "1,2" (want a decimal or 0x hex number)`},
 		{"expect keys in parallel", h + "parallel {\ncpu 0 lookup 1\nexpect keys\n}", "t.lru:4:1: expect keys is not allowed inside a parallel group"},
 		{"expect keys in interrupt", h + "interrupt at=x {\ncpu 0 lookup 1\n expect keys 1\n}", "t.lru:4:2: expect keys is not allowed inside an interrupt block"},
+
+		// State assertions.
+		{"evicted first", h + "expect evicted", "t.lru:2:1: expect evicted must follow an operation, an interrupt block or a parallel group"},
+		{"evicted after expect keys only", h + "expect keys\nexpect evicted 1", "t.lru:3:1: expect evicted must follow an operation, an interrupt block or a parallel group"},
+		{"evicted twice", h + "cpu 0 lookup 1\nexpect evicted 2 2", "t.lru:3:18: key 2 is listed twice"},
+		{"ref without keys", h + "expect ref", "t.lru:2:11: expect ref needs at least one key"},
+		{"noref bad key", h + "expect noref x", `t.lru:2:14: invalid key "x" (want a decimal or 0x hex number)`},
+		{"list without name", h + "expect list", "t.lru:2:12: expect list needs a list name"},
+		{"list unknown", h + "expect list global.pending 1", `t.lru:2:13: unknown list "global.pending" (want global.active, global.inactive, global.free, cpuN.local_free or cpuN.pending)`},
+		{"list cpu out of range", h + "expect list cpu4.pending", "t.lru:2:13: list cpu4.pending: cpu 4 is outside 0..3"},
+		{"list cpu not a number", h + "expect list cpu01.pending", `t.lru:2:13: unknown list "cpu01.pending" (want global.active, global.inactive, global.free, cpuN.local_free or cpuN.pending)`},
+		{"list per-CPU names", "map lru_hash entries=4 cpus=2 no_common_lru\nexpect list global.free", `t.lru:2:13: unknown list "global.free" (want cpuN.active, cpuN.inactive or cpuN.free: this map has no_common_lru)`},
+		{"list common name on a per-CPU LRU", "map lru_hash entries=4 cpus=2 no_common_lru\nexpect count cpu1.pending 0", `t.lru:2:14: unknown list "cpu1.pending" (want cpuN.active, cpuN.inactive or cpuN.free: this map has no_common_lru)`},
+		{"list bad element", h + "expect list cpu0.pending 1 + 2", `t.lru:2:28: invalid key "+" (want a decimal or 0x hex number)`},
+		{"count without number", h + "expect count global.free", "t.lru:2:25: expect count needs a list name and a number"},
+		{"count bad number", h + "expect count global.free -1", `t.lru:2:26: invalid count "-1" (want a decimal or 0x hex number)`},
+		{"next_steal per-CPU", "map lru_hash entries=4 cpus=2 no_common_lru\nexpect next_steal 0 1", "t.lru:2:8: expect next_steal needs a common LRU (this map has no_common_lru)"},
+		{"next_steal one number", h + "expect next_steal 0", "t.lru:2:20: expect next_steal needs a CPU and a CPU number"},
+		{"next_steal cpu range", h + "expect next_steal 0 4", "t.lru:2:21: cpu 4 is outside 0..3"},
+		{"assert in parallel", h + "parallel {\ncpu 0 lookup 1\nexpect evicted\n}", "t.lru:4:1: expect evicted is not allowed inside a parallel group"},
+		{"assert in interrupt", h + "interrupt at=x {\ncpu 0 lookup 1\nexpect ref 1\n}", "t.lru:4:1: expect ref is not allowed inside an interrupt block"},
+		{"say before assert", h + "say a\nexpect count global.free 4", "t.lru:2:1: say must be followed by an operation"},
+		{"took first", h + "expect took 0 lru.global", "t.lru:2:1: expect took must follow an operation, an interrupt block or a parallel group"},
+		{"took without lock", h + "cpu 0 lookup 1\nexpect took 0", "t.lru:3:14: expect took needs a CPU and a lock"},
+		{"took unknown lock", h + "cpu 0 lookup 1\nexpect took 0 cpu0.lru", `t.lru:3:15: unknown lock "cpu0.lru" (want cpuN.local, lru.global or htab.bucket[I])`},
+		{"took per-CPU lock", "map lru_hash entries=4 cpus=2 no_common_lru\ncpu 0 lookup 1\nexpect took 0 lru.global", `t.lru:3:15: unknown lock "lru.global" (want cpuN.lru or htab.bucket[I]: this map has no_common_lru)`},
+		{"took lock cpu range", h + "cpu 0 lookup 1\nexpect took 0 cpu7.local", "t.lru:3:15: lock cpu7.local: cpu 7 is outside 0..3"},
+		{"took bad bucket", h + "cpu 0 lookup 1\nexpect took 0 htab.bucket[x]", `t.lru:3:15: unknown lock "htab.bucket[x]" (want cpuN.local, lru.global or htab.bucket[I])`},
+		{"took bad class", h + "cpu 0 lookup 1\nexpect took 0 lru.global as global", `t.lru:3:29: unknown lock class "global" (want local, lru, hashtab, remote)`},
+		{"took as alone", h + "cpu 0 lookup 1\nexpect took 0 lru.global as", "t.lru:3:28: as needs a lock class (local, lru, hashtab, remote)"},
+		{"took holding alone", h + "cpu 0 lookup 1\nexpect took 0 lru.global holding", "t.lru:3:33: holding needs at least one lock"},
+		{"took stray word", h + "cpu 0 lookup 1\nexpect took 0 lru.global with cpu0.local", `t.lru:3:26: unexpected "with" (want as CLASS or holding LOCK...)`},
+		{"waited stray word", h + "cpu 0 lookup 1\nexpect waited 1 lru.global now", `t.lru:3:28: unexpected "now" after the lock`},
+		{"failed without result", h + "cpu 0 lookup 1\nexpect failed 1 lru.global", "t.lru:3:27: expect failed needs a result (-EBUSY, -EDEADLK, -ETIMEDOUT)"},
+		{"failed bad result", h + "cpu 0 lookup 1\nexpect failed 1 lru.global -ENOMEM", `t.lru:3:28: unknown lock result "-ENOMEM" (want -EBUSY, -EDEADLK, -ETIMEDOUT)`},
+		{"failed bad check", h + "cpu 0 lookup 1\nexpect failed 1 lru.global -EDEADLK BA", `t.lru:3:37: unknown check "BA" (want AA, ABBA, timeout, queue)`},
+		{"waits without number", h + "cpu 0 lookup 1\nexpect waits", "t.lru:3:13: expect waits needs a number"},
+		{"order without cpu", h + "cpu 0 lookup 1\nexpect order lru.global", "t.lru:3:24: expect order needs a lock and at least one CPU"},
+		{"order cpu range", h + "cpu 0 lookup 1\nexpect order lru.global 1 4", "t.lru:3:27: cpu 4 is outside 0..3"},
+		{"untaken two locks", h + "cpu 0 lookup 1\nexpect untaken lru.global cpu0.local", "t.lru:3:37: expect untaken needs one lock"},
+		{"untaken bad lock", h + "cpu 0 lookup 1\nexpect untaken global", `t.lru:3:16: unknown lock "global" (want cpuN.local, lru.global or htab.bucket[I])`},
 
 		// Blocks.
 		{"parallel without brace", h + "parallel seed=1", "t.lru:2:16: parallel must end its line with {"},

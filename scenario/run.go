@@ -4,6 +4,7 @@ package scenario
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,7 +98,8 @@ type Done func(op *Op, result string)
 
 // Run runs a scenario's statements on m, in order, calling done as each operation finishes. It
 // stops at the first `expect` that does not hold and returns it as a *Failure (a parallel group
-// is finished first; its operations' expectations are judged in the order they finish). A CPU
+// is finished first; its operations' expectations are judged in the order they finish). While it
+// runs it holds m's eviction hook (Map.OnEvict), for `expect evicted`. A CPU
 // that gets stuck (it spins for ever on a lock that can never come to it) ends its unfinished
 // operations in that group with DEADLOCK while the other CPUs finish theirs; it stays stuck, so
 // every later operation on it ends with DEADLOCK at once, and the statements after go on.
@@ -117,7 +119,25 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 		op := byIndex[eop.Index]
 		judge(op, ResultText(op, r))
 	}
+	// evicted holds the keys the last operation or group evicted; locks its lock events, when
+	// an assertion asks about them.
+	var evicted []uint64
+	m.OnEvict(func(key uint64) { evicted = append(evicted, key) })
+	defer m.OnEvict(nil)
+	var locks *lockLog
+	if needsLocks(f) {
+		locks = &lockLog{inner: m.Tracer(), held: map[int][]string{}}
+		m.SetTracer(locks)
+		defer m.SetTracer(locks.inner)
+	}
 	for _, st := range f.Body {
+		switch st.(type) {
+		case *Op, *Interrupt, *Parallel:
+			evicted = evicted[:0]
+			if locks != nil {
+				locks.events = locks.events[:0]
+			}
+		}
 		switch s := st.(type) {
 		case *Op:
 			r := m.Exec(EngineOp(s))
@@ -125,6 +145,10 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 		case *ExpectKeys:
 			got := KeysText(m.Keys())
 			if want := KeysText(s.Keys); fail == nil && want != got {
+				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
+			}
+		case *Assert:
+			if want, got, ok := check(s, m, evicted, locks); fail == nil && !ok {
 				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
 			}
 		case *Interrupt:
@@ -160,6 +184,234 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 	return nil
 }
 
+// check judges an Assert on m's state now; evicted are the keys the last operation or group
+// evicted, locks its lock events. want and got are the failure's words.
+func check(a *Assert, m *engine.Map, evicted []uint64, locks *lockLog) (want, got string, ok bool) {
+	switch a.Kind {
+	case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder:
+		return locks.check(a)
+	case AssertEvicted:
+		keys := slices.Compact(slices.Sorted(slices.Values(evicted)))
+		return "evicted " + KeysText(a.Keys), "evicted " + KeysText(keys), slices.Equal(keys, a.Keys)
+	case AssertNextSteal:
+		v := m.SnapshotView()
+		w := "next_steal of cpu " + strconv.Itoa(a.CPU) + " = "
+		return w + strconv.Itoa(a.N), w + strconv.Itoa(v.NextSteal[a.CPU]), v.NextSteal[a.CPU] == a.N
+	}
+	v := m.SnapshotView()
+	switch a.Kind {
+	case AssertList, AssertCount:
+		var elems []ListElem
+		for _, l := range v.Lists {
+			if l.Name == a.List {
+				for _, x := range l.Elems {
+					if e := v.Elems[x]; e.Linked {
+						elems = append(elems, ListElem{Key: e.Key})
+					} else {
+						elems = append(elems, ListElem{NoKey: true})
+					}
+				}
+			}
+		}
+		if a.Kind == AssertCount {
+			w := " on " + a.List
+			return strconv.Itoa(a.N) + w, strconv.Itoa(len(elems)) + w, len(elems) == a.N
+		}
+		return a.List + ": " + elemsText(a.Elems), a.List + ": " + elemsText(elems), slices.Equal(elems, a.Elems)
+	}
+	// ref, noref: each key's element in the hash table.
+	wantRef := a.Kind == AssertRef
+	ok = true
+	var states []string
+	for _, k := range a.Keys {
+		st := "not in the map: " + strconv.FormatUint(k, 10)
+		for _, e := range v.Elems {
+			if e.Linked && e.Key == k {
+				st = "noref " + strconv.FormatUint(k, 10)
+				if e.Ref {
+					st = "ref " + strconv.FormatUint(k, 10)
+				}
+				ok = ok && e.Ref == wantRef
+				break
+			}
+		}
+		if strings.HasPrefix(st, "not") {
+			ok = false
+		}
+		states = append(states, st)
+	}
+	return a.Kind + " " + KeysText(a.Keys), strings.Join(states, ", "), ok
+}
+
+// needsLocks reports whether a scenario asserts anything about lock events.
+func needsLocks(f *File) bool {
+	for _, st := range f.Body {
+		if a, ok := st.(*Assert); ok {
+			switch a.Kind {
+			case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lockLog is a tracer that passes every event on to inner and keeps the lock events of the
+// statement running, each with the locks its CPU held just before it.
+type lockLog struct {
+	inner  trace.Tracer
+	held   map[int][]string // by CPU: the locks it holds now, in the order taken
+	events []lockEvent
+}
+
+type lockEvent struct {
+	cpu                        int
+	kind                       trace.Kind
+	lock, class, result, check string
+	holding                    []string
+}
+
+// Event implements trace.Tracer.
+func (l *lockLog) Event(ev *trace.Event) {
+	if l.inner != nil {
+		l.inner.Event(ev)
+	}
+	switch ev.Kind {
+	case trace.KindLock, trace.KindLockWait, trace.KindLockFailed, trace.KindUnlock:
+	default:
+		return
+	}
+	h := l.held[int(ev.CPU)]
+	if ev.Kind != trace.KindUnlock {
+		l.events = append(l.events, lockEvent{cpu: int(ev.CPU), kind: ev.Kind, lock: ev.Lock(), class: ev.Class(),
+			result: ev.Result(), check: ev.Check(), holding: slices.Clone(h)})
+	}
+	switch ev.Kind {
+	case trace.KindLock:
+		l.held[int(ev.CPU)] = append(h, ev.Lock())
+	case trace.KindUnlock:
+		if i := slices.Index(h, ev.Lock()); i >= 0 {
+			l.held[int(ev.CPU)] = slices.Delete(h, i, i+1)
+		}
+	}
+}
+
+// check judges a took, waited, failed or waits assertion on the lock events of the last
+// statement run.
+func (l *lockLog) check(a *Assert) (want, got string, ok bool) {
+	cpu := "cpu " + strconv.Itoa(a.CPU) + " "
+	switch a.Kind {
+	case AssertWaits:
+		n := 0
+		for _, e := range l.events {
+			if e.kind == trace.KindLockWait {
+				n++
+			}
+		}
+		return strconv.Itoa(a.N) + " lock waits", strconv.Itoa(n) + " lock waits", n == a.N
+	case AssertOrder:
+		var cpus []int
+		for _, e := range l.events {
+			if e.kind == trace.KindLock && e.lock == a.Lock {
+				cpus = append(cpus, e.cpu)
+			}
+		}
+		text := func(cpus []int) string {
+			if len(cpus) == 0 {
+				return a.Lock + " taken by nobody"
+			}
+			var b strings.Builder
+			b.WriteString(a.Lock + " taken by cpu")
+			for _, c := range cpus {
+				b.WriteString(" " + strconv.Itoa(c))
+			}
+			return b.String()
+		}
+		return text(a.CPUs), text(cpus), slices.Equal(cpus, a.CPUs)
+	case AssertUntaken:
+		for _, e := range l.events {
+			if e.lock == a.Lock {
+				what := map[trace.Kind]string{trace.KindLock: "took", trace.KindLockWait: "waited for",
+					trace.KindLockFailed: "failed to take"}[e.kind]
+				return "nobody took " + a.Lock, "cpu " + strconv.Itoa(e.cpu) + " " + what + " " + a.Lock, false
+			}
+		}
+		return "nobody took " + a.Lock, "nobody took " + a.Lock, true
+	case AssertWaited:
+		want = cpu + "waited for " + a.Lock
+		for _, e := range l.events {
+			if e.cpu == a.CPU && e.kind == trace.KindLockWait && e.lock == a.Lock {
+				return want, want, true
+			}
+		}
+		return want, cpu + "never waited for " + a.Lock, false
+	case AssertFailed:
+		want = cpu + "failed to take " + a.Lock + " with " + a.Result
+		if a.Check != "" {
+			want += " (" + a.Check + ")"
+		}
+		got = cpu + "never failed to take " + a.Lock
+		for _, e := range l.events {
+			if e.cpu != a.CPU || e.kind != trace.KindLockFailed || e.lock != a.Lock {
+				continue
+			}
+			if e.result == a.Result && (a.Check == "" || e.check == a.Check) {
+				return want, want, true
+			}
+			got = cpu + "failed to take " + a.Lock + " with " + e.result + " (" + e.check + ")"
+		}
+		return want, got, false
+	}
+	want = cpu + "took " + a.Lock
+	if a.Class != "" {
+		want += " as " + a.Class
+	}
+	if len(a.Holding) > 0 {
+		want += " holding " + strings.Join(a.Holding, " ")
+	}
+	got = cpu + "never took " + a.Lock
+	first := true
+	for _, e := range l.events {
+		if e.cpu != a.CPU || e.kind != trace.KindLock || e.lock != a.Lock {
+			continue
+		}
+		held := true
+		for _, h := range a.Holding {
+			held = held && slices.Contains(e.holding, h)
+		}
+		if held && (a.Class == "" || e.class == a.Class) {
+			return want, want, true
+		}
+		if first {
+			got = cpu + "took " + a.Lock + " as " + e.class + " holding " + orNothing(e.holding)
+			first = false
+		}
+	}
+	return want, got, false
+}
+
+func orNothing(locks []string) string {
+	if len(locks) == 0 {
+		return "nothing"
+	}
+	return strings.Join(locks, " ")
+}
+
+// elemsText writes a list's elements as `expect list` does, "(empty)" for none.
+func elemsText(elems []ListElem) string {
+	if len(elems) == 0 {
+		return "(empty)"
+	}
+	var b strings.Builder
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(e.String())
+	}
+	return b.String()
+}
+
 func interruptTask(in *Interrupt) engine.Task {
 	ei := &engine.Interrupt{At: in.At, Nth: in.Nth}
 	for _, h := range in.Handler {
@@ -182,7 +434,7 @@ func firstFailure(fail *Failure, f *File, err error, in *Interrupt) *Failure {
 		Got: "an operation that never passed that point"}
 }
 
-// keysText writes keys as `expect keys` failures print them.
+// KeysText writes keys as `expect keys` failures print them.
 func KeysText(keys []uint64) string {
 	if len(keys) == 0 {
 		return "(none)"

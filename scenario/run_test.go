@@ -124,14 +124,15 @@ cpu 0 update 3 3 expect DEADLOCK
 	}
 }
 
-// TestInterruptLRULock618 is the LRU-lock re-entry that stops a 6.8 machine, on 6.18 with the
-// host kernel's rqspinlock LRU locks (commit 89edbdfc5d03). Update 1 holds cpu0.local and has
+// TestInterruptLRULock618 is the LRU-lock re-entry that leaves a CPU stuck on 6.8 and mainline
+// 6.18, on 6.18 with the rqspinlock LRU locks of commit 89edbdfc5d03 (profile
+// 6.18-lru-rqspinlock). Update 1 holds cpu0.local and has
 // just taken lru.global for its refill; the handler's update 2 needs cpu0.local first:
 // bpf_common_lru_pop_free's raw_res_spin_lock_irqsave fails with -EDEADLK (AA), the pop returns
 // NULL and prealloc_lru_pop's caller returns -ENOMEM. Update 1 then finishes its refill
 // (target_free = 4/1/2 = 2 nodes) and succeeds; update 3 takes the other refilled node.
 func TestInterruptLRULock618(t *testing.T) {
-	src := `map lru_hash entries=4 cpus=1 kernel=6.18
+	src := `map lru_hash entries=4 cpus=1 kernel=6.18-lru-rqspinlock
 interrupt at=lru.global {
 cpu 0 update 1 1 expect 0
 cpu 0 update 2 2 expect -ENOMEM
@@ -152,16 +153,18 @@ expect keys 1 3
 	if !failed {
 		t.Fatal("update 2 did not fail to take cpu0.local with -EDEADLK")
 	}
-	// The same on 6.8: raw spinlocks, the machine stops.
-	src68 := strings.Replace(src, "kernel=6.18", "kernel=6.8", 1)
-	src68 = strings.Replace(src68, "expect 0\ncpu 0 update 2 2 expect -ENOMEM", "expect DEADLOCK\ncpu 0 update 2 2 expect DEADLOCK", 1)
-	src68 = strings.Replace(src68, "cpu 0 update 3 3 expect 0\nexpect keys 1 3\n", "cpu 0 update 3 3 expect DEADLOCK\nexpect keys\n", 1)
-	fail, lines, _ = runText(t, src68)
-	if fail != nil {
-		t.Fatalf("6.8: %v %q", fail, lines)
-	}
-	if len(lines) != 3 {
-		t.Fatalf("6.8: want 3 operations, got %q", lines)
+	// The same on 6.8 and on mainline 6.18: raw spinlock LRU locks, CPU 0 is stuck.
+	for _, k := range []string{"6.8", "6.18"} {
+		src68 := strings.Replace(src, "kernel=6.18-lru-rqspinlock", "kernel="+k, 1)
+		src68 = strings.Replace(src68, "expect 0\ncpu 0 update 2 2 expect -ENOMEM", "expect DEADLOCK\ncpu 0 update 2 2 expect DEADLOCK", 1)
+		src68 = strings.Replace(src68, "cpu 0 update 3 3 expect 0\nexpect keys 1 3\n", "cpu 0 update 3 3 expect DEADLOCK\nexpect keys\n", 1)
+		fail, lines, _ = runText(t, src68)
+		if fail != nil {
+			t.Fatalf("%s: %v %q", k, fail, lines)
+		}
+		if len(lines) != 3 {
+			t.Fatalf("%s: want 3 operations, got %q", k, lines)
+		}
 	}
 }
 
@@ -496,7 +499,7 @@ expect keys
 // -EDEADLK. bpf_lru_push_free leaves the node pending_free and the delete returns 0; the
 // interrupted update then gets the lock.
 func TestInterruptAtLRUWait618(t *testing.T) {
-	src := `map lru_hash entries=8 cpus=2 no_common_lru kernel=6.18
+	src := `map lru_hash entries=8 cpus=2 no_common_lru kernel=6.18-lru-rqspinlock
 cpu 0 update 1 1 expect 0
 cpu 0 update 2 2 expect 0
 parallel schedule=1@cpu0.lru,0* {
@@ -527,7 +530,7 @@ expect keys 3
 // abbaSetup gives CPU 1 two keys on its pending list and an empty local free list (6.18,
 // target_free 2), so that its next update must refill, and CPU 0 none, so that its first update
 // refills too.
-const abbaSetup = `map lru_hash entries=8 cpus=2 kernel=6.18
+const abbaSetup = `map lru_hash entries=8 cpus=2 kernel=6.18-lru-rqspinlock
 cpu 1 update 10 10 expect 0
 cpu 1 update 11 11 expect 0
 `
@@ -628,16 +631,17 @@ func TestTimeoutAndQueue618(t *testing.T) {
 func TestRefLostInRefill(t *testing.T) {
 	src, _ := scenarios.Source("ref-lost")
 	for _, tc := range []struct {
-		sched, keys string
-		readRef     bool // the flush read key 1's bit set
+		sched, keys, evicted string
+		readRef              bool // the flush read key 1's bit set
 	}{
-		{"0@lru.global,1*,0*", "1 5", true},
-		{"0@scan:cpu0.pending,1*,0*", "5", false},
-		{"0@scan:cpu0.pending,0,1*,0*", "1 5", false},
-		{"1@lookup_set_ref,0@scan:cpu0.pending,1*,0*", "5", false},
+		{"0@lru.global,1*,0*", "1 5", "2 3 4", true},
+		{"0@scan:cpu0.pending,1*,0*", "5", "1 2 3 4", false},
+		{"0@scan:cpu0.pending,0,1*,0*", "1 5", "2 3 4", false},
+		{"1@lookup_set_ref,0@scan:cpu0.pending,1*,0*", "5", "1 2 3 4", false},
 	} {
 		s := strings.Replace(string(src), "schedule=0@scan:cpu0.pending,1*,0*", "schedule="+tc.sched, 1)
 		s = strings.Replace(s, "expect keys 5", "expect keys "+tc.keys, 1)
+		s = strings.Replace(s, "expect evicted 1 2 3 4", "expect evicted "+tc.evicted, 1)
 		fail, lines, events := runText(t, s)
 		if fail != nil {
 			t.Fatalf("%s: %v\n%s", tc.sched, fail, strings.Join(lines, "\n"))
@@ -695,5 +699,147 @@ cpu 1 update 4 4
 `)
 	if fail == nil || !strings.Contains(fail.Error(), "expected the interrupt at fn_htab_lru_map_update_elem3") {
 		t.Fatalf("fail = %v\n%s", fail, strings.Join(lines, "\n"))
+	}
+}
+
+// assertBase fills a 6-entry map on one CPU (6.8: the first refill takes every node), has a
+// program look up key 3, and inserts key 7, whose refill flushes the pending keys (3 to the
+// active list, the rest to the inactive one) and evicts 1, 2, 4, 5 and 6 for its batch.
+const assertBase = `map lru_hash entries=6 cpus=2
+cpu 0 update 1 1
+cpu 0 update 2 2
+cpu 0 update 3 3
+cpu 0 update 4 4
+cpu 0 update 5 5
+cpu 0 update 6 6
+cpu 0 lookup 3
+expect ref 3
+expect noref 1 2 4 5 6
+expect list cpu0.pending 6 5 4 3 2 1
+expect count global.free 0
+cpu 0 update 7 7
+`
+
+// TestAsserts: each state assertion holds on the state it describes, and fails with `expected
+// X, got Y` at its line when it does not.
+func TestAsserts(t *testing.T) {
+	holds := assertBase + `expect evicted 6 5 4 2 1
+expect list global.active 3
+expect list global.inactive
+expect list cpu0.pending 7
+expect list cpu0.local_free - - - -
+expect count cpu0.local_free 4
+expect count cpu1.local_free 0
+expect noref 3 7
+expect next_steal 0 0
+expect next_steal 1 1
+expect keys 3 7
+expect evicted 1 2 4 5 6
+cpu 1 lookup 7
+expect evicted
+expect ref 7
+cpu 1 update 8 8
+expect evicted 3
+expect list cpu1.pending 8
+expect keys 7 8
+`
+	if fail, lines, _ := runText(t, holds); fail != nil {
+		t.Fatal(fail, lines)
+	}
+	for _, tc := range []struct{ line, want string }{
+		{"expect evicted 1 2 4 5", "t.lru:15: expected evicted 1 2 4 5, got evicted 1 2 4 5 6"},
+		{"expect evicted", "t.lru:15: expected evicted (none), got evicted 1 2 4 5 6"},
+		{"expect list global.active 3 7", "t.lru:15: expected global.active: 3 7, got global.active: 3"},
+		{"expect list global.inactive 1", "t.lru:15: expected global.inactive: 1, got global.inactive: (empty)"},
+		{"expect list cpu0.local_free - - -", "t.lru:15: expected cpu0.local_free: - - -, got cpu0.local_free: - - - -"},
+		{"expect list cpu0.pending -", "t.lru:15: expected cpu0.pending: -, got cpu0.pending: 7"},
+		{"expect count cpu0.local_free 3", "t.lru:15: expected 3 on cpu0.local_free, got 4 on cpu0.local_free"},
+		{"expect ref 3 7", "t.lru:15: expected ref 3 7, got noref 3, noref 7"},
+		{"expect noref 7 1", "t.lru:15: expected noref 7 1, got noref 7, not in the map: 1"},
+		{"expect next_steal 0 1", "t.lru:15: expected next_steal of cpu 0 = 1, got next_steal of cpu 0 = 0"},
+	} {
+		fail, _, _ := runText(t, assertBase+"expect keys 3 7\n"+tc.line+"\n")
+		if fail == nil || fail.Error() != tc.want {
+			t.Errorf("%s: failure %v, want %s", tc.line, fail, tc.want)
+		}
+	}
+}
+
+// TestAssertEvictedGroups: `expect evicted` judges the group before it as a whole (a parallel
+// group, an interrupt block), and a steal's pending pop is an eviction; a delete and a
+// replacement are not.
+func TestAssertEvictedGroups(t *testing.T) {
+	src := `map lru_hash entries=4 cpus=3
+cpu 0 update 1 1
+cpu 0 update 2 2
+cpu 0 update 3 3
+cpu 0 update 4 4
+cpu 0 lookup 1
+parallel {
+cpu 1 update 5 5
+cpu 2 update 6 6
+}
+expect evicted 2 3
+cpu 0 delete 4
+expect evicted
+expect list cpu0.local_free -
+cpu 0 update 5 50
+expect evicted
+expect keys 1 5 6
+`
+	if fail, lines, _ := runText(t, src); fail != nil {
+		t.Fatal(fail, lines)
+	}
+}
+
+// TestLockAsserts: took (with its class and the locks held), waited, failed and waits judge the
+// lock events of the statement before them, and fail with `expected X, got Y`.
+func TestLockAsserts(t *testing.T) {
+	base := `map lru_hash entries=4 cpus=2 kernel=6.18
+cpu 0 update 1 1
+cpu 0 update 2 2
+cpu 0 update 3 3
+cpu 0 update 4 4
+parallel schedule=0@lru.global,1* {
+cpu 0 update 5 5
+cpu 1 delete 1
+}
+`
+	holds := base + `expect took 0 cpu0.local as local
+expect took 0 lru.global as lru holding cpu0.local
+expect took 0 htab.bucket[1] holding cpu0.local lru.global
+expect took 1 htab.bucket[3]
+expect waited 1 lru.global
+expect waits 1
+expect untaken cpu1.local
+expect untaken htab.bucket[0]
+expect order lru.global 0 1
+expect order htab.bucket[3] 1 0
+interrupt at=htab.bucket[2] {
+cpu 0 update 5 50
+cpu 0 delete 5 expect -EDEADLK
+}
+expect failed 0 htab.bucket[2] -EDEADLK AA
+expect failed 0 htab.bucket[2] -EDEADLK
+expect waits 1
+`
+	if fail, lines, _ := runText(t, holds); fail != nil {
+		t.Fatal(fail, lines)
+	}
+	for _, tc := range []struct{ line, want string }{
+		{"expect took 0 cpu0.local as remote", "t.lru:10: expected cpu 0 took cpu0.local as remote, got cpu 0 took cpu0.local as local holding nothing"},
+		{"expect took 0 lru.global holding htab.bucket[0]", "t.lru:10: expected cpu 0 took lru.global holding htab.bucket[0], got cpu 0 took lru.global as lru holding cpu0.local"},
+		{"expect took 1 cpu1.local", "t.lru:10: expected cpu 1 took cpu1.local, got cpu 1 never took cpu1.local"},
+		{"expect waited 0 lru.global", "t.lru:10: expected cpu 0 waited for lru.global, got cpu 0 never waited for lru.global"},
+		{"expect failed 1 htab.bucket[3] -EDEADLK", "t.lru:10: expected cpu 1 failed to take htab.bucket[3] with -EDEADLK, got cpu 1 never failed to take htab.bucket[3]"},
+		{"expect waits 0", "t.lru:10: expected 0 lock waits, got 1 lock waits"},
+		{"expect untaken lru.global", "t.lru:10: expected nobody took lru.global, got cpu 0 took lru.global"},
+		{"expect order lru.global 1 0", "t.lru:10: expected lru.global taken by cpu 1 0, got lru.global taken by cpu 0 1"},
+		{"expect order cpu1.local 1", "t.lru:10: expected cpu1.local taken by cpu 1, got cpu1.local taken by nobody"},
+	} {
+		fail, _, _ := runText(t, base+tc.line+"\n")
+		if fail == nil || fail.Error() != tc.want {
+			t.Errorf("%s: failure %v, want %s", tc.line, fail, tc.want)
+		}
 	}
 }

@@ -15,14 +15,22 @@ import (
 //go:embed *.lru
 var files embed.FS
 
-// teachingOrder is the order in which the scenarios build on each other; the first is the
-// explorer's default. Scenarios not named here follow, sorted.
+// teachingOrder is the order in which the scenarios build on each other, each concept defined
+// before a later one uses it: the map's lists and the fast path, refills and why they are
+// batched, eviction (shrink, the per-CPU LRU, rotation, forced shrink, steals), what batching
+// costs and why the LRU is approximate, the update flags and per-CPU values, concurrency,
+// re-entrancy, and the kernel versions. The first is the explorer's default. Scenarios not
+// named here follow, sorted.
 var teachingOrder = []string{
-	"fast-path", "refill", "inactive-shrink", "second-chance", "forced-shrink", "steal-free",
-	"steal-pending", "per-cpu-lru", "exist-flags", "fails-but-evicts", "mass-eviction",
-	"target-free-618", "ref-lost", "ref-kept", "contention", "queued-lock", "virt-spin-lock",
-	"reentrancy-ebusy", "reentrancy-618", "wait-interrupt", "wait-interrupt-618", "enomem",
-	"enomem-per-cpu", "deadlock", "lru-lock-618", "abba-618",
+	"fast-path", "refill", "why-local-lists",
+	"inactive-shrink", "per-cpu-lru", "second-chance", "mass-eviction", "forced-shrink",
+	"steal-free", "steal-pending",
+	"hoarding", "target-free-618", "approximate", "no-common-lru-tradeoffs",
+	"exist-flags", "fails-but-evicts", "percpu-values",
+	"contention", "queued-lock", "virt-spin-lock", "ref-lost", "ref-kept", "enomem-concurrent",
+	"reentrancy-ebusy", "reentrancy-618", "enomem", "enomem-per-cpu", "deadlock",
+	"lru-lock-rqspinlock", "wait-interrupt", "wait-interrupt-rqspinlock", "abba-rqspinlock",
+	"versions-6-8", "versions-6-18", "versions-6-18-lru-rqspinlock",
 }
 
 // Names lists the bundled scenarios (file names without .lru) in teaching order.

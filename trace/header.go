@@ -15,7 +15,7 @@ package trace
 type Header struct {
 	Kind       string   `json:"kind"` // always "trace"
 	Version    int      `json:"version"`
-	Profile    string   `json:"profile"` // kernel profile: "6.8" or "6.18"
+	Profile    string   `json:"profile"` // kernel profile: "6.8", "6.18" or "6.18-lru-rqspinlock"
 	CPUs       int      `json:"cpus"`
 	Map        MapInfo  `json:"map"`
 	Elems      int      `json:"elems"`       // max_entries after the per-CPU rounding

@@ -256,7 +256,14 @@ type Reader struct {
 	blank  int   // the first of a run of blank lines, 0 if none
 	err    error // sticky error
 	parser lineParser
+	// lookups are the lookups begun and not yet ended: their result "0" is a value found
+	// (SymValue), not an update's or a delete's success.
+	lookups map[int32]bool
 }
+
+// maxOpenOps bounds the operations a trace may have open at once (begun, not ended): a few per
+// CPU in any real trace; a hostile one cannot grow the reader's memory with them.
+const maxOpenOps = 1 << 16
 
 // NewReader reads and checks the header line of a trace. The header must be an object of kind
 // "trace" and version Version; a newer version is an error that names it.
@@ -368,6 +375,9 @@ func (r *Reader) Next() (Event, error) {
 		if err == nil && ev.Seq != r.next {
 			err = fmt.Errorf("seq is %d, want %d", ev.Seq, r.next)
 		}
+		if err == nil {
+			err = r.lookupValue(&ev)
+		}
 		if err != nil {
 			r.err = fmt.Errorf("line %d: %v", r.line, err)
 			return Event{}, r.err
@@ -375,6 +385,30 @@ func (r *Reader) Next() (Event, error) {
 		r.next++
 		return ev, nil
 	}
+}
+
+// lookupValue makes the result "0" of a lookup the value 0 it found: JSON writes both alike.
+func (r *Reader) lookupValue(ev *Event) error {
+	switch ev.Kind {
+	case KindOpBegin:
+		if ev.a == symLookup || ev.a == symSysLookup {
+			if r.lookups == nil {
+				r.lookups = map[int32]bool{}
+			}
+			if len(r.lookups) >= maxOpenOps {
+				return fmt.Errorf("more than %d lookups begun and not ended", maxOpenOps)
+			}
+			r.lookups[ev.Op] = true
+		}
+	case KindOpEnd:
+		if r.lookups[ev.Op] {
+			delete(r.lookups, ev.Op)
+			if ev.b == symZero {
+				ev.b, ev.Value = SymValue, 0
+			}
+		}
+	}
+	return nil
 }
 
 func isBlank(l []byte) bool {

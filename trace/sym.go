@@ -98,6 +98,10 @@ var (
 	SymDeadlock = Intern("DEADLOCK")
 	// SymRawFlags is an update's flags given as a number: the number is in Elem and Bucket.
 	SymRawFlags = Intern("(flags)")
+
+	symLookup    = Intern("lookup")
+	symSysLookup = Intern("sys_lookup")
+	symZero      = Intern("0")
 )
 
 // cpuListNames is declared before the variables that use it (package variables are

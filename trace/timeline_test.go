@@ -56,7 +56,7 @@ func curRandomScenario(r *rand.Rand, nops int) []byte {
 	cpus := 1 + r.IntN(4)
 	entries := 1 + r.IntN(40)
 	fmt.Fprintf(&b, "map %s entries=%d cpus=%d kernel=%s seed=%d", []string{"lru_hash", "lru_percpu_hash"}[r.IntN(2)],
-		entries, cpus, []string{"6.8", "6.18"}[r.IntN(2)], r.Uint32())
+		entries, cpus, []string{"6.8", "6.18", "6.18-lru-rqspinlock"}[r.IntN(3)], r.Uint32())
 	if r.IntN(2) == 0 {
 		b.WriteString(" no_common_lru")
 	}

@@ -156,12 +156,13 @@ func engineAsKernel(t *testing.T, prof *engine.Profile, spec engine.MapSpec, ops
 }
 
 // TestCompareStates checks the comparison and its text without a kernel: the engine's 6.8
-// profile against its 6.18 profile standing in for the kernel, whose refill batches differ.
+// profile against its 6.18-lru-rqspinlock profile standing in for the kernel, whose refill
+// batches and local free lists (an llist there) differ.
 func TestCompareStates(t *testing.T) {
 	spec := engine.MapSpec{Type: engine.LRUHash, MaxEntries: 8}
 	ops := []engine.Op{{CPU: 0, Kind: engine.OpUpdate, Key: 1, Value: 10}, {CPU: 0, Kind: engine.OpLookup, Key: 1}}
 	e := engineAsKernel(t, &engine.Profile68, spec, ops)
-	k := engineAsKernel(t, &engine.Profile618, spec, ops)
+	k := engineAsKernel(t, &engine.Profile618LRURqspinlock, spec, ops)
 	if d := compareStates(k, k); d != nil {
 		t.Fatalf("a state differs from itself: %+v", d)
 	}
@@ -186,7 +187,7 @@ func TestCompareStates(t *testing.T) {
 		}
 	}
 	// The same lists, but one element's node differs.
-	k2 := engineAsKernel(t, &engine.Profile618, spec, ops)
+	k2 := engineAsKernel(t, &engine.Profile618LRURqspinlock, spec, ops)
 	k2.nodes[7].cpu = 1
 	if d := compareStates(k, k2); d == nil || d.what != "element 7 cpu" || d.engine != "0" || d.kernel != "1" {
 		t.Fatalf("node difference %+v", d)
@@ -195,16 +196,16 @@ func TestCompareStates(t *testing.T) {
 		t.Fatalf("side by side:\n%s", text)
 	}
 	// A counter the kernel lacks (v6.8 has no target_free) is not compared.
-	k3 := engineAsKernel(t, &engine.Profile618, spec, ops)
+	k3 := engineAsKernel(t, &engine.Profile618LRURqspinlock, spec, ops)
 	k3.counters = k3.counters[:len(k3.counters)-2]
 	k3.counters = append(k3.counters, counter{"nr_scans", 128})
-	e3 := engineAsKernel(t, &engine.Profile618, spec, ops)
+	e3 := engineAsKernel(t, &engine.Profile618LRURqspinlock, spec, ops)
 	e3.counters[len(e3.counters)-2].value = 128
 	if d := compareStates(e3, k3); d != nil {
 		t.Fatalf("a counter the kernel lacks was compared: %+v", d)
 	}
 	// Keys are compared only for elements in the table.
-	k4 := engineAsKernel(t, &engine.Profile618, spec, ops)
+	k4 := engineAsKernel(t, &engine.Profile618LRURqspinlock, spec, ops)
 	k4.nodes[0].key = 99 // on the free list
 	if d := compareStates(k, k4); d != nil {
 		t.Fatalf("a free element's stale key was compared: %+v", d)

@@ -9,21 +9,25 @@ import (
 	"strings"
 
 	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/kernelmap"
 	"golang.org/x/sys/unix"
 )
 
-// HostProfile returns the engine profile matching the running kernel, and
-// the kernel's release string as uname reports it. Kernels from v6.16 on get
-// engine.Profile618 (rqspinlock bucket locks, from v6.15, and the dynamic
-// target_free refill batch, from v6.16); kernels before v6.15 get
-// engine.Profile68. v6.15 has the rqspinlock but not yet target_free, a
-// combination no profile models, so it is an error.
+// HostProfile returns the engine profile matching the running kernel, and the kernel's
+// release string as uname reports it. The release picks the generation (see
+// profileForRelease); the kernel's BTF tells whether its LRU list locks are rqspinlock_t
+// (a kernel with "bpf: Fix NMI/tracepoint re-entry deadlock on lru locks"), which changes
+// the local free list into a lock-free llist and so the order of its nodes.
 func HostProfile() (*engine.Profile, string, error) {
 	release, err := hostRelease()
 	if err != nil {
 		return nil, "", err
 	}
-	prof, err := profileForRelease(release)
+	lock, err := kernelmap.LRULockType()
+	if err != nil {
+		lock = "" // no BTF: the release alone decides
+	}
+	prof, err := profileForRelease(release, lock)
 	return prof, release, err
 }
 
@@ -36,19 +40,29 @@ func hostRelease() (string, error) {
 	return unix.ByteSliceToString(u.Release[:]), nil
 }
 
-// profileForRelease picks the profile for a kernel release such as
-// "6.18.44-fc-v657".
-func profileForRelease(release string) (*engine.Profile, error) {
+// profileForRelease picks the profile for a kernel release such as "6.18.44-fc-v669" whose
+// LRU list lock has BTF type lruLock ("" when unknown). From v6.16 (rqspinlock bucket locks
+// from v6.15, the target_free refill batch from v6.16): engine.Profile618, or
+// engine.Profile618LRURqspinlock when the LRU locks are rqspinlock_t. Before v6.15:
+// engine.Profile68. v6.15 has the bucket rqspinlock without target_free, a combination no
+// profile models, so it is an error; so is an rqspinlock LRU lock before v6.16.
+func profileForRelease(release, lruLock string) (*engine.Profile, error) {
 	major, minor, err := parseRelease(release)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case major > 6 || major == 6 && minor >= 16:
+		if lruLock == "rqspinlock_t" {
+			return &engine.Profile618LRURqspinlock, nil
+		}
 		return &engine.Profile618, nil
 	case major == 6 && minor == 15:
 		return nil, errors.New("verify: kernel " + release + " is not supported: v6.15 has the rqspinlock bucket lock " +
 			"but not the v6.16 target_free, and no engine profile models that combination")
+	case lruLock == "rqspinlock_t":
+		return nil, errors.New("verify: kernel " + release + " is not supported: its LRU list locks are rqspinlock_t, " +
+			"which no engine profile models before v6.16")
 	}
 	return &engine.Profile68, nil
 }

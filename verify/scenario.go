@@ -102,7 +102,9 @@ func ProgramFromScenario(f *scenario.File, ncpus int) (Program, error) {
 				return Program{}, fmt.Errorf("%s:%s: %w", f.Name, s.Pos, err)
 			}
 			ops = append(ops, op)
-		case *scenario.ExpectKeys:
+		case *scenario.ExpectKeys, *scenario.Assert:
+			// The engine checks these when it runs the scenario; with --deep the kernel's lists
+			// are compared with the engine's after every operation, which covers them too.
 		case *scenario.Parallel:
 			return Program{}, fmt.Errorf("%s:%s: verify-kernel runs sequential scenarios only, not parallel blocks", f.Name, s.Pos)
 		case *scenario.Interrupt:

@@ -172,6 +172,10 @@ func TestGenerateMix(t *testing.T) {
 // checks that ProgramFromScenario restores the program.
 func TestScenarioRoundTrip(t *testing.T) {
 	prof := &engine.Profile618
+	want := scenario.Kernel618 // the text names the host's profile, where there is one
+	if hp, _, err := HostProfile(); err == nil {
+		want = hp.Name
+	}
 	for i, c := range configs {
 		p := Generate(uint64(i), GenConfig{Type: c.typ, NoCommonLRU: c.noCommon, CPUs: 2, Ops: 60})
 		p.Origin = "seed " + strconv.Itoa(i)
@@ -185,7 +189,7 @@ func TestScenarioRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, text)
 		}
-		if f.Map.Kernel != scenario.Kernel618 || f.Map.CPUs != 2 || f.Map.NoCommonLRU != c.noCommon {
+		if f.Map.Kernel != want || f.Map.CPUs != 2 || f.Map.NoCommonLRU != c.noCommon {
 			t.Fatalf("map statement %+v", f.Map)
 		}
 		for j, op := range f.Ops {
@@ -243,22 +247,26 @@ func TestProgramFromScenarioErrors(t *testing.T) {
 }
 
 func TestProfileForRelease(t *testing.T) {
-	for release, want := range map[string]string{
-		"6.18.44-fc-v657":  "6.18",
-		"6.16.0":           "6.18",
-		"7.0-rc1":          "6.18",
-		"6.8.0-45-generic": "6.8",
-		"6.14.2":           "6.8",
-		"5.15.0":           "6.8",
+	for _, c := range []struct{ release, lock, want string }{
+		{"6.18.44-fc-v669", "rqspinlock_t", "6.18-lru-rqspinlock"},
+		{"6.18.44-fc-v669", "raw_spinlock_t", "6.18"},
+		{"6.18.0", "", "6.18"},
+		{"6.16.0", "raw_spinlock_t", "6.18"},
+		{"7.0-rc1", "rqspinlock_t", "6.18-lru-rqspinlock"},
+		{"6.8.0-45-generic", "raw_spinlock_t", "6.8"},
+		{"6.14.2", "", "6.8"},
+		{"5.15.0", "raw_spinlock_t", "6.8"},
 	} {
-		p, err := profileForRelease(release)
-		if err != nil || p.Name != want {
-			t.Errorf("%s: %v, %v, want profile %s", release, p, err, want)
+		p, err := profileForRelease(c.release, c.lock)
+		if err != nil || p.Name != c.want {
+			t.Errorf("%s with %q LRU locks: %v, %v, want profile %s", c.release, c.lock, p, err, c.want)
 		}
 	}
-	for _, release := range []string{"6.15.3", "garbage", "6"} {
-		if _, err := profileForRelease(release); err == nil {
-			t.Errorf("%s: no error", release)
+	for _, c := range []struct{ release, lock string }{
+		{"6.15.3", "raw_spinlock_t"}, {"garbage", ""}, {"6", ""}, {"6.12.1", "rqspinlock_t"},
+	} {
+		if _, err := profileForRelease(c.release, c.lock); err == nil {
+			t.Errorf("%s with %q LRU locks: no error", c.release, c.lock)
 		}
 	}
 }

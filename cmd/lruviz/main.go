@@ -72,12 +72,12 @@ const usage = `usage: lruviz [command] [arguments]
 
 commands:
   serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
-        [--allow-origin ORIGIN]... [--max-conns N]
+        [--allow-origin ORIGIN]... [--max-conns N] [--max-memory MiB]
                                   the explorer in the browser
   run FILE|NAME...                run scenarios, one line per operation
   scenarios                       list the bundled scenarios
   verify-kernel [--seeds N] [--ops N] [--entries N] [--type lru_hash|lru_percpu_hash]
-                [--no-common-lru] [FILE...]
+                [--no-common-lru] [--deep] [--profile 6.8|6.18|6.18-lru-rqspinlock] [FILE...]
                                   compare the engine with the running kernel's LRU maps
   trace FILE|NAME [-o OUT] [--format jsonl|perfetto]
                                   write the trace of a scenario

@@ -51,6 +51,16 @@ func TestRunExitStatuses(t *testing.T) {
 	if code != 1 || errs != keys+":3: expected 1 2, got 1\n" {
 		t.Fatalf("expect keys: %q %d", errs, code)
 	}
+	evicted := writeFile(t, "e.lru", "map lru_hash entries=1 cpus=1\ncpu 0 update 1 1\ncpu 0 update 2 2\nexpect evicted 2\n")
+	_, errs, code = lruviz(t, "", "run", evicted)
+	if code != 1 || errs != evicted+":4: expected evicted 2, got evicted 1\n" {
+		t.Fatalf("expect evicted: %q %d", errs, code)
+	}
+	list := writeFile(t, "l.lru", "map lru_hash entries=2 cpus=1\ncpu 0 update 1 1\nexpect list cpu0.pending 1 -\n")
+	_, errs, code = lruviz(t, "", "run", list)
+	if code != 1 || errs != list+":3: expected cpu0.pending: 1 -, got cpu0.pending: 1\n" {
+		t.Fatalf("expect list: %q %d", errs, code)
+	}
 	bad := writeFile(t, "b.lru", "map lru_hash entries=4\ncpu 9 update 1 1\n")
 	_, errs, code = lruviz(t, "", "run", bad, failing)
 	if code != 2 || !strings.HasPrefix(errs, bad+":2:5: ") || !strings.Contains(errs, failing+":3: expected") {

@@ -15,7 +15,7 @@ func TestVerifyKernelUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--profile", "7.0"}, `unknown --profile "7.0" (want 6.18 or 6.8)`},
+		{[]string{"--profile", "7.0"}, `unknown --profile "7.0" (want 6.8 or 6.18 or 6.18-lru-rqspinlock)`},
 		{[]string{"--type", "hash"}, `unknown --type "hash"`},
 		{[]string{"--seeds", "0"}, "--seeds and --ops must be at least 1"},
 		{[]string{"--deep=maybe"}, "invalid boolean value"},
