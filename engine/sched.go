@@ -170,7 +170,8 @@ func (m *Map) Run(g Group, done func(Op, Result)) error {
 	}
 	slices.SortFunc(s.threads, func(a, b *thread) int { return a.cpu - b.cpu })
 	m.sched = s
-	defer func() { m.sched = nil }()
+	m.setFast()
+	defer func() { m.sched = nil; m.setFast() }()
 
 	var stuck *DeadlockError
 	switch {
@@ -442,6 +443,7 @@ func (s *scheduler) endStuck(m *Map) *DeadlockError {
 			if m.tr != nil {
 				ev := trace.OpEndEvent(trace.SymDeadlock, 0)
 				m.record(f.c, &ev)
+				m.flush()
 			}
 			s.done(f.op, Result{Err: ErrDeadlock})
 		}

@@ -296,6 +296,13 @@ func (l *lockLog) Event(ev *trace.Event) {
 	}
 }
 
+// Batch takes a batch of events as Event takes them one by one.
+func (l *lockLog) Batch(evs []trace.Event) {
+	for i := range evs {
+		l.Event(&evs[i])
+	}
+}
+
 // check judges a took, waited, failed or waits assertion on the lock events of the last
 // statement run.
 func (l *lockLog) check(a *Assert) (want, got string, ok bool) {

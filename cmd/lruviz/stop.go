@@ -37,6 +37,22 @@ func (t *stopTracer) Event(ev *trace.Event) {
 	}
 }
 
+// Batch passes a batch of events on, checking ctx once for it.
+func (t *stopTracer) Batch(evs []trace.Event) {
+	if t.ctx.Err() != nil {
+		panic(stopRun{})
+	}
+	switch next := t.next.(type) {
+	case nil:
+	case trace.Batcher:
+		next.Batch(evs)
+	default:
+		for i := range evs {
+			next.Event(&evs[i])
+		}
+	}
+}
+
 // runScenario runs f on m, with tracer (nil: none) behind a check of ctx, calling done after
 // each operation. stopped is true when ctx ended the run early.
 func runScenario(ctx context.Context, f *scenario.File, m *engine.Map, tracer trace.Tracer, done scenario.Done) (fail *scenario.Failure, stopped bool) {
