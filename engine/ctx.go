@@ -239,15 +239,20 @@ func prefixed(at, prefix, name string) bool {
 	return len(at) == len(prefix)+len(name) && at[:len(prefix)] == prefix && at[len(prefix):] == name
 }
 
-// node marks that c is at the flowchart node id.
+// node marks that c is at the flowchart node id. Small enough to inline, so that an untraced
+// operation pays a test, not a call, at each of its nodes.
 func (m *Map) node(c *opCtx, id trace.Sym) {
-	if c.traced() {
-		if e := m.slot(); e != nil {
-			e.SetNode(id, false)
-			m.seal(c, e)
-		} else {
-			m.emitSlow(c, trace.NodeEvent(id, false))
-		}
+	if c.tracing {
+		m.nodeEvent(c, id)
+	}
+}
+
+func (m *Map) nodeEvent(c *opCtx, id trace.Sym) {
+	if e := m.slot(); e != nil {
+		e.SetNode(id, false)
+		m.seal(c, e)
+	} else {
+		m.emitSlow(c, trace.NodeEvent(id, false))
 	}
 }
 
