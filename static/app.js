@@ -156,6 +156,10 @@ function onMessage(m) {
       eventLog.onLog(m);
       break;
     case 'timeline':
+      // What loaded left out: the operations and a bundled scenario's text, then the lanes.
+      app.loaded.header.ops = m.ops;
+      panels.setOps(m.ops);
+      if (m.source !== undefined && app.script === null) editor.setLoaded(m.source);
       app.lanes = m;
       timeline.setLanes(m);
       break;
@@ -220,7 +224,7 @@ function onLoaded(m) {
   charts.setProfile(m.header.profile);
   setFollowChoices(m.cpus);
   app.followDue = true;
-  editor.set(m.source);
+  editor.set(m.source ?? ''); // a bundled scenario's text comes with the timeline message
   if (m.failure) editor.showError(m.failure_line, 1, `expectation failed: ${m.failure}`);
   panels.reset(m.header);
   eventLog.reset(m.events);

@@ -30,6 +30,17 @@ export class Editor {
     this.renderGutter();
   }
 
+  // setLoaded makes text the loaded scenario's (it came after the scenario, with the timeline
+  // message): shown if the editor still shows what was loaded, else only kept for Revert.
+  setLoaded(text) {
+    const showing = this.ta.value === this.loaded;
+    this.loaded = text;
+    if (showing) {
+      this.ta.value = text;
+      this.renderGutter();
+    }
+  }
+
   // setText puts text in the editor without making it the loaded text (Revert goes back to
   // the scenario loaded): a refused script kept for its reader.
   setText(text) {

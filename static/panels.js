@@ -53,13 +53,30 @@ export class Panels {
         `${header.cpus} CPUs, ${header.buckets} buckets, kernel ${header.profile}` +
         `${header.map.no_common_lru ? ', BPF_F_NO_COMMON_LRU' : ''}${header.target_free ? `, target_free ${header.target_free}` : ''}`)),
     );
-    this.opsEl.replaceChildren(...header.ops.map((op) => {
+    // The operations' statuses, as the frames say them; the list itself comes with the
+    // timeline message (setOps), after the first picture.
+    this.opStatus = [];
+    this.opsEl.replaceChildren();
+    if (header.ops) this.setOps(header.ops);
+  }
+
+  // setOps lists the scenario's operations, with the statuses the frames gave so far.
+  setOps(ops) {
+    this.opsEl.replaceChildren(...ops.map((op) => {
       const li = h('li', { 'data-op': op.index },
         h('button', { type: 'button', class: 'op-seek', title: 'Go to where this operation begins' }, h('code', { text: op.text })),
         h('span', { class: 'res' }));
       li.querySelector('button').addEventListener('click', () => this.onSeekOp(op.index));
       return li;
     }));
+    this.opStatus.forEach((st, i) => { if (st && this.opsEl.children[i]) this.showOp(this.opsEl.children[i], st[0], st[1]); });
+  }
+
+  showOp(li, status, result) {
+    li.className = status;
+    const res = li.querySelector('.res');
+    const text = status === 'running' ? ' running' : status ? ` → ${result}${status === 'done expected' ? ' (expected)' : ''}` : '';
+    if (res.dataset.text !== text) { res.dataset.text = text; res.replaceChildren(...this.words(text)); }
   }
 
   render(f) {
@@ -141,24 +158,23 @@ export class Panels {
   }
 
   renderOps(f) {
-    const set = (li, status, result) => {
-      li.className = status;
-      const res = li.querySelector('.res');
-      const text = status === 'running' ? ' running' : status ? ` → ${result}${status === 'done expected' ? ' (expected)' : ''}` : '';
-      if (res.dataset.text !== text) { res.dataset.text = text; res.replaceChildren(...this.words(text)); }
+    const set = (i, status, result) => {
+      this.opStatus[i] = [status, result];
+      const li = this.opsEl.children[i];
+      if (li) this.showOp(li, status, result);
     };
     if (f.ops_all) {
-      // Every operation: "" not begun, "*" running, or a mark and the result.
+      // The operations from ops_from on (every one without it): "" not begun, "*" running, or
+      // a mark and the result. Those after the last given are as they were, after a jump.
       const marks = { '+': 'done ok', '~': 'done expected', '!': 'done err' };
-      f.ops_all.forEach((s, i) => {
-        const li = this.opsEl.children[i];
-        if (li) set(li, s === '*' ? 'running' : s ? marks[s[0]] : '', s.slice(1));
-      });
+      const from = f.ops_from ?? 0;
+      f.ops_all.forEach((s, i) => set(from + i, s === '*' ? 'running' : s ? marks[s[0]] : '', s.slice(1)));
+      if (f.ops_from === undefined) {
+        for (let i = f.ops_all.length; i < this.opStatus.length; i++) set(i, '', '');
+      }
     }
     for (const o of f.ops) {
-      const li = this.opsEl.children[o.op];
-      if (!li) continue;
-      set(li, o.status === 'running' ? 'running' : o.status === 'done' ? (o.ok ? 'done ok' : o.expected ? 'done expected' : 'done err') : '', o.result);
+      set(o.op, o.status === 'running' ? 'running' : o.status === 'done' ? (o.ok ? 'done ok' : o.expected ? 'done expected' : 'done err') : '', o.result);
     }
   }
 

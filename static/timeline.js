@@ -171,7 +171,7 @@ export class Timeline {
         // Its label inside it, cut to fit, never running into the next.
         const lx = Math.max(x0, 0) + 3, room = Math.min(x1, w) - lx - 5;
         if (room > 18 && !s.depth) {
-          const text = fitText(ctx, `${s.name} ${(m.header.ops[s.op] || {}).text?.split(' ').slice(3).join(' ') || ''}${s.result ? ' → ' + s.result : ''}`, room);
+          const text = fitText(ctx, `${s.name} ${((m.header.ops || [])[s.op] || {}).text?.split(' ').slice(3).join(' ') || ''}${s.result ? ' → ' + s.result : ''}`, room);
           if (text) { ctx.fillStyle = '#fff'; ctx.fillText(text, lx, y + 11); }
         }
       }

@@ -15,7 +15,7 @@ import (
 
 // benchSession is a session over the load-100k scenario's trace (about 100,000 events) that
 // writes to a connection that discards.
-func benchSession(b *testing.B) *session {
+func benchSession(b testing.TB) *session {
 	b.Helper()
 	srv, err := New(Options{Logf: b.Logf})
 	if err != nil {
@@ -166,8 +166,8 @@ func BenchmarkFrame(b *testing.B) {
 			bytes := 0
 			for b.Loop() {
 				if mode == "seek" || ss.cur.Position()+frameBurst > ss.cur.Len() {
+					// As a session seeks: the view says what changed since the page's last.
 					ss.cur.Seek(r.IntN(ss.cur.Len()))
-					ss.fm.prev = -1
 				} else {
 					ss.cur.Step(frameBurst)
 				}

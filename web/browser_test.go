@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +59,9 @@ type browser struct {
 	url  string
 	out  string
 	shot int
+	// thrown returns the uncaught exceptions of the page so far: waitFor gives up at the first,
+	// as the page is broken then, rather than wait for what will never come.
+	thrown func() []string
 }
 
 var _ = jsonString
@@ -103,7 +107,7 @@ func newBrowser(t *testing.T, dark bool) *browser {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	var consoleErrs []string
+	var consoleErrs, thrown []string
 	err := chromedp.Listen(ctx, func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -114,6 +118,7 @@ func newBrowser(t *testing.T, dark bool) *browser {
 				msg += " " + e.ExceptionDetails.Exception.Description
 			}
 			consoleErrs = append(consoleErrs, msg)
+			thrown = append(thrown, msg)
 		case *runtime.EventConsoleAPICalled:
 			if e.Type == runtime.ConsoleAPICalledTypeError {
 				var parts []string
@@ -134,7 +139,11 @@ func newBrowser(t *testing.T, dark bool) *browser {
 			t.Errorf("errors in the page's console: %q", consoleErrs)
 		}
 	})
-	return &browser{t: t, ctx: ctx, url: ts.URL, out: outDir(t)}
+	return &browser{t: t, ctx: ctx, url: ts.URL, out: outDir(t), thrown: func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(thrown)
+	}}
 }
 
 func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
@@ -179,6 +188,10 @@ func (b *browser) waitFor(what, cond string) {
 	b.t.Helper()
 	deadline := patience(b.t)
 	for !b.bool(cond) {
+		if ex := b.thrown(); len(ex) > 0 {
+			b.screenshot("exception")
+			b.t.Fatalf("waiting for %s: the page threw %q", what, ex)
+		}
 		if time.Now().After(deadline) {
 			b.screenshot("timeout")
 			b.t.Fatalf("timed out waiting for %s (%s)", what, cond)

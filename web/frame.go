@@ -22,9 +22,12 @@ type Frame struct {
 	Lists    []ListView  `json:"lists"`
 	Buckets  BucketsView `json:"buckets"`
 	// Ops holds the operations whose status a forward move changed; after a move back or a
-	// seek, OpsAll has every operation's status instead (OpStatus).
+	// seek, OpsAll has the statuses of the operations from OpsFrom on (OpStatus): of every
+	// operation when OpsFrom is absent (the page had no frame before), else of those from
+	// OpsFrom to the last whose status the move changed (the others are as the page has them).
 	Ops       []OpView      `json:"ops"`
 	OpsAll    []string      `json:"ops_all,omitempty"`
+	OpsFrom   *int          `json:"ops_from,omitempty"`
 	Paths     []PathView    `json:"paths"`
 	Lines     []LineView    `json:"lines"`
 	Narration NarrationView `json:"narration"`
@@ -128,6 +131,14 @@ func OpStatus(v OpView) string {
 		return "~" + v.Result
 	}
 	return "!" + v.Result
+}
+
+// doneView is operation i's status once it has ended.
+func doneView(tr *Trace, i int) OpView {
+	o := &tr.Timeline.Ops[i]
+	return OpView{Op: i, Status: "done", Result: o.Result,
+		OK:       o.Result == "0" || (o.Result != "" && o.Result[0] >= '0' && o.Result[0] <= '9'),
+		Expected: i < len(tr.Header.Ops) && tr.Header.Ops[i].Expect == o.Result}
 }
 
 // OpView is an operation's status: running, or done with its result.
@@ -433,14 +444,10 @@ func (fm *frameMaker) ops(f *Frame, prev, pos int, forward bool) {
 	tl := fm.tr.Timeline
 	f.Ops = []OpView{}
 	view := func(i int) OpView {
-		o := &tl.Ops[i]
-		v := OpView{Op: i, Status: "running"}
-		if o.End >= 0 && o.End <= pos {
-			v.Status, v.Result = "done", o.Result
-			v.OK = o.Result == "0" || (o.Result != "" && o.Result[0] >= '0' && o.Result[0] <= '9')
-			v.Expected = i < len(fm.tr.Header.Ops) && fm.tr.Header.Ops[i].Expect == o.Result
+		if o := &tl.Ops[i]; o.End >= 0 && o.End <= pos {
+			return doneView(fm.tr, i)
 		}
-		return v
+		return OpView{Op: i, Status: "running"}
 	}
 	if forward {
 		seen := map[int]bool{}
@@ -452,10 +459,37 @@ func (fm *frameMaker) ops(f *Frame, prev, pos int, forward bool) {
 		}
 		return
 	}
-	f.OpsAll = make([]string, len(tl.Ops))
-	for i := range tl.Ops {
-		if o := &tl.Ops[i]; o.Begin >= 0 && o.Begin <= pos {
-			f.OpsAll[i] = OpStatus(view(i))
+	first, last := 0, len(tl.Ops)-1
+	if prev >= 0 {
+		// A jump from the page's last frame: only the operations that begin or end between
+		// the two positions change status.
+		lo, hi := min(prev, pos), max(prev, pos)
+		in := func(p int) bool { return p > lo && p <= hi }
+		first, last = -1, -2
+		for i := range tl.Ops {
+			if o := &tl.Ops[i]; in(o.Begin) || in(o.End) {
+				if first < 0 {
+					first = i
+				}
+				last = i
+			}
+		}
+		if first < 0 {
+			first = 0
+		}
+		f.OpsFrom = &first
+	}
+	if last < first {
+		return
+	}
+	done := fm.tr.doneStatuses()
+	f.OpsAll = make([]string, last-first+1)
+	for i := first; i <= last; i++ {
+		switch o := &tl.Ops[i]; {
+		case o.End >= 0 && o.End <= pos:
+			f.OpsAll[i-first] = done[i]
+		case o.Begin >= 0 && o.Begin <= pos:
+			f.OpsAll[i-first] = "*"
 		}
 	}
 }

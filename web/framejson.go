@@ -183,6 +183,10 @@ func (f *Frame) appendJSON(b []byte) []byte {
 		w.key(false, "ops_all")
 		w.strs(f.OpsAll)
 	}
+	if f.OpsFrom != nil {
+		w.key(false, "ops_from")
+		w.b = strconv.AppendInt(w.b, int64(*f.OpsFrom), 10)
+	}
 	w.key(false, "paths")
 	w.b = append(w.b, '[')
 	for i := range f.Paths {

@@ -32,18 +32,28 @@ type Span struct {
 // timelineMsg carries the scrubber's markers and the timeline's lanes: sent when the page asks
 // for them, after loaded, so that the first message stays small.
 type timelineMsg struct {
-	Type      string       `json:"type"` // "timeline"
-	Markers   []Marker     `json:"markers"`
-	Spans     []Span       `json:"spans"`
-	Holds     []trace.Hold `json:"holds"`
-	Truncated bool         `json:"truncated,omitempty"`
+	Type string `json:"type"` // "timeline"
+	// Ops are the scenario's operations (the trace header's), and Source a bundled scenario's
+	// text: what the loaded message leaves out.
+	Ops       []trace.OpInfo `json:"ops"`
+	Source    string         `json:"source,omitempty"`
+	Markers   []Marker       `json:"markers"`
+	Spans     []Span         `json:"spans"`
+	Holds     []trace.Hold   `json:"holds"`
+	Truncated bool           `json:"truncated,omitempty"`
 }
 
 // timelineJSON is the trace's timeline message, made from its Timeline and encoded once.
 func (t *Trace) timelineJSON() []byte {
 	t.timelineOnce.Do(func() {
 		tl := t.Timeline
-		msg := timelineMsg{Type: "timeline", Markers: []Marker{}, Spans: []Span{}, Holds: []trace.Hold{}}
+		msg := timelineMsg{Type: "timeline", Ops: t.Header.Ops, Markers: []Marker{}, Spans: []Span{}, Holds: []trace.Hold{}}
+		if msg.Ops == nil {
+			msg.Ops = []trace.OpInfo{}
+		}
+		if t.Name != "" {
+			msg.Source = t.Source
+		}
 		counts := map[string]int{}
 		mark := func(m Marker) {
 			if counts[m.Kind] >= maxMarkers {

@@ -260,8 +260,13 @@ func (t *Trace) loadedJSON() []byte {
 }
 
 func (t *Trace) loadedMsg() loadedMsg {
-	msg := loadedMsg{Type: "loaded", Scenario: t.Name, Source: t.Source, CPUs: t.Header.CPUs, Ops: len(t.Header.Ops),
-		Events: len(t.Events), Header: t.Header}
+	h := t.Header
+	h.Ops = nil // in the timeline message
+	msg := loadedMsg{Type: "loaded", Scenario: t.Name, CPUs: t.Header.CPUs, Ops: len(t.Header.Ops),
+		Events: len(t.Events), Header: h}
+	if t.Name == "" {
+		msg.Source = t.Source
+	}
 	if t.Failure != nil {
 		msg.Failure, msg.FailLine = t.Failure.Error(), t.Failure.Pos.Line
 	}
@@ -390,10 +395,8 @@ func (ss *session) sendEvents(from, to int) error {
 // same lesson), so each is made once.
 func (ss *session) viewJSON() []byte {
 	pos := ss.cur.Position()
+	// A view depends on the position the page had (what changed since): both are its key.
 	key := [2]int{ss.fm.prev, pos}
-	if ss.fm.prev >= 0 && pos-ss.fm.prev > maxStepEvents {
-		key[0] = -1
-	}
 	if b := ss.tr.views.get(key); b != nil {
 		ss.fm.prev = pos
 		return b
@@ -427,7 +430,6 @@ func (ss *session) seek(p int) error {
 	ss.cur.Seek(p)
 	ss.publish(fitem{kind: fState, pos: ss.cur.Position()})
 	if ss.frames {
-		ss.fm.prev = -1 // a jump: nothing to compare with
 		return ss.writeRaw(ss.viewJSON())
 	}
 	if n := ss.tr.Header.Elems; n > maxStateElems {

@@ -16,7 +16,7 @@ import (
 // decoded by their "type" into the type of that message; the server's are written from theirs.
 
 // ProtocolVersion is the websocket protocol's version, sent in hello.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // ---- from the page ------------------------------------------------------------------------
 
@@ -173,12 +173,14 @@ type helloMsg struct {
 	Limits    map[string]int    `json:"limits"`
 }
 
-// loadedMsg announces a scenario, at position 0: everything the page needs to draw it there.
-// The scrubber's markers and the timeline's lanes follow in a timeline message when asked for.
+// loadedMsg announces a scenario, at position 0: everything the page needs to draw it there,
+// and no more, so that it is small however long the scenario. Its header has no list of
+// operations (Ops counts them); a bundled scenario's text is not in it either: both come in
+// the timeline message, with the scrubber's markers and the timeline's lanes, when asked for.
 type loadedMsg struct {
 	Type     string       `json:"type"`               // "loaded"
 	Scenario string       `json:"scenario,omitempty"` // the bundled scenario's name; "" for a script
-	Source   string       `json:"source"`
+	Source   string       `json:"source,omitempty"` // a script's text (a bundled scenario's: in timeline)
 	CPUs     int          `json:"cpus"`
 	Ops      int          `json:"ops"`
 	Events   int          `json:"events"`

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -252,7 +253,7 @@ func TestWebsocketSession(t *testing.T) {
 	_, ts := newTestServer(t)
 	w := dial(t, ts)
 	hello := w.recv()
-	if hello.Type != "hello" || !strings.Contains(hello.raw, `"version":2`) || !strings.Contains(hello.raw, `"begin"`) || !strings.Contains(hello.raw, `"locks":[`) {
+	if hello.Type != "hello" || !strings.Contains(hello.raw, `"version":`+strconv.Itoa(ProtocolVersion)) || !strings.Contains(hello.raw, `"begin"`) || !strings.Contains(hello.raw, `"locks":[`) {
 		t.Fatalf("first message %s", hello.raw)
 	}
 	loaded := w.recv()

@@ -63,6 +63,22 @@ type Trace struct {
 	sayOnce          sync.Once
 	says             [][2]int  // (position after op_begin, op) of the operations with narration, in order
 	views            viewCache // a bundled trace's views, shared by the sessions that show them
+	doneOnce         sync.Once
+	done             []string // each operation's status once it has ended (OpStatus), for views
+}
+
+// doneStatuses returns each operation's status once it has ended, made once: a view lists
+// many, and they never change.
+func (t *Trace) doneStatuses() []string {
+	t.doneOnce.Do(func() {
+		t.done = make([]string, len(t.Timeline.Ops))
+		for i := range t.done {
+			if t.Timeline.Ops[i].End >= 0 {
+				t.done[i] = OpStatus(doneView(t, i))
+			}
+		}
+	})
+	return t.done
 }
 
 // viewCache keeps the encoded views of a trace by (previous position, position), up to
