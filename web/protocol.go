@@ -180,7 +180,7 @@ type helloMsg struct {
 type loadedMsg struct {
 	Type     string       `json:"type"`               // "loaded"
 	Scenario string       `json:"scenario,omitempty"` // the bundled scenario's name; "" for a script
-	Source   string       `json:"source,omitempty"` // a script's text (a bundled scenario's: in timeline)
+	Source   string       `json:"source,omitempty"`   // a script's text (a bundled scenario's: in timeline)
 	CPUs     int          `json:"cpus"`
 	Ops      int          `json:"ops"`
 	Events   int          `json:"events"`
