@@ -105,6 +105,9 @@ type Exporter struct {
 	shown     trace.Event // the last event before the position shown
 	atP       map[int]*opTrack
 
+	// kernel is the kernel's side of a step export (SetKernel), nil without.
+	kernel *KernelOverlay
+
 	// extra holds the boxes of the marks drawn over the chart, in chart coordinates.
 	extra []box
 	doc   []byte // the document, once drawn

@@ -269,6 +269,7 @@ func (x *Exporter) statePanel(p *panelWriter) {
 
 	p.heading("LRU lists (head: newest → tail: oldest; · no key)")
 	x.listRows(p)
+	x.kernelPanel(p)
 
 	p.heading("Hash table")
 	used, longest, keys := 0, 0, []uint64{}

@@ -237,3 +237,39 @@ func IsUnmirrorable(err error) bool {
 	var u *Unmirrorable
 	return errors.As(err, &u)
 }
+
+// MirrorOnEngine is RunMirror with the engine standing in for the kernel: profile prof on
+// ncpus possible CPUs, its internals shaped as kernel snapshots (SnapshotOf). It needs no
+// bpf(): tests of what shows a mirror use it, with another profile than the scenario's for
+// differences to show.
+func MirrorOnEngine(ctx context.Context, f *scenario.File, prof *engine.Profile, ncpus int, lim MirrorLimits) (*Mirror, error) {
+	if err := CanMirror(f, ncpus, lim); err != nil {
+		return nil, err
+	}
+	mr := &Mirror{Release: "engine", Profile: prof.Name, CPUs: ncpus, PercpuValues: f.Map.Type == scenario.TypeLRUPercpuHash}
+	mr.Notes = mirrorNotes(f, mr, nil)
+	spec := engine.MapSpec{Type: engine.LRUHash, MaxEntries: uint32(f.Map.Entries)}
+	if mr.PercpuValues {
+		spec.Type = engine.LRUCPUHash
+	}
+	if f.Map.NoCommonLRU {
+		spec.Flags = engine.NoCommonLRU
+	}
+	start := time.Now()
+	m, err := engine.NewMap(spec, engine.Options{CPUs: ncpus, Profile: prof})
+	if err != nil {
+		return nil, fmt.Errorf("verify: mirror on the engine: %w", err)
+	}
+	mr.Snapshots = append(mr.Snapshots, SnapshotOf(m.Internals()))
+	for _, op := range f.Ops {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		eop := scenario.EngineOp(op)
+		mr.Ops = append(mr.Ops, eop)
+		mr.Results = append(mr.Results, scenario.ResultText(op, m.Exec(eop)))
+		mr.Snapshots = append(mr.Snapshots, SnapshotOf(m.Internals()))
+	}
+	mr.Elapsed = time.Since(start)
+	return mr, nil
+}
