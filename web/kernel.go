@@ -517,4 +517,3 @@ func (s *Server) kernelServer() error {
 	s.kernel = &kernelSource{run: run}
 	return nil
 }
-
