@@ -17,8 +17,9 @@ import (
 
 // KernelOverlay is what a step export shows of the kernel.
 type KernelOverlay struct {
-	// Heading names the kernel and the state shown: "Linux 6.18.44 (profile …), after op 3".
-	Heading string
+	// Heading names the kernel: "Linux 6.18.44 (profile …, 2 possible CPUs)"; State the
+	// state shown: "after op 3".
+	Heading, State string
 	// Notes say why the kernel may behave otherwise than the simulation.
 	Notes []string
 	// Boundary says no operation is in flight at the position: Lists are compared with the
@@ -133,6 +134,7 @@ func (x *Exporter) kernelPanel(p *panelWriter) {
 	}
 	p.heading("The kernel's lists (- - - kernel path on the chart)")
 	p.para(0, 12, colKernel, ` font-weight="bold"`, k.Heading)
+	p.para(0, 12, colKernel, ` font-weight="bold"`, k.State)
 	for _, n := range k.Notes {
 		p.para(0, 11, colMuted, ` font-style="italic"`, n)
 	}

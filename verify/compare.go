@@ -165,3 +165,46 @@ func SnapshotOf(in *engine.Internals) *kernelmap.Snapshot {
 	}
 	return s
 }
+
+// DiffMarks is what differences mark on a view of the kernel's lists: the lists that differ,
+// the places on them whose element is not the simulation's, and the elements whose node
+// differs.
+type DiffMarks struct {
+	lists  map[string]bool
+	places map[string]map[int]bool
+	elems  map[int]bool
+}
+
+// MarksOf collects the marks of ds.
+func MarksOf(ds []StateDiff) DiffMarks {
+	m := DiffMarks{lists: map[string]bool{}, places: map[string]map[int]bool{}, elems: map[int]bool{}}
+	for _, d := range ds {
+		switch {
+		case d.List != "":
+			m.lists[d.List] = true
+			if m.places[d.List] == nil {
+				m.places[d.List] = map[int]bool{}
+			}
+			for _, p := range d.Marks {
+				m.places[d.List][p] = true
+			}
+		case d.Elem >= 0:
+			m.elems[d.Elem] = true
+		}
+	}
+	return m
+}
+
+// List says list differs.
+func (m DiffMarks) List(list string) bool { return m.lists[list] }
+
+// Elem says element e, at place on the kernel's list, differs: another element is there in the
+// simulation, or its node differs.
+func (m DiffMarks) Elem(list string, place, e int) bool { return m.places[list][place] || m.elems[e] }
+
+// InTable says element e of snapshot s is in the hash table: between operations, an element on
+// an active, inactive or pending list, unless it is marked pending_free.
+func InTable(s *kernelmap.Snapshot, e int) bool {
+	n := s.Nodes[e]
+	return n.PendingFree == 0 && (n.Type == kernelmap.TypeActive || n.Type == kernelmap.TypeInactive || n.Type == kernelmap.TypeLocalPending)
+}

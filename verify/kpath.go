@@ -96,10 +96,7 @@ func newSnapView(s *kernelmap.Snapshot) *snapView {
 // linked says element e is in the hash table: between operations, the elements on an active,
 // inactive or pending list, except those marked pending_free (given back, waiting to be
 // reclaimed).
-func (v *snapView) linked(e int) bool {
-	n := v.s.Nodes[e]
-	return n.PendingFree == 0 && (n.Type == kernelmap.TypeActive || n.Type == kernelmap.TypeInactive || n.Type == kernelmap.TypeLocalPending)
-}
+func (v *snapView) linked(e int) bool { return InTable(v.s, e) }
 
 // keyElem is the element that holds key in the table, -1 if none.
 func (v *snapView) keyElem(key uint64) int {

@@ -318,44 +318,24 @@ func (kv *kernelView) stateAt(s *Server, t *Trace, pos int) *kernelStateMsg {
 		diffs = kv.states[after]
 		m.Diffs = diffTexts(diffs)
 	}
-	marks := map[string]map[int]bool{}
-	elems := map[int]bool{}
-	listDiffers := map[string]bool{}
-	for _, d := range diffs {
-		switch {
-		case d.List != "":
-			listDiffers[d.List] = true
-			if marks[d.List] == nil {
-				marks[d.List] = map[int]bool{}
-			}
-			for _, p := range d.Marks {
-				marks[d.List][p] = true
-			}
-		case d.Elem >= 0:
-			elems[d.Elem] = true
-		}
-	}
+	marks := verify.MarksOf(diffs)
 	simLists := map[string]bool{}
 	st := t.Timeline.StateAt(0, nil)
 	for _, name := range st.Lists() {
 		simLists[name] = true
-	}
-	linked := func(e int) bool {
-		n := snap.Nodes[e]
-		return n.PendingFree == 0 && (n.Type == kernelmap.TypeActive || n.Type == kernelmap.TypeInactive || n.Type == kernelmap.TypeLocalPending)
 	}
 	rotation := map[string]int{}
 	for _, l := range snap.LRU {
 		rotation[l.Name+".inactive"] = l.NextInactiveRotation
 	}
 	for _, l := range snap.Lists() {
-		v := kernelListView{Name: l.Name, Count: len(l.Elems), Head: []kernelChip{}, Rotation: -2, Differs: listDiffers[l.Name], Only: !simLists[l.Name]}
+		v := kernelListView{Name: l.Name, Count: len(l.Elems), Head: []kernelChip{}, Rotation: -2, Differs: marks.List(l.Name), Only: !simLists[l.Name]}
 		if r, ok := rotation[l.Name]; ok {
 			v.Rotation = r
 		}
 		chip := func(place, e int) kernelChip {
-			c := kernelChip{Elem: e, Ref: snap.Nodes[e].Ref != 0, Differs: marks[l.Name][place] || elems[e]}
-			if linked(e) {
+			c := kernelChip{Elem: e, Ref: snap.Nodes[e].Ref != 0, Differs: marks.Elem(l.Name, place, e)}
+			if verify.InTable(snap, e) {
 				k := snap.Nodes[e].Key
 				c.Key = &k
 			}
