@@ -18,11 +18,10 @@ const kernelNeeds = "--kernel needs bpf() and reading kernel memory: run as root
 // where each operation begins and ends (the positions after its op_begin and op_end) and the
 // chart nodes it passed.
 type opTee struct {
-	next          trace.Tracer
-	n             int
-	begins, ends  map[int]int
-	nodes         map[int][]string
-	maxOp, nextOp int
+	next         trace.Tracer
+	n            int
+	begins, ends map[int]int
+	nodes        map[int][]string
 }
 
 func newOpTee(next trace.Tracer) *opTee {
