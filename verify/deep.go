@@ -164,23 +164,21 @@ func nodeDiffs(e, k *State, i int) []fieldDiff {
 	en, kn := e.nodes[i], k.nodes[i]
 	meta := !e.noMeta && !k.noMeta
 	var out []fieldDiff
-	add := func(field string, ev, kv any) {
-		out = append(out, fieldDiff{field, fmt.Sprint(ev), fmt.Sprint(kv)})
-	}
+	add := func(field string, ev, kv string) { out = append(out, fieldDiff{field, ev, kv}) }
 	if e.linked != nil && e.linked[i] && en.key != kn.key {
-		add("key", en.key, kn.key)
+		add("key", strconv.FormatUint(en.key, 10), strconv.FormatUint(kn.key, 10))
 	}
 	if en.ref != kn.ref {
-		add("ref", en.ref, kn.ref)
+		add("ref", strconv.FormatBool(en.ref), strconv.FormatBool(kn.ref))
 	}
 	if meta && en.cpu != kn.cpu {
-		add("cpu", en.cpu, kn.cpu)
+		add("cpu", strconv.Itoa(int(en.cpu)), strconv.Itoa(int(kn.cpu)))
 	}
 	if meta && en.typ != kn.typ {
 		add("type", typeName(en.typ), typeName(kn.typ))
 	}
 	if meta && k.pendingFree && en.pendingFree != kn.pendingFree {
-		add("pending_free", en.pendingFree, kn.pendingFree)
+		add("pending_free", strconv.FormatBool(en.pendingFree), strconv.FormatBool(kn.pendingFree))
 	}
 	return out
 }

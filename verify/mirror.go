@@ -72,13 +72,14 @@ func (m *Mirror) Bytes() int64 {
 	return n + int64(len(m.Ops))*int64(unsafe.Sizeof(engine.Op{})+16)
 }
 
-// MirrorCost estimates the bytes a mirror of f will hold, before it is run.
-func MirrorCost(f *scenario.File, ncpus int) int64 {
+// MirrorCost estimates the bytes a mirror of f will hold, before it is run, with perOp more
+// for each operation (what a caller derives from each).
+func MirrorCost(f *scenario.File, ncpus int, perOp int64) int64 {
 	elems := int64(f.Map.Entries)
 	if f.Map.NoCommonLRU && ncpus > 0 {
 		elems = (elems + int64(ncpus) - 1) / int64(ncpus) * int64(ncpus)
 	}
-	return (int64(len(f.Ops)) + 1) * (elems*(int64(unsafe.Sizeof(kernelmap.Node{}))+8) + 512)
+	return (int64(len(f.Ops)) + 1) * (elems*(int64(unsafe.Sizeof(kernelmap.Node{}))+8) + 512 + perOp)
 }
 
 // Unmirrorable says why a scenario cannot be mirrored on this machine, and where.

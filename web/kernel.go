@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/kernelmap"
@@ -155,8 +156,10 @@ type kernelView struct {
 	msg    []byte // the kernel message, encoded once
 	mr     *verify.Mirror
 	// states[k] are the differences between the simulation's lists and the kernel's after k
-	// operations; paths, pathDiffs and sims by operation.
+	// operations (at most maxElemDiffs of elements, texts cut to maxDiffText), totals[k] how
+	// many there are in all; paths, pathDiffs and sims by operation.
 	states    [][]verify.StateDiff
+	totals    []int
 	paths     []verify.Path
 	pathDiffs [][]string
 	sims      [][]string
@@ -204,7 +207,8 @@ func (s *Server) computeKernel(ctx context.Context, t *Trace) (kv *kernelView, k
 	if err != nil {
 		return done("failed", "the scenario does not parse: "+err.Error(), 0, 0) // it did when loaded: not reached
 	}
-	cost := verify.MirrorCost(f, f.Map.CPUs)
+	// The mirror, and what is kept of each operation's comparison (about 8 KB at most).
+	cost := verify.MirrorCost(f, f.Map.CPUs, 8<<10)
 	if t.entry != nil {
 		if err := s.store.grow(t.entry, cost); err != nil {
 			return done("memory", err.Error(), 0, 0)
@@ -243,7 +247,12 @@ func (s *Server) computeKernel(ctx context.Context, t *Trace) (kv *kernelView, k
 	kv.derive(t)
 	kv.bytes = mr.Bytes() + int64(len(kv.msg))
 	for _, ds := range kv.states {
-		kv.bytes += int64(len(ds)) * 96
+		for _, d := range ds {
+			kv.bytes += int64(len(d.What)+len(d.List)+len(d.Sim)+len(d.Kernel)+8*len(d.Marks)) + 96
+		}
+	}
+	for i := range kv.paths {
+		kv.bytes += int64(len(kv.paths[i].Nodes)+len(kv.sims[i]))*24 + 512
 	}
 	if t.entry != nil {
 		s.store.grow(t.entry, kv.bytes-cost)
@@ -251,10 +260,10 @@ func (s *Server) computeKernel(ctx context.Context, t *Trace) (kv *kernelView, k
 	msg.Host = &kernelHost{Release: mr.Release, Profile: mr.Profile, CPUs: mr.CPUs}
 	msg.Notes = mr.Notes
 	msg.ElapsedMS = float64(mr.Elapsed.Microseconds()) / 1000
-	msg.Fresh = diffTexts(kv.states[0])
+	msg.Fresh = kv.diffTexts(0)
 	tl := t.Timeline
 	for i := range kv.paths {
-		o := kernelOpView{Op: i, Result: mr.Results[i], Lists: len(kv.states[i+1]), PathDiffers: kv.pathDiffs[i] != nil}
+		o := kernelOpView{Op: i, Result: mr.Results[i], Lists: kv.totals[i+1], PathDiffers: kv.pathDiffs[i] != nil}
 		if i < len(tl.Ops) {
 			o.SimResult = tl.Ops[i].Result
 		}
@@ -272,6 +281,7 @@ func (kv *kernelView) derive(t *Trace) {
 	tl, mr := t.Timeline, kv.mr
 	n := len(mr.Ops)
 	kv.states = make([][]verify.StateDiff, n+1)
+	kv.totals = make([]int, n+1)
 	kv.paths = make([]verify.Path, n)
 	kv.pathDiffs = make([][]string, n)
 	kv.sims = make([][]string, n)
@@ -287,7 +297,7 @@ func (kv *kernelView) derive(t *Trace) {
 			pos = tl.Ops[k-1].End
 		}
 		st = tl.StateAt(pos, st)
-		kv.states[k] = verify.DiffStates(verify.TraceState(st, t.Header), verify.KernelState(mr.Snapshots[k]))
+		kv.states[k], kv.totals[k] = keepDiffs(verify.DiffStates(verify.TraceState(st, t.Header), verify.KernelState(mr.Snapshots[k])))
 	}
 	for i := range n {
 		kv.paths[i] = mr.Path(i)
@@ -300,10 +310,51 @@ func (kv *kernelView) derive(t *Trace) {
 	}
 }
 
-func diffTexts(ds []verify.StateDiff) []string {
-	out := []string{}
+// Bounds on the differences kept for each operation boundary: a map whose every element
+// differs (another profile, another CPU count) would otherwise keep a difference per element
+// per operation.
+const (
+	maxElemDiffs = 64
+	maxDiffText  = 240
+)
+
+// keepDiffs keeps every difference of a list or counter and the first maxElemDiffs of
+// elements, each side's text cut to maxDiffText bytes, and returns how many there were.
+func keepDiffs(ds []verify.StateDiff) ([]verify.StateDiff, int) {
+	var kept []verify.StateDiff
+	elems := 0
 	for _, d := range ds {
+		if d.Elem >= 0 {
+			if elems++; elems > maxElemDiffs {
+				continue
+			}
+		}
+		d.Sim, d.Kernel = cut(d.Sim), cut(d.Kernel)
+		kept = append(kept, d)
+	}
+	return kept, len(ds)
+}
+
+// cut shortens s to at most maxDiffText bytes, at a space, marking the cut.
+func cut(s string) string {
+	if len(s) <= maxDiffText {
+		return s
+	}
+	i := strings.LastIndexByte(s[:maxDiffText], ' ')
+	if i < 0 {
+		i = maxDiffText
+	}
+	return s[:i] + " …"
+}
+
+// diffTexts writes the differences after k operations in words, and how many are left out.
+func (kv *kernelView) diffTexts(k int) []string {
+	out := []string{}
+	for _, d := range kv.states[k] {
 		out = append(out, d.String())
+	}
+	if more := kv.totals[k] - len(kv.states[k]); more > 0 {
+		out = append(out, fmt.Sprintf("… and %d more elements differ", more))
 	}
 	return out
 }
@@ -316,7 +367,7 @@ func (kv *kernelView) stateAt(s *Server, t *Trace, pos int) *kernelStateMsg {
 	var diffs []verify.StateDiff
 	if m.Boundary {
 		diffs = kv.states[after]
-		m.Diffs = diffTexts(diffs)
+		m.Diffs = kv.diffTexts(after)
 	}
 	marks := verify.MarksOf(diffs)
 	simLists := map[string]bool{}
