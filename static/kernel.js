@@ -38,6 +38,7 @@ export class KernelView {
   reset() {
     this.info = null;
     this.state = null;
+    this.drawn = null;
     this.box.hidden = true;
     this.box.replaceChildren();
     document.body.dataset.kernel = '';
@@ -56,6 +57,10 @@ export class KernelView {
   render() {
     const m = this.info;
     if (!m) return;
+    this.rows();
+    // The box is rebuilt only when what it says changed: it is a live region.
+    if (this.drawn && this.drawn.info === m && this.drawn.state === this.state) return;
+    this.drawn = { info: m, state: this.state };
     this.box.hidden = false;
     const parts = [h('h3', {}, 'The kernel beside it')];
     if (m.status !== 'mirrored') {
@@ -81,7 +86,6 @@ export class KernelView {
     toggle.querySelector('input').addEventListener('change', (e) => { this.showPath = e.target.checked; this.onToggle(); });
     parts.push(toggle);
     this.box.replaceChildren(...parts);
-    this.rows();
   }
 
   statusText(m) {
@@ -146,7 +150,7 @@ export class KernelView {
   // has (CPUs the scenario does not have) at the end.
   rows() {
     const s = this.state;
-    if (!s) return;
+    if (!s || this.info.status !== 'mirrored') return;
     for (const l of s.lists) {
       const chips = l.head.map((c) => this.chip(c));
       if (l.tail) chips.push(h('span', { class: 'more', text: `… ${l.count - l.head.length - l.tail.length} more …` }), ...l.tail.map((c) => this.chip(c)));

@@ -248,3 +248,38 @@ func slicesContain(s []string, x string) bool {
 	}
 	return false
 }
+
+// TestKernelFollow: a follower sees the kernel's side of what the presenter shows, from its own
+// position: on joining, and as the presenter moves.
+func TestKernelFollow(t *testing.T) {
+	_, ts := newServerWith(t, Options{Kernel: true, kernelRun: engineKernel(&engine.Profile618)})
+	p := dialFrames(t, ts)
+	p.until("hello")
+	p.until("loaded")
+	p.recv()
+	p.recv()
+	loadKernel(t, p, kernelScript)
+	p.send(map[string]any{"type": "next", "what": "result"})
+	p.until("kernel_state")
+	pr := p.present()
+	f := dialFrames(t, ts)
+	f.until("loaded")
+	f.follow(pr.ID)
+	if k := kernelOf[kernelMsg](t, f.recv()); k.Type != "kernel" || k.Status != "mirrored" || len(k.Ops) != 4 {
+		t.Fatalf("the follower's kernel message: %+v", k)
+	}
+	// Its kernel_state at 0, then the presenter's position after the seek.
+	var st kernelStateMsg
+	for st.After != 1 {
+		m, _ := f.until("kernel_state")
+		st = kernelOf[kernelStateMsg](t, m)
+	}
+	if !st.Boundary || len(st.Diffs) == 0 {
+		t.Errorf("the follower after op 0: %+v", st)
+	}
+	p.send(map[string]any{"type": "next", "what": "result"})
+	m, _ := f.until("kernel_state")
+	if st = kernelOf[kernelStateMsg](t, m); st.After != 2 || st.Path == nil || st.Path.Op != 1 {
+		t.Errorf("the follower after the presenter's next: %+v", st)
+	}
+}
