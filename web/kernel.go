@@ -181,7 +181,7 @@ func (s *Server) kernelFor(ctx context.Context, t *Trace) *kernelView {
 	kv, keep := s.computeKernel(ctx, t)
 	if keep {
 		if t.kview != nil && t.entry != nil {
-			s.store.grow(t.entry, -t.kview.bytes)
+			s.store.adjust(t.entry, -t.kview.bytes)
 		}
 		t.kview = kv
 	}
@@ -216,7 +216,7 @@ func (s *Server) computeKernel(ctx context.Context, t *Trace) (kv *kernelView, k
 	}
 	release := func(n int64) {
 		if t.entry != nil {
-			s.store.grow(t.entry, -n)
+			s.store.adjust(t.entry, -n)
 		}
 	}
 	slot, err := s.store.slot(ctx, s.store.big)
@@ -245,18 +245,6 @@ func (s *Server) computeKernel(ctx context.Context, t *Trace) (kv *kernelView, k
 	}
 	kv.mr = mr
 	kv.derive(t)
-	kv.bytes = mr.Bytes() + int64(len(kv.msg))
-	for _, ds := range kv.states {
-		for _, d := range ds {
-			kv.bytes += int64(len(d.What)+len(d.List)+len(d.Sim)+len(d.Kernel)+8*len(d.Marks)) + 96
-		}
-	}
-	for i := range kv.paths {
-		kv.bytes += int64(len(kv.paths[i].Nodes)+len(kv.sims[i]))*24 + 512
-	}
-	if t.entry != nil {
-		s.store.grow(t.entry, kv.bytes-cost)
-	}
 	msg.Host = &kernelHost{Release: mr.Release, Profile: mr.Profile, CPUs: mr.CPUs}
 	msg.Notes = mr.Notes
 	msg.ElapsedMS = float64(mr.Elapsed.Microseconds()) / 1000
@@ -272,7 +260,19 @@ func (s *Server) computeKernel(ctx context.Context, t *Trace) (kv *kernelView, k
 		}
 		msg.Ops = append(msg.Ops, o)
 	}
-	return done("mirrored", "", 0, 0)
+	kv, keep = done("mirrored", "", 0, 0)
+	kv.bytes = mr.Bytes() + int64(len(kv.msg))
+	for _, ds := range kv.states {
+		for _, d := range ds {
+			kv.bytes += int64(len(d.What)+len(d.List)+len(d.Sim)+len(d.Kernel)+8*len(d.Marks)) + 96
+		}
+	}
+	for i := range kv.paths {
+		kv.bytes += int64(len(kv.paths[i].Nodes)+len(kv.sims[i]))*24 + 512
+	}
+	// The reservation made good: what the view holds, whether more or less.
+	release(cost - kv.bytes)
+	return kv, keep
 }
 
 // derive compares the mirror with the trace: the lists at every operation boundary, and each

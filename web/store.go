@@ -198,6 +198,14 @@ func (st *traceStore) grow(e *storeEntry, n int64) error {
 	return nil
 }
 
+// adjust is grow without the check: for memory already taken (a reservation made good).
+func (st *traceStore) adjust(e *storeEntry, n int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.used += n
+	e.bytes += n
+}
+
 // slot waits for one of slots (at most st.wait) and returns the function that frees it; the
 // error is errBusy, errStopping or ctx's.
 func (st *traceStore) slot(ctx context.Context, slots chan struct{}) (func(), error) {
