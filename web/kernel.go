@@ -160,6 +160,7 @@ type kernelView struct {
 	// many there are in all; paths, pathDiffs and sims by operation.
 	states    [][]verify.StateDiff
 	totals    []int
+	simLists  map[string]bool // the simulation's lists, by name
 	paths     []verify.Path
 	pathDiffs [][]string
 	sims      [][]string
@@ -297,6 +298,12 @@ func (kv *kernelView) derive(t *Trace) {
 			pos = tl.Ops[k-1].End
 		}
 		st = tl.StateAt(pos, st)
+		if kv.simLists == nil {
+			kv.simLists = map[string]bool{}
+			for _, name := range st.Lists() {
+				kv.simLists[name] = true
+			}
+		}
 		kv.states[k], kv.totals[k] = keepDiffs(verify.DiffStates(verify.TraceState(st, t.Header), verify.KernelState(mr.Snapshots[k])))
 	}
 	for i := range n {
@@ -370,17 +377,12 @@ func (kv *kernelView) stateAt(s *Server, t *Trace, pos int) *kernelStateMsg {
 		m.Diffs = kv.diffTexts(after)
 	}
 	marks := verify.MarksOf(diffs)
-	simLists := map[string]bool{}
-	st := t.Timeline.StateAt(0, nil)
-	for _, name := range st.Lists() {
-		simLists[name] = true
-	}
 	rotation := map[string]int{}
 	for _, l := range snap.LRU {
 		rotation[l.Name+".inactive"] = l.NextInactiveRotation
 	}
 	for _, l := range snap.Lists() {
-		v := kernelListView{Name: l.Name, Count: len(l.Elems), Head: []kernelChip{}, Rotation: -2, Differs: marks.List(l.Name), Only: !simLists[l.Name]}
+		v := kernelListView{Name: l.Name, Count: len(l.Elems), Head: []kernelChip{}, Rotation: -2, Differs: marks.List(l.Name), Only: !kv.simLists[l.Name]}
 		if r, ok := rotation[l.Name]; ok {
 			v.Rotation = r
 		}
