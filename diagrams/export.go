@@ -103,6 +103,9 @@ type Exporter struct {
 	soFar     []opResult // the latest results at the position shown
 	soFarN    int        // and how many results came before it in all
 
+	// kernel is the kernel's side of a step export (SetKernel), nil without.
+	kernel *KernelOverlay
+
 	// extra holds the boxes of the marks drawn over the chart, in chart coordinates.
 	extra []box
 	doc   []byte // the document, once drawn

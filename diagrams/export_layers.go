@@ -331,6 +331,7 @@ func (x *Exporter) stepLayer(under, over *svgw) {
 		}
 		x.token(over, b.x1+10, b.y0+float64(k)*40, f, cur)
 	}
+	x.kernelLayer(over)
 }
 
 // token draws a CPU's token at (x0, y0): which CPU, the operation, the locks it holds and the

@@ -276,6 +276,7 @@ func (x *Exporter) statePanel(p *panelWriter) {
 
 	p.heading("LRU lists (head: newest → tail: oldest; · no key)")
 	x.listRows(p)
+	x.kernelPanel(p)
 
 	p.heading("Hash table")
 	used, longest, keys := 0, 0, []uint64{}
@@ -551,6 +552,11 @@ func (x *Exporter) legend(p *panelWriter) {
 		sw(func(x0, y float64) {
 			p.w.f(`<rect x="%s" y="%s" width="34" height="20" rx="3" fill="#ffffff" stroke="%s" stroke-width="1.2" stroke-dasharray="4,2"/>`+"\n", num(x0), num(y-19), cpuColour(0))
 		}, "cpuN hands: taken off every list, not yet put on one")
+		if x.kernel != nil {
+			sw(func(x0, y float64) {
+				p.w.f(`<path d="M%s,%s h50" stroke="%s" stroke-width="2.2" stroke-dasharray="8,4"/>`+"\n", num(x0+2), num(y-8), colKernel)
+			}, "the kernel's path, inferred from its lists (orange: a node only it passed)")
+		}
 	default:
 		p.y += 24
 		for i := range 5 {

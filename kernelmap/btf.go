@@ -4,6 +4,7 @@ package kernelmap
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -12,7 +13,11 @@ import (
 // (struct bpf_lru_list's lock member): "raw_spinlock_t" upstream until 2026, "rqspinlock_t"
 // in kernels with "bpf: Fix NMI/tracepoint re-entry deadlock on lru locks". The two behave
 // alike one operation at a time and differ when a lock is re-entered or contended.
-func LRULockType() (string, error) {
+func LRULockType() (string, error) { return lruLockType() }
+
+// lruLockType reads the BTF once: the running kernel's types do not change, and looking one
+// up costs milliseconds.
+var lruLockType = sync.OnceValues(func() (string, error) {
 	spec, err := btf.LoadKernelSpec()
 	if err != nil {
 		return "", fmt.Errorf("kernelmap: kernel BTF: %w", err)
@@ -27,4 +32,4 @@ func LRULockType() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("kernelmap: struct bpf_lru_list has no lock member")
-}
+})

@@ -15,6 +15,7 @@ import { initControls } from './controls.js';
 import { initDownloads } from './downloads.js';
 import { Glossary } from './glossary.js';
 import { EventLog } from './log.js';
+import { KernelView } from './kernel.js';
 import * as share from './share.js';
 
 const $ = (id) => document.getElementById(id);
@@ -74,6 +75,13 @@ app.timeline = timeline;
 const editor = new Editor({ onRun: (text) => load({ script: text }) });
 const eventLog = new EventLog($('log'), { send: (m) => conn.send(m), onSeek: (p) => seek(p), words: (t) => glossary.annotate(t) });
 app.eventLog = eventLog;
+
+// The kernel beside the simulation (serve --kernel): its lists under the simulation's, its
+// path on the chart.
+const kernel = new KernelView({ send: (m) => send(m), glossary, nodeTitle: (id) => (app.nodes && app.nodes.get(id) ? app.nodes.get(id).title : id) });
+kernel.onToggle = () => charts.paint();
+charts.overlays.push((d, ctm) => kernel.paint(d, ctm));
+app.kernel = kernel;
 
 const live = new Live({ follow: document.body.dataset.follow || '', send: (m) => conn.send(m), announce, flash });
 app.live = live;
@@ -155,6 +163,14 @@ function onMessage(m) {
     case 'log':
       eventLog.onLog(m);
       break;
+    case 'kernel':
+      kernel.onKernel(m);
+      changed();
+      break;
+    case 'kernel_state':
+      kernel.onState(m);
+      changed();
+      break;
     case 'timeline':
       // What loaded left out: the operations and a bundled scenario's text, then the lanes.
       app.loaded.header.ops = m.ops;
@@ -227,6 +243,7 @@ function onLoaded(m) {
   editor.set(m.source ?? ''); // a bundled scenario's text comes with the timeline message
   if (m.failure) editor.showError(m.failure_line, 1, `expectation failed: ${m.failure}`);
   panels.reset(m.header);
+  kernel.reset();
   eventLog.reset(m.events);
   timeline.load(m);
   conn.send({ type: 'timeline' }); // the lanes and markers, after the first picture
@@ -313,6 +330,7 @@ function render() {
   }
   markTabs(f);
   panels.render(f);
+  kernel.render();
   eventLog.render(pos);
   timeline.draw(pos);
   document.body.dataset.position = String(pos);

@@ -161,6 +161,9 @@ export class Charts {
     }).observe(root);
     this.marked = { visited: [], taken: [], at: [] };
     this.breaks = new Set();
+    // overlays are drawings of other modules (the kernel's path), each (d, ctm) => void,
+    // drawn on the current diagram after the marks and tokens.
+    this.overlays = [];
     this.cardEl.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.hideCard(true); });
     this.cardEl.addEventListener('focusout', (e) => {
       if (!(e.relatedTarget && (this.cardEl.contains(e.relatedTarget) || (this.card && e.relatedTarget === this.card.g)))) this.hideCard();
@@ -568,6 +571,7 @@ export class Charts {
         cpus.forEach((c, i) => this.token(d, ctm, box, i, c, c.cpu === this.lastCPU));
       }
     }
+    if (ctm) for (const o of this.overlays) o(d, ctm);
     this.placeOverlays();
   }
 

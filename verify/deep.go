@@ -17,15 +17,19 @@ import (
 // free lists in the kernel's order (bpf_lru_populate), so element i is the same element in
 // both, which the comparison of the fresh map's state checks first.
 
-// lruState is one side's LRU state in the form both sides can give.
-type lruState struct {
+// State is one side's LRU state in the form both sides can give: the kernel's (KernelState),
+// the engine's (EngineState) or a trace's (TraceState).
+type State struct {
 	lists    []namedList // in the trace's order
 	counters []counter
 	nodes    []nodeState
-	// linked says which elements are in the hash table (the engine's side only).
+	// linked says which elements are in the hash table (the engine's and a trace's side only).
 	linked []bool
 	// pendingFree says whether pending_free is known (the kernel has the member).
 	pendingFree bool
+	// noMeta says each node's cpu, type and pending_free are unknown (a trace's side: the
+	// trace names lists, not node types).
+	noMeta bool
 }
 
 type namedList struct {
@@ -47,8 +51,8 @@ type nodeState struct {
 }
 
 // kernelState converts a kernel snapshot.
-func kernelState(s *kernelmap.Snapshot) *lruState {
-	st := &lruState{pendingFree: s.HasPendingFree}
+func kernelState(s *kernelmap.Snapshot) *State {
+	st := &State{pendingFree: s.HasPendingFree}
 	for _, l := range s.Lists() {
 		st.lists = append(st.lists, namedList{l.Name, l.Elems})
 	}
@@ -70,8 +74,8 @@ func kernelState(s *kernelmap.Snapshot) *lruState {
 }
 
 // engineState converts the engine's internals.
-func engineState(in *engine.Internals) *lruState {
-	st := &lruState{pendingFree: true}
+func engineState(in *engine.Internals) *State {
+	st := &State{pendingFree: true}
 	for c, l := range in.Local {
 		p := "cpu" + strconv.Itoa(c)
 		st.lists = append(st.lists, namedList{p + ".local_free", l.Free}, namedList{p + ".pending", l.Pending})
@@ -118,7 +122,7 @@ type stateDiff struct {
 // counters both sides have (counts, next_inactive_rotation, next_steal, target_free,
 // nr_scans), then each element's node: key (for elements in the hash table), reference bit,
 // cpu, type and pending_free (where the kernel has it).
-func compareStates(e, k *lruState) *stateDiff {
+func compareStates(e, k *State) *stateDiff {
 	if len(e.lists) != len(k.lists) || len(e.nodes) != len(k.nodes) {
 		return &stateDiff{what: "shape",
 			engine: fmt.Sprintf("%d lists, %d elements", len(e.lists), len(e.nodes)),
@@ -142,27 +146,41 @@ func compareStates(e, k *lruState) *stateDiff {
 			return &stateDiff{what: c.name, engine: strconv.Itoa(c.value), kernel: strconv.Itoa(v)}
 		}
 	}
-	for i, en := range e.nodes {
-		kn := k.nodes[i]
-		field := ""
-		var ev, kv any
-		switch {
-		case e.linked[i] && en.key != kn.key:
-			field, ev, kv = "key", en.key, kn.key
-		case en.ref != kn.ref:
-			field, ev, kv = "ref", en.ref, kn.ref
-		case en.cpu != kn.cpu:
-			field, ev, kv = "cpu", en.cpu, kn.cpu
-		case en.typ != kn.typ:
-			field, ev, kv = "type", typeName(en.typ), typeName(kn.typ)
-		case k.pendingFree && en.pendingFree != kn.pendingFree:
-			field, ev, kv = "pending_free", en.pendingFree, kn.pendingFree
-		}
-		if field != "" {
-			return &stateDiff{what: "element " + strconv.Itoa(i) + " " + field, engine: fmt.Sprint(ev), kernel: fmt.Sprint(kv)}
+	for i := range e.nodes {
+		if fs := nodeDiffs(e, k, i); len(fs) > 0 {
+			return &stateDiff{what: "element " + strconv.Itoa(i) + " " + fs[0].field, engine: fs[0].engine, kernel: fs[0].kernel}
 		}
 	}
 	return nil
+}
+
+// fieldDiff is one field of an element's node that differs.
+type fieldDiff struct{ field, engine, kernel string }
+
+// nodeDiffs returns the fields of element i's node that differ between e and k: the key (for
+// an element e has in the table), the reference bit, and where both sides know them, cpu,
+// type and pending_free (where the kernel has it).
+func nodeDiffs(e, k *State, i int) []fieldDiff {
+	en, kn := e.nodes[i], k.nodes[i]
+	meta := !e.noMeta && !k.noMeta
+	var out []fieldDiff
+	add := func(field string, ev, kv string) { out = append(out, fieldDiff{field, ev, kv}) }
+	if e.linked != nil && e.linked[i] && en.key != kn.key {
+		add("key", strconv.FormatUint(en.key, 10), strconv.FormatUint(kn.key, 10))
+	}
+	if en.ref != kn.ref {
+		add("ref", strconv.FormatBool(en.ref), strconv.FormatBool(kn.ref))
+	}
+	if meta && en.cpu != kn.cpu {
+		add("cpu", strconv.Itoa(int(en.cpu)), strconv.Itoa(int(kn.cpu)))
+	}
+	if meta && en.typ != kn.typ {
+		add("type", typeName(en.typ), typeName(kn.typ))
+	}
+	if meta && k.pendingFree && en.pendingFree != kn.pendingFree {
+		add("pending_free", strconv.FormatBool(en.pendingFree), strconv.FormatBool(kn.pendingFree))
+	}
+	return out
 }
 
 func equalInts(a, b []int) bool {
@@ -197,7 +215,7 @@ func typeName(t uint8) string {
 // listText writes a list as elem:key, with * after a referenced element and !pf after a
 // pending_free one. A run of four or more elements never used (key 0, numbered down by one,
 // as a fresh free list is) is shortened to first..last:0.
-func (s *lruState) listText(elems []int) string {
+func (s *State) listText(elems []int) string {
 	if len(elems) == 0 {
 		return "-"
 	}
@@ -255,7 +273,7 @@ func wrap(text string, width int, indent string) string {
 // sideBySide writes both states: one line a list or counter where they agree; where they
 // differ, marked with !, the engine's and the kernel's one under the other. Then the elements
 // whose nodes differ.
-func sideBySide(e, k *lruState) string {
+func sideBySide(e, k *State) string {
 	const width = 72
 	var b strings.Builder
 	name := 0
@@ -299,22 +317,9 @@ func sideBySide(e, k *lruState) string {
 		if i >= len(k.nodes) {
 			break
 		}
-		en, kn := e.nodes[i], k.nodes[i]
 		var diffs []string
-		if e.linked[i] && en.key != kn.key {
-			diffs = append(diffs, fmt.Sprintf("key %d vs %d", en.key, kn.key))
-		}
-		if en.ref != kn.ref {
-			diffs = append(diffs, fmt.Sprintf("ref %v vs %v", en.ref, kn.ref))
-		}
-		if en.cpu != kn.cpu {
-			diffs = append(diffs, fmt.Sprintf("cpu %d vs %d", en.cpu, kn.cpu))
-		}
-		if en.typ != kn.typ {
-			diffs = append(diffs, fmt.Sprintf("type %s vs %s", typeName(en.typ), typeName(kn.typ)))
-		}
-		if k.pendingFree && en.pendingFree != kn.pendingFree {
-			diffs = append(diffs, fmt.Sprintf("pending_free %v vs %v", en.pendingFree, kn.pendingFree))
+		for _, f := range nodeDiffs(e, k, i) {
+			diffs = append(diffs, f.field+" "+f.engine+" vs "+f.kernel)
 		}
 		if len(diffs) == 0 {
 			continue
@@ -336,7 +341,7 @@ type deepSides struct {
 }
 
 // snapshots returns both sides' states.
-func (d *deepSides) states() (e, k *lruState, err error) {
+func (d *deepSides) states() (e, k *State, err error) {
 	s, err := d.k.m.Snapshot()
 	if err != nil {
 		return nil, nil, fmt.Errorf("verify: kernel snapshot: %w", err)
@@ -345,7 +350,7 @@ func (d *deepSides) states() (e, k *lruState, err error) {
 }
 
 // stateDiffAt turns a state difference into a Diff.
-func stateDiffAt(op int, sd *stateDiff, e, k *lruState) *Diff {
+func stateDiffAt(op int, sd *stateDiff, e, k *State) *Diff {
 	return &Diff{Op: op, What: sd.what, A: sd.kernel, B: sd.engine, State: true, Detail: sideBySide(e, k)}
 }
 

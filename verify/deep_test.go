@@ -142,7 +142,7 @@ func parseScenario(t *testing.T, text string) []*scenario.File {
 }
 
 // engineAsKernel runs ops on a fresh engine map with prof and returns its state.
-func engineAsKernel(t *testing.T, prof *engine.Profile, spec engine.MapSpec, ops []engine.Op) *lruState {
+func engineAsKernel(t *testing.T, prof *engine.Profile, spec engine.MapSpec, ops []engine.Op) *State {
 	t.Helper()
 	m, err := engine.NewMap(spec, engine.Options{CPUs: 2, Profile: prof})
 	if err != nil {
@@ -217,7 +217,7 @@ func TestCompareStates(t *testing.T) {
 }
 
 func TestListTextAndWrap(t *testing.T) {
-	s := &lruState{nodes: make([]nodeState, 10)}
+	s := &State{nodes: make([]nodeState, 10)}
 	s.nodes[9] = nodeState{key: 5, ref: true}
 	s.nodes[4] = nodeState{key: 0, pendingFree: true}
 	for elems, want := range map[string]string{

@@ -88,15 +88,42 @@ func (k *kernelSide) close() { k.m.Close() }
 
 // step runs operation i.
 func (k *kernelSide) step(i int, op engine.Op) (Step, error) {
+	res, err := kernelOp(k.m, k.p.Type, i, op)
+	if err != nil {
+		return Step{}, err
+	}
+	st := Step{Result: res}
+	if op.Kind == engine.OpLookup || op.Kind == engine.OpSysLookup {
+		// A kernel lookup never adds or removes an element (it only
+		// sets the reference bit), so the walk of the key set, which
+		// costs a syscall per key, is skipped. The engine's key set is
+		// still taken after every operation, so an engine lookup that
+		// changes it still shows as a difference.
+		st.Keys = k.keys
+		return st, nil
+	}
+	next, err := k.m.Keys()
+	if err != nil {
+		return Step{}, fmt.Errorf("verify: kernel keys after operation %d: %w", i, err)
+	}
+	if !slices.Equal(next, k.keys) {
+		k.keys = next
+	}
+	st.Keys = k.keys
+	return st, nil
+}
+
+// kernelOp runs operation i on the kernel map m of type typ and returns its result as traces
+// spell it.
+func kernelOp(m *kernelmap.Map, typ engine.MapType, i int, op engine.Op) (string, error) {
 	var (
 		errno syscall.Errno
 		value uint64
 		err   error
 	)
-	m := k.m
 	switch op.Kind {
 	case engine.OpUpdate:
-		if k.p.Type == engine.LRUCPUHash {
+		if typ == engine.LRUCPUHash {
 			errno, err = m.UpdateProg(op.CPU, op.Key, op.Value, uint64(op.Flags))
 		} else {
 			errno, err = m.Update(op.CPU, op.Key, op.Value, uint64(op.Flags))
@@ -111,27 +138,9 @@ func (k *kernelSide) step(i int, op engine.Op) (Step, error) {
 		err = fmt.Errorf("verify: operation %d has unknown kind %d", i, op.Kind)
 	}
 	if err != nil {
-		return Step{}, fmt.Errorf("verify: kernel operation %d (%s): %w", i, opString(op), err)
+		return "", fmt.Errorf("verify: kernel operation %d (%s): %w", i, opString(op), err)
 	}
-	st := Step{Result: resultString(op.Kind, errno, value)}
-	if op.Kind == engine.OpLookup || op.Kind == engine.OpSysLookup {
-		// A kernel lookup never adds or removes an element (it only
-		// sets the reference bit), so the walk of the key set, which
-		// costs a syscall per key, is skipped. The engine's key set is
-		// still taken after every operation, so an engine lookup that
-		// changes it still shows as a difference.
-		st.Keys = k.keys
-		return st, nil
-	}
-	next, err := m.Keys()
-	if err != nil {
-		return Step{}, fmt.Errorf("verify: kernel keys after operation %d: %w", i, err)
-	}
-	if !slices.Equal(next, k.keys) {
-		k.keys = next
-	}
-	st.Keys = k.keys
-	return st, nil
+	return resultString(op.Kind, errno, value), nil
 }
 
 // RunEngine runs p on a fresh simulated map with profile prof. A map the

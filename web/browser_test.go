@@ -68,8 +68,14 @@ var _ = jsonString
 
 func newBrowser(t *testing.T, dark bool) *browser {
 	t.Helper()
+	return newBrowserWith(t, dark, Options{})
+}
+
+// newBrowserWith is newBrowser on a server with opts.
+func newBrowserWith(t *testing.T, dark bool, serverOpts Options) *browser {
+	t.Helper()
 	exe := findChromium(t)
-	_, ts := newServerWith(t, Options{})
+	_, ts := newServerWith(t, serverOpts)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),

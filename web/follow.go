@@ -341,6 +341,9 @@ func (ss *session) take(it fitem) error {
 		if err := ss.writeRaw(ss.loadedFor(it.tr)); err != nil {
 			return err
 		}
+		if err := ss.kernelLoaded(); err != nil {
+			return err
+		}
 		if it.pos > 0 {
 			if err := ss.seek(it.pos); err != nil {
 				return err
@@ -357,7 +360,10 @@ func (ss *session) take(it fitem) error {
 		return nil
 	case fLoaded:
 		ss.setTrace(it.tr, nil)
-		return ss.writeRaw(ss.loadedFor(it.tr))
+		if err := ss.writeRaw(ss.loadedFor(it.tr)); err != nil {
+			return err
+		}
+		return ss.kernelLoaded()
 	case fEvents:
 		if ss.tr != it.tr || ss.cur.Position() != it.from {
 			// Out of step (cannot happen: items come in order); show the whole picture.
@@ -368,7 +374,10 @@ func (ss *session) take(it fitem) error {
 		if ss.frames && it.view != nil {
 			// In step with the presenter: its view is ours.
 			ss.fm.prev = it.to
-			return ss.writeRaw(it.view)
+			if err := ss.writeRaw(it.view); err != nil {
+				return err
+			}
+			return ss.kernelMoved()
 		}
 		return ss.sendEvents(it.from, it.to)
 	case fState:

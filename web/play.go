@@ -69,6 +69,9 @@ type session struct {
 	folP  *presentation
 	folID string // the id followed last, for rejoin
 	kick  func() // unblocks a write in progress (for the hub, when following)
+
+	kv    *kernelView // the kernel's view of tr (serve --kernel), nil without
+	klast [3]int      // what the last kernel_state showed (kernelMoved)
 }
 
 func (ss *session) hello() error {
@@ -128,6 +131,8 @@ func (ss *session) handle(m inMsg) error {
 		return ss.writeRaw(ss.tr.timelineJSON())
 	case *logMsg:
 		return ss.log(m)
+	case *kernelReq:
+		return ss.kernelAsked()
 	}
 	if ss.fol != nil {
 		return ss.fail(m.kind(), "you are following the presenter: detach to explore on your own")
@@ -325,7 +330,10 @@ func (ss *session) load(m *loadMsg) error {
 	ss.setTrace(t, release)
 	ss.playing = false
 	ss.publish(fitem{kind: fLoaded, tr: t})
-	return ss.writeRaw(ss.loadedFor(t))
+	if err := ss.writeRaw(ss.loadedFor(t)); err != nil {
+		return err
+	}
+	return ss.kernelLoaded()
 }
 
 // setTrace makes t the session's trace, at position 0, letting go of the one before; release
@@ -339,6 +347,7 @@ func (ss *session) setTrace(t *Trace, release func()) {
 	}
 	ss.tr, ss.cur, ss.release = t, newCursor(t), release
 	ss.fm = frameMaker{srv: ss.srv, tr: t, prev: -1}
+	ss.kv = nil
 }
 
 // sendEvents brings the page from position from to position to (to > from) by events: one
@@ -357,7 +366,10 @@ func (ss *session) sendEvents(from, to int) error {
 		if ss.playing {
 			ss.unacked++
 		}
-		return ss.writeRaw(view)
+		if err := ss.writeRaw(view); err != nil {
+			return err
+		}
+		return ss.kernelMoved()
 	}
 	t := ss.tr
 	b := ss.buf
@@ -430,7 +442,10 @@ func (ss *session) seek(p int) error {
 	ss.cur.Seek(p)
 	ss.publish(fitem{kind: fState, pos: ss.cur.Position()})
 	if ss.frames {
-		return ss.writeRaw(ss.viewJSON())
+		if err := ss.writeRaw(ss.viewJSON()); err != nil {
+			return err
+		}
+		return ss.kernelMoved()
 	}
 	if n := ss.tr.Header.Elems; n > maxStateElems {
 		return ss.fail("seek", "moved to %d; the whole state of a map of %d elements is not sent (at most %d): "+

@@ -58,6 +58,12 @@ type Options struct {
 	// MaxMemory bounds the bytes the traces of scripts take while they are loaded (0:
 	// DefaultMaxMemory): a script that would not fit is refused with a clear error.
 	MaxMemory int64
+	// Kernel runs each sequential scenario on the running kernel too and shows its lists and
+	// path beside the simulation's (serve --kernel; see kernel.go). New fails when bpf() or
+	// reading kernel memory does not work here.
+	Kernel bool
+	// kernelRun stands in for the kernel (tests); nil: verify.RunMirror.
+	kernelRun mirrorFunc
 }
 
 // DefaultMaxMemory is the memory budget for scripts' traces unless Options say otherwise: a
@@ -92,6 +98,7 @@ type Server struct {
 	limits   limits        // on a script's trace
 	store    *traceStore   // the traces of scripts, shared by content, within the memory budget
 	exports  chan struct{} // downloads being written
+	kernel   *kernelSource // with --kernel: the way to the kernel; nil without
 
 	hosts   map[string]bool // the Host headers accepted; nil: any
 	origins map[string]bool // AllowOrigins, normalised
@@ -119,6 +126,9 @@ func New(opts Options) (*Server, error) {
 		s.maxConns = DefaultMaxConns
 	}
 	if err := s.setOrigins(); err != nil {
+		return nil, err
+	}
+	if err := s.kernelServer(); err != nil {
 		return nil, err
 	}
 	main := opts.Diagram

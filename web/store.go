@@ -185,6 +185,44 @@ func (st *traceStore) compute(ctx context.Context, e *storeEntry, name string, s
 	st.mu.Unlock()
 }
 
+// grow adds n bytes (less, if negative) to what e holds: what is derived from its trace later,
+// such as its mirror on the kernel. Growing past the budget is refused with a memoryError.
+func (st *traceStore) grow(e *storeEntry, n int64) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if n > 0 && st.used+n > st.budget {
+		return &memoryError{used: st.used, budget: st.budget}
+	}
+	st.used += n
+	e.bytes += n
+	return nil
+}
+
+// adjust is grow without the check: for memory already taken (a reservation made good).
+func (st *traceStore) adjust(e *storeEntry, n int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.used += n
+	e.bytes += n
+}
+
+// slot waits for one of slots (at most st.wait) and returns the function that frees it; the
+// error is errBusy, errStopping or ctx's.
+func (st *traceStore) slot(ctx context.Context, slots chan struct{}) (func(), error) {
+	timer := time.NewTimer(st.wait)
+	defer timer.Stop()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-timer.C:
+		return nil, errBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-st.ctx.Done():
+		return nil, errStopping
+	}
+}
+
 // hold takes one more hold of a trace a holder has (a follower showing what its presenter
 // shows), and returns the function that lets it go. A bundled trace needs none.
 func (st *traceStore) hold(t *Trace) func() {

@@ -63,6 +63,8 @@ type Trace struct {
 	sayOnce          sync.Once
 	says             [][2]int  // (position after op_begin, op) of the operations with narration, in order
 	views            viewCache // a bundled trace's views, shared by the sessions that show them
+	kmu              sync.Mutex
+	kview            *kernelView // its mirror on the kernel, once a server with --kernel has shown it
 	doneOnce         sync.Once
 	done             []string // each operation's status once it has ended (OpStatus), for views
 }

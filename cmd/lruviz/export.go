@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/lruviz/lruviz/diagrams"
 	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/trace"
+	"github.com/lruviz/lruviz/verify"
 )
 
 // rsvgHint is what export says when a PNG is asked for and rsvg-convert is not installed.
@@ -22,8 +25,9 @@ const rsvgHint = "--format png needs rsvg-convert on PATH (Debian: apt-get insta
 // lookPath finds rsvg-convert; tests replace it.
 var lookPath = exec.LookPath
 
-// cmdExport is `lruviz export FILE|NAME -o OUT.svg [--step P] [--animate] [--diagram FILE]
-// [--format svg|png]`: the update chart with the scenario's trace drawn on it.
+// cmdExport is `lruviz export FILE|NAME -o OUT.svg [--step P [--kernel]] [--animate] [--diagram
+// FILE] [--format svg|png]`: the update chart with the scenario's trace drawn on it; with
+// --kernel, the running kernel's lists and path beside the simulation's at P.
 func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("export", stderr)
 	out := fs.String("o", "", "output file: OUT.svg, or OUT.png (- for stdout)")
@@ -31,6 +35,7 @@ func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	animate := fs.Bool("animate", false, "an SVG that replays the run by itself")
 	diagram := fs.String("diagram", "", "a DOT file with the update chart's node ids to draw on")
 	format := fs.String("format", "", "svg or png (default: from -o's extension, else svg)")
+	kernel := fs.Bool("kernel", false, "with --step: the running kernel's lists at P beside the simulation's, and its path (root)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return &usageError{err.Error()}
@@ -46,6 +51,8 @@ func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return &usageError{fmt.Sprintf("--step %d: a position is 0 or more", *step)}
 	case stepSet && *animate:
 		return &usageError{"--step and --animate cannot be combined"}
+	case *kernel && !stepSet:
+		return &usageError{"--kernel adds the kernel's lists to a --step export: give --step P"}
 	}
 	if *format == "" {
 		*format = "svg"
@@ -82,6 +89,26 @@ func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintln(stderr, err)
 		return &exitError{2}
 	}
+	var mirror *verify.Mirror
+	if *kernel && in.Streamed() {
+		fmt.Fprintf(stderr, "lruviz export: --kernel: %s is longer than %d bytes: too long to mirror on the kernel\n", f.Name, scenario.MaxSize)
+		return &exitError{2}
+	}
+	if *kernel {
+		mirror, err = verify.RunMirror(ctx, f, verify.DefaultMirrorLimits)
+		switch {
+		case errors.Is(err, verify.ErrUnavailable):
+			fmt.Fprintf(stderr, "lruviz export: %s: %v\n", kernelNeeds, err)
+			return &exitError{3}
+		case verify.IsUnmirrorable(err):
+			fmt.Fprintf(stderr, "lruviz export: --kernel: %v\n", err)
+			return &exitError{2}
+		case ctx.Err() != nil:
+			return interrupted(ctx, stderr, "export")
+		case err != nil:
+			return err
+		}
+	}
 	h := scenario.Header(f, m)
 	if *diagram != "" {
 		h.Diagram = *diagram
@@ -96,9 +123,15 @@ func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
+	var tracer trace.Tracer = x
+	var tee *opTee
+	if mirror != nil {
+		tee = newOpTee(x)
+		tracer = tee
+	}
 	prog := newProgress(stderr, len(f.Ops))
 	done := 0
-	fail, err, stopped := runScenario(ctx, in, m, x, func(*scenario.Op, string) {
+	fail, err, stopped := runScenario(ctx, in, m, tracer, func(*scenario.Op, string) {
 		done++
 		prog.update(done)
 	})
@@ -109,6 +142,9 @@ func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return &exitError{2}
+	}
+	if mirror != nil {
+		x.SetKernel(kernelOverlay(mirror, tee, h, x.StateShown(), min(opt.Step, tee.n)))
 	}
 	doc, err := x.SVG()
 	if err != nil {

@@ -72,8 +72,9 @@ const usage = `usage: lruviz [command] [arguments]
 
 commands:
   serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
-        [--allow-origin ORIGIN]... [--max-conns N] [--max-memory MiB]
-                                  the explorer in the browser
+        [--allow-origin ORIGIN]... [--max-conns N] [--max-memory MiB] [--kernel]
+                                  the explorer in the browser (--kernel: the running
+                                  kernel's lists and path beside the simulation's; root)
   run FILE|NAME...                run scenarios, one line per operation
   scenarios                       list the bundled scenarios
   verify-kernel [--seeds N] [--ops N] [--entries N] [--type lru_hash|lru_percpu_hash]
@@ -81,8 +82,9 @@ commands:
                                   compare the engine with the running kernel's LRU maps
   trace FILE|NAME [-o OUT] [--format jsonl|perfetto]
                                   write the trace of a scenario
-  export FILE|NAME -o OUT.svg [--step P] [--animate] [--diagram FILE] [--format svg|png]
-                                  draw the trace on the update chart (an SVG, or a PNG)
+  export FILE|NAME -o OUT.svg [--step P [--kernel]] [--animate] [--diagram FILE] [--format svg|png]
+                                  draw the trace on the update chart (an SVG, or a PNG;
+                                  --kernel: the running kernel's lists at P too; root)
 
 FILE is a path (- for stdin); NAME is a bundled scenario (see lruviz scenarios).
 `

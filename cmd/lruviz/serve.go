@@ -17,8 +17,8 @@ import (
 )
 
 // cmdServe is `lruviz serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
-// [--allow-origin ORIGIN]... [--max-conns N]`: it listens first, then prints the URL, and serves
-// until ctx is done (SIGINT, SIGTERM).
+// [--allow-origin ORIGIN]... [--max-conns N] [--kernel]`: it listens first, then prints the URL,
+// and serves until ctx is done (SIGINT, SIGTERM).
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
@@ -29,6 +29,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		func(v string) error { origins = append(origins, v); return nil })
 	maxConns := fs.Int("max-conns", web.DefaultMaxConns, "the most websocket connections at once")
 	maxMemory := fs.Int64("max-memory", web.DefaultMaxMemory()>>20, "MiB the traces of scripts may hold at once (default: a quarter of the machine's memory)")
+	kernel := fs.Bool("kernel", false, "run each sequential scenario on the running kernel too, and show its lists and path beside the simulation's (root)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return &usageError{err.Error()}
@@ -42,8 +43,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *maxMemory < 16 || *maxMemory > 1<<30 {
 		return &usageError{fmt.Sprintf("--max-memory must be 16 MiB or more, got %d", *maxMemory)}
 	}
+	if *kernel {
+		if err := web.KernelAvailable(); err != nil {
+			fmt.Fprintf(stderr, "lruviz serve: %s: %v\n", kernelNeeds, err)
+			return &exitError{3}
+		}
+	}
 	opts := web.Options{Scenario: *scn, Logf: log.New(stderr, "", log.LstdFlags).Printf, AllowOrigins: origins, MaxConns: *maxConns,
-		MaxMemory: *maxMemory << 20}
+		MaxMemory: *maxMemory << 20, Kernel: *kernel}
 	if *diagram != "" {
 		src, err := readDiagram(*diagram)
 		if err != nil {
