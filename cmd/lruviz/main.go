@@ -83,6 +83,9 @@ commands:
                                   write the trace of a scenario
   export FILE|NAME -o OUT.svg [--step P] [--animate] [--diagram FILE] [--format svg|png]
                                   draw the trace on the update chart (an SVG, or a PNG)
+  compare FILE|NAME [--profiles A,B]
+                                  the scenario under two kernel profiles (default 6.8,6.18):
+                                  the differences, operation by operation (exit 1 if any)
 
 FILE is a path (- for stdin); NAME is a bundled scenario (see lruviz scenarios).
 `
@@ -110,6 +113,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, args, stdout, stderr)
 	case "export":
 		err = cmdExport(ctx, args, stdin, stdout, stderr)
+	case "compare":
+		err = cmdCompare(ctx, args, stdin, stdout, stderr)
 	default:
 		err = &usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
