@@ -156,9 +156,9 @@ func Compare(a, b Side) (*Result, error) {
 // summary is what one pass over a side's events says of each operation.
 type summary struct {
 	evicted [][]uint64
-	touched [][]string   // the lists each operation moved an element from or to, in order met
-	locks   [][]lockUse  // the locks each operation met, in order met
-	linked  []bool       // scratch: the update has linked its own element
+	touched [][]string  // the lists each operation moved an element from or to, in order met
+	locks   [][]lockUse // the locks each operation met, in order met
+	linked  []bool      // scratch: the update has linked its own element
 	seen    []map[string]bool
 }
 
