@@ -395,6 +395,8 @@ function updateURL() {
   if (charts.current.name !== 'update') p.set('diagram', charts.current.name);
   const hash = '#' + p.toString();
   if (location.hash !== hash) history.replaceState(null, '', hash);
+  // Compare mode (compare.js) opens on the same scenario.
+  $('link-compare').href = `/compare#${p.get('scenario') ? `scenario=${encodeURIComponent(p.get('scenario'))}` : `script=${p.get('script')}`}`;
 }
 
 // ---- actions -------------------------------------------------------------------------------

@@ -384,6 +384,9 @@ func (ss *session) take(it fitem) error {
 
 // leave ends the session: its presenter's followers learn it has left, and its trace is let go.
 func (ss *session) leave() {
+	if ss.cmp != nil {
+		ss.cmp.close()
+	}
 	if ss.release != nil {
 		ss.release()
 		ss.release = nil

@@ -170,7 +170,7 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<option value=\"\" disabled>(your script)</option></select></label> <span id=\"conn\" class=\"conn\" title=\"Connection\">connecting…</span> <span class=\"spacer\"></span> <button type=\"button\" id=\"btn-share\" title=\"Copy a link to this scenario, step and breakpoints\">Share link</button> <button type=\"button\" id=\"btn-present\" aria-pressed=\"false\" title=\"Share this session live: whoever opens its link follows your steps\">Present</button> <details class=\"menu\" id=\"downloads\"><summary>Download</summary><div class=\"menu-body\" role=\"menu\"><button type=\"button\" role=\"menuitem\" id=\"dl-export\">Annotated chart at this step (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-export-run\">Annotated chart of the whole run (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-svg\">This view of the chart, as shown (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-jsonl\">Trace (JSON Lines)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-perfetto\">Trace (Perfetto JSON)</button> <button type=\"button\" role=\"menuitem\" id=\"open-perfetto\">Open in Perfetto…</button></div></details> <button type=\"button\" id=\"btn-theme\" title=\"Light, dark or the system's theme\">Theme: auto</button> <button type=\"button\" id=\"btn-big\" aria-pressed=\"false\" title=\"Larger text for a projector\">Projector</button> <button type=\"button\" id=\"btn-help\" aria-keyshortcuts=\"?\" title=\"Keyboard shortcuts (?)\">?</button>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<option value=\"\" disabled>(your script)</option></select></label> <span id=\"conn\" class=\"conn\" title=\"Connection\">connecting…</span> <span class=\"spacer\"></span> <button type=\"button\" id=\"btn-share\" title=\"Copy a link to this scenario, step and breakpoints\">Share link</button> <a id=\"link-compare\" class=\"button\" href=\"/compare\" title=\"This scenario on two kernels side by side, stepped together\">Compare kernels</a> <button type=\"button\" id=\"btn-present\" aria-pressed=\"false\" title=\"Share this session live: whoever opens its link follows your steps\">Present</button> <details class=\"menu\" id=\"downloads\"><summary>Download</summary><div class=\"menu-body\" role=\"menu\"><button type=\"button\" role=\"menuitem\" id=\"dl-export\">Annotated chart at this step (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-export-run\">Annotated chart of the whole run (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-svg\">This view of the chart, as shown (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-jsonl\">Trace (JSON Lines)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-perfetto\">Trace (Perfetto JSON)</button> <button type=\"button\" role=\"menuitem\" id=\"open-perfetto\">Open in Perfetto…</button></div></details> <button type=\"button\" id=\"btn-theme\" title=\"Light, dark or the system's theme\">Theme: auto</button> <button type=\"button\" id=\"btn-big\" aria-pressed=\"false\" title=\"Larger text for a projector\">Projector</button> <button type=\"button\" id=\"btn-help\" aria-keyshortcuts=\"?\" title=\"Keyboard shortcuts (?)\">?</button>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -311,7 +311,7 @@ func icon(d string) templ.Component {
 		var templ_7745c5c3_Var10 string
 		templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 144, Col: 86}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 145, Col: 86}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 		if templ_7745c5c3_Err != nil {
@@ -354,7 +354,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var12 string
 			templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-" + v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 78}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 153, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 			if templ_7745c5c3_Err != nil {
@@ -367,7 +367,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var13 string
 			templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 102}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 153, Col: 102}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 			if templ_7745c5c3_Err != nil {
@@ -380,7 +380,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(boolText(i == 0)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 137}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 153, Col: 137}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var14)
 			if templ_7745c5c3_Err != nil {
@@ -393,7 +393,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 149}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 153, Col: 149}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -416,7 +416,7 @@ func chartPane(views []diagramView) templ.Component {
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 167, Col: 46}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 168, Col: 46}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 			if templ_7745c5c3_Err != nil {
@@ -529,7 +529,7 @@ func Ended(id string) templ.Component {
 		var templ_7745c5c3_Var20 string
 		templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(id)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 272, Col: 36}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 273, Col: 36}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 		if templ_7745c5c3_Err != nil {

@@ -69,6 +69,15 @@ type session struct {
 	folP  *presentation
 	folID string // the id followed last, for rejoin
 	kick  func() // unblocks a write in progress (for the hub, when following)
+
+	cmp *comparison // compare mode (compare.go), if started
+}
+
+// applier is a message that applies itself to the session: the messages of the modes that
+// live in files of their own (compare.go).
+type applier interface {
+	inMsg
+	apply(ss *session) error
 }
 
 func (ss *session) hello() error {
@@ -94,6 +103,8 @@ func (ss *session) handle(m inMsg) error {
 	switch m := m.(type) {
 	case badMsg:
 		return ss.fail("", "%s", m.What)
+	case applier:
+		return m.apply(ss)
 	case *optionsMsg:
 		if m.Batch != nil {
 			ss.batch = *m.Batch

@@ -97,6 +97,10 @@ type Server struct {
 	origins map[string]bool // AllowOrigins, normalised
 	csp     string
 
+	// The compare page's second set of diagrams (compare.go), made on first use.
+	cmpViewsOnce sync.Once
+	cmpViews     []diagramView
+
 	// Timings of a session, shortened by tests.
 	pongWait, writeWait time.Duration
 }
@@ -170,6 +174,7 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /api/trace", s.handleTrace)
 	s.mux.HandleFunc("GET /export", s.handleExport)
 	s.mux.HandleFunc("POST /export", s.handleExport)
+	s.mux.HandleFunc("GET /compare", s.handleCompare) // compare.go
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	return s, nil
 }
