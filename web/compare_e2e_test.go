@@ -44,7 +44,7 @@ func TestBrowserCompare(t *testing.T) {
 	if pos("a") != 0 || pos("b") != 0 {
 		t.Fatalf("at the start: positions %d, %d", pos("a"), pos("b"))
 	}
-	if got := b.str(pane("a", ".cmp-profile") + ".textContent") + "|" + b.str(pane("b", ".cmp-profile")+".textContent"); got != "kernel 6.8|kernel 6.18" {
+	if got := b.str(pane("a", ".cmp-profile")+".textContent") + "|" + b.str(pane("b", ".cmp-profile")+".textContent"); got != "kernel 6.8|kernel 6.18" {
 		t.Errorf("pane titles %q", got)
 	}
 	// The panes' drawings read for their kernels: the bucket lock's failure returns -EBUSY on
