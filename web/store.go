@@ -238,5 +238,5 @@ func (t *Trace) Bytes() int64 {
 	if t.Timeline != nil {
 		n += t.Timeline.Bytes()
 	}
-	return n + int64(len(t.enc)+len(t.encOff)*4+len(t.loaded)+len(t.timeline))
+	return n + int64(len(t.enc)+len(t.encOff)*4+len(t.loaded)+len(t.timeline)+len(t.Results)*16)
 }
