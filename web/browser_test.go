@@ -219,7 +219,7 @@ func (b *browser) key(k string) {
 }
 
 var specialKeys = map[string]string{
-	"ArrowRight": kb.ArrowRight, "ArrowLeft": kb.ArrowLeft, "Home": kb.Home, "End": kb.End, "Escape": kb.Escape,
+	"ArrowRight": kb.ArrowRight, "ArrowLeft": kb.ArrowLeft, "Home": kb.Home, "End": kb.End, "Escape": kb.Escape, "PageDown": kb.PageDown, "PageUp": kb.PageUp,
 }
 
 func (b *browser) open(path string) {

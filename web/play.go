@@ -70,7 +70,8 @@ type session struct {
 	folID string // the id followed last, for rejoin
 	kick  func() // unblocks a write in progress (for the hub, when following)
 
-	cmp *comparison // compare mode (compare.go), if started
+	cmp  *comparison // compare mode (compare.go), if started
+	tour *tourWalk   // the lecture tour walked (tour.go), if any
 }
 
 // applier is a message that applies itself to the session: the messages of the modes that
@@ -85,7 +86,7 @@ func (ss *session) hello() error {
 	err := ss.write(helloMsg{Type: "hello", Version: ProtocolVersion, Nodes: s.nodes, NodeInfo: chart.Nodes, Locks: chart.Key,
 		Mismatches: chart.Mismatches, Glossary: chart.Glossary, Profiles: chart.Profiles,
 		Links:     map[string]string{"mismatches": chart.MismatchesURL, "glossary": chart.GlossaryURL},
-		Scenarios: scenarioList(), Default: s.opts.Scenario,
+		Scenarios: scenarioList(), Default: s.opts.Scenario, Tours: s.tourList,
 		Limits: map[string]int{"message_bytes": maxMessage, "script_bytes": scenario.MaxSize, "entries": MaxEntries, "events": s.limits.events,
 			"ops": s.limits.ops, "cpus": scenario.MaxCPUs, "speed": maxSpeed, "connections": s.maxConns,
 			"follow_queue": followQueue, "batch": burst, "play_window": playWindow, "state_elems": maxStateElems,

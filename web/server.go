@@ -32,6 +32,7 @@ import (
 	"github.com/lruviz/lruviz/diagrams"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/static"
+	"github.com/lruviz/lruviz/tour"
 	"github.com/lruviz/lruviz/trace"
 	"golang.org/x/sys/unix"
 )
@@ -58,6 +59,8 @@ type Options struct {
 	// MaxMemory bounds the bytes the traces of scripts take while they are loaded (0:
 	// DefaultMaxMemory): a script that would not fit is refused with a clear error.
 	MaxMemory int64
+	// Tours are lecture tours offered besides the bundled ones (serve --tour; tour.go).
+	Tours []TourFile
 }
 
 // DefaultMaxMemory is the memory budget for scripts' traces unless Options say otherwise: a
@@ -97,6 +100,10 @@ type Server struct {
 	origins map[string]bool // AllowOrigins, normalised
 	csp     string
 
+	// The lecture tours offered (tour.go), by name, and in order.
+	tours    map[string]*tour.Resolved
+	tourList []tourInfo
+
 	// The compare page's second set of diagrams (compare.go), made on first use.
 	cmpViewsOnce sync.Once
 	cmpViews     []diagramView
@@ -123,6 +130,9 @@ func New(opts Options) (*Server, error) {
 		s.maxConns = DefaultMaxConns
 	}
 	if err := s.setOrigins(); err != nil {
+		return nil, err
+	}
+	if err := s.loadTours(); err != nil {
 		return nil, err
 	}
 	main := opts.Diagram
