@@ -97,7 +97,7 @@ func (s *Server) loadTours() error {
 	}
 	add := func(name, file string, src []byte) error {
 		if _, dup := s.tours[name]; dup {
-			return fmt.Errorf("%s: there is a tour called %q already", file, name)
+			return &tour.Error{File: file, Line: 1, Col: 1, Msg: fmt.Sprintf("there is a tour called %q already", name)}
 		}
 		p, err := tour.Parse(file, src)
 		if err != nil {

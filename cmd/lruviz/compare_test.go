@@ -76,3 +76,4 @@ func TestCompareUsage(t *testing.T) {
 		t.Errorf("a bad scenario: exit %d, %q", code, errs)
 	}
 }
+
