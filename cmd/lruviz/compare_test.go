@@ -76,4 +76,3 @@ func TestCompareUsage(t *testing.T) {
 		t.Errorf("a bad scenario: exit %d, %q", code, errs)
 	}
 }
-
