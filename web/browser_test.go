@@ -58,14 +58,22 @@ type browser struct {
 	url  string
 	out  string
 	shot int
+	// allow says which errors in the console a test expects (nil: none).
+	allow func(string) bool
 }
 
 var _ = jsonString
 
 func newBrowser(t *testing.T, dark bool) *browser {
 	t.Helper()
+	return newBrowserWith(t, dark, Options{})
+}
+
+// newBrowserWith is newBrowser on a server with these options.
+func newBrowserWith(t *testing.T, dark bool, sopts Options) *browser {
+	t.Helper()
 	exe := findChromium(t)
-	_, ts := newServerWith(t, Options{})
+	_, ts := newServerWith(t, sopts)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
@@ -104,6 +112,7 @@ func newBrowser(t *testing.T, dark bool) *browser {
 	}
 	var mu sync.Mutex
 	var consoleErrs []string
+	b := &browser{t: t, url: ts.URL, out: outDir(t)}
 	err := chromedp.Listen(ctx, func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -130,11 +139,18 @@ func newBrowser(t *testing.T, dark bool) *browser {
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(consoleErrs) > 0 {
-			t.Errorf("errors in the page's console: %q", consoleErrs)
+		var errs []string
+		for _, e := range consoleErrs {
+			if b.allow == nil || !b.allow(e) {
+				errs = append(errs, e)
+			}
+		}
+		if len(errs) > 0 {
+			t.Errorf("errors in the page's console: %q", errs)
 		}
 	})
-	return &browser{t: t, ctx: ctx, url: ts.URL, out: outDir(t)}
+	b.ctx = ctx
+	return b
 }
 
 func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {

@@ -185,6 +185,7 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /export", s.handleExport)
 	s.mux.HandleFunc("POST /export", s.handleExport)
 	s.mux.HandleFunc("GET /compare", s.handleCompare) // compare.go
+	s.mux.HandleFunc("GET /embed", s.handleEmbed)     // embed.go
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	return s, nil
 }
