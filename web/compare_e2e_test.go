@@ -133,7 +133,7 @@ func TestBrowserCompare(t *testing.T) {
 	b.open("/#scenario=percpu-values&pos=3")
 	b.waitFor("the compare link", "document.getElementById('link-compare').getAttribute('href') === '/compare#scenario=percpu-values'")
 	b.do(chromedp.Click(chromedp.ID("link-compare")))
-	b.waitFor("percpu-values compared", "document.body.dataset.compared === 'percpu-values:6.8,6.18' && window.lruviz.compare.view")
+	b.waitFor("percpu-values compared", "document.body && document.body.dataset.compared === 'percpu-values:6.8,6.18' && window.lruviz.compare && window.lruviz.compare.view")
 	if n := len(b.str("window.lruviz.compare.errors.map(e => e.message).join('|')")); n != 0 {
 		t.Errorf("errors: %s", b.str("window.lruviz.compare.errors.map(e => e.message).join('|')"))
 	}

@@ -46,6 +46,7 @@ func TestBrowserEmbed(t *testing.T) {
 	// The refused frame's report in the console is expected.
 	b.allow = func(e string) bool { return strings.Contains(e, "frame-ancestors") }
 
+	b.viewport(1130, 720) // the course page and its frame, for docs/embed.png
 	b.do(chromedp.Navigate(allowed.URL + "/"))
 	b.waitFor("the embed at 60", "window.got.some(m => m.lruviz === 'embed' && m.scenario === 'contention' && m.position === 60)")
 	frames := b.frames()
