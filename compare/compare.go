@@ -124,7 +124,32 @@ func Compare(a, b Side) (*Result, error) {
 	for i := range touched {
 		touched[i] = union(sa.touched[i], sb.touched[i])
 	}
-	la, lb := listsAtEnds(a.Timeline, touched), listsAtEnds(b.Timeline, touched)
+	// Compared by a hash first; only the lists that differ are written out.
+	ha2, hb2 := listsAtEnds(a.Timeline, touched, nil), listsAtEnds(b.Timeline, touched, nil)
+	differ := make([][]bool, len(touched))
+	for i := range touched {
+		for j := range touched[i] {
+			if ha2[i][j] != hb2[i][j] {
+				if differ[i] == nil {
+					differ[i] = make([]bool, len(touched[i]))
+				}
+				differ[i][j] = true
+			}
+		}
+	}
+	texts := func(tl *trace.Timeline) [][]string {
+		out := make([][]string, len(touched))
+		listsAtEnds(tl, touched, func(op, j int, st *trace.State) {
+			if differ[op] != nil && differ[op][j] {
+				if out[op] == nil {
+					out[op] = make([]string, len(touched[op]))
+				}
+				out[op][j] = listText(st, touched[op][j])
+			}
+		})
+		return out
+	}
+	la, lb := texts(a.Timeline), texts(b.Timeline)
 	r.Ops = make([]Op, len(ha.Ops))
 	for i, info := range ha.Ops {
 		o := &r.Ops[i]
@@ -136,8 +161,9 @@ func Compare(a, b Side) (*Result, error) {
 			o.Diffs = append(o.Diffs, Diff{Kind: KindEvicted, A: ea, B: eb})
 		}
 		for j, name := range touched[i] {
-			if la[i][j] != lb[i][j] {
-				o.Diffs = append(o.Diffs, Diff{Kind: KindList, What: name, A: shorten(la[i][j]), B: shorten(lb[i][j])})
+			// Two lists of the same hash are taken to be the same (a chance of 2^-64).
+			if differ[i] != nil && differ[i][j] && la[i][j] != lb[i][j] {
+				o.Diffs = append(o.Diffs, Diff{Kind: KindList, What: name, A: la[i][j], B: lb[i][j]})
 			}
 		}
 		o.Diffs = append(o.Diffs, lockDiffs(sa.locks[i], sb.locks[i], ha.Profile, hb.Profile)...)
@@ -159,7 +185,6 @@ type summary struct {
 	touched [][]string  // the lists each operation moved an element from or to, in order met
 	locks   [][]lockUse // the locks each operation met, in order met
 	linked  []bool      // scratch: the update has linked its own element
-	seen    []map[string]bool
 }
 
 // lockUse is how an operation met one lock.
@@ -179,7 +204,7 @@ type lockUse struct {
 func summarise(tl *trace.Timeline) *summary {
 	n := len(tl.Header.Ops)
 	s := &summary{evicted: make([][]uint64, n), touched: make([][]string, n), locks: make([][]lockUse, n),
-		linked: make([]bool, n), seen: make([]map[string]bool, n)}
+		linked: make([]bool, n)}
 	for i := range tl.Events {
 		ev := &tl.Events[i]
 		op := int(ev.Op)
@@ -198,11 +223,7 @@ func summarise(tl *trace.Timeline) *summary {
 				if l == "" {
 					continue // a CPU's hands
 				}
-				if s.seen[op] == nil {
-					s.seen[op] = map[string]bool{}
-				}
-				if !s.seen[op][l] {
-					s.seen[op][l] = true
+				if !slices.Contains(s.touched[op], l) {
 					s.touched[op] = append(s.touched[op], l)
 				}
 			}
@@ -239,11 +260,11 @@ func (s *Side) result(op int) string {
 	return s.Results[op]
 }
 
-// listsAtEnds writes, for each operation, the lists named in lists[op] as they are at the
+// listsAtEnds hashes, for each operation, the lists named in lists[op] as they are at the
 // operation's end (the end of the trace for one that never ended), folding the trace forward
-// once.
-func listsAtEnds(tl *trace.Timeline, lists [][]string) [][]string {
-	out := make([][]string, len(lists))
+// once; given each, it calls each(op, j, state) there instead.
+func listsAtEnds(tl *trace.Timeline, lists [][]string, each func(op, j int, st *trace.State)) [][]uint64 {
+	out := make([][]uint64, len(lists))
 	order := make([]int, 0, len(lists))
 	for i := range lists {
 		if len(lists[i]) > 0 {
@@ -260,34 +281,75 @@ func listsAtEnds(tl *trace.Timeline, lists [][]string) [][]string {
 	var st *trace.State
 	for _, op := range order {
 		st = tl.StateAt(end(op), st)
-		out[op] = make([]string, len(lists[op]))
+		out[op] = make([]uint64, len(lists[op]))
 		for j, name := range lists[op] {
-			out[op][j] = listText(st, name)
+			if each != nil {
+				each(op, j, st)
+			} else {
+				out[op][j] = listHash(st, name)
+			}
 		}
 	}
 	return out
 }
 
+// listHash is a hash (FNV-1a) of what listText writes of a list: each element's key, whether it
+// is in the table, its reference bit.
+func listHash(st *trace.State, name string) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(v uint64) {
+		for range 8 {
+			h ^= v & 0xff
+			h *= 1099511628211
+			v >>= 8
+		}
+	}
+	for _, i := range st.List(name) {
+		e := st.Elem(i)
+		switch {
+		case !e.Linked:
+			mix(1)
+		case e.Ref:
+			mix(2)
+			mix(e.Key)
+		default:
+			mix(3)
+			mix(e.Key)
+		}
+	}
+	return h
+}
+
+// maxListWords bounds a list's text in a difference: its head, then how many there are in all.
+const maxListWords = 24
+
 // listText writes a list head (newest) to tail as `expect list` does, each element by its key,
 // `-` for one not in the hash table (a free node), `*` after a key whose reference bit is set;
-// a run of free nodes is `-×N`; "(empty)" for an empty list.
+// a run of free nodes is `-×N`; "(empty)" for an empty list. After maxListWords words it says
+// only how many elements there are in all.
 func listText(st *trace.State, name string) string {
 	elems := st.List(name)
 	if len(elems) == 0 {
 		return "(empty)"
 	}
 	var b strings.Builder
-	free := 0
-	flush := func() {
-		switch {
-		case free == 0:
+	words, free := 0, 0
+	// word writes the next word, made only if it is written.
+	word := func(w func() string) {
+		if words++; words > maxListWords {
 			return
-		case free == 1:
-			sep(&b)
-			b.WriteByte('-')
-		default:
-			sep(&b)
-			b.WriteString("-×" + strconv.Itoa(free))
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w())
+	}
+	flush := func() {
+		switch n := free; {
+		case n == 1:
+			word(func() string { return "-" })
+		case n > 1:
+			word(func() string { return "-×" + strconv.Itoa(n) })
 		}
 		free = 0
 	}
@@ -298,41 +360,18 @@ func listText(st *trace.State, name string) string {
 			continue
 		}
 		flush()
-		sep(&b)
-		b.WriteString(strconv.FormatUint(e.Key, 10))
-		if e.Ref {
-			b.WriteByte('*')
-		}
+		word(func() string {
+			if e.Ref {
+				return strconv.FormatUint(e.Key, 10) + "*"
+			}
+			return strconv.FormatUint(e.Key, 10)
+		})
 	}
 	flush()
+	if words > maxListWords {
+		b.WriteString(" … (" + strconv.Itoa(len(elems)) + " in all)")
+	}
 	return b.String()
-}
-
-func sep(b *strings.Builder) {
-	if b.Len() > 0 {
-		b.WriteByte(' ')
-	}
-}
-
-// maxListWords bounds a list's text in a difference: its head, then how many there are in all.
-const maxListWords = 24
-
-// shorten cuts a list's text to its first maxListWords words.
-func shorten(s string) string {
-	words := strings.Fields(s)
-	if len(words) <= maxListWords {
-		return s
-	}
-	n := 0
-	for _, w := range words {
-		if c, ok := strings.CutPrefix(w, "-×"); ok {
-			k, _ := strconv.Atoi(c)
-			n += k
-		} else {
-			n++
-		}
-	}
-	return strings.Join(words[:maxListWords], " ") + " … (" + strconv.Itoa(n) + " in all)"
 }
 
 func keysText(keys []uint64) string {
@@ -431,7 +470,12 @@ func lockDiffs(a, b []lockUse, pa, pb string) []Diff {
 		}
 	}
 	for _, name := range names {
-		ta, tb := useText(find(a, name), pa), useText(find(b, name), pb)
+		ua, ub := find(a, name), find(b, name)
+		if ua != nil && ub != nil && lockKind(pa, ua.class) == lockKind(pb, ub.class) && ua.took == ub.took && ua.spun == ub.spun &&
+			slices.Equal(ua.failed, ub.failed) {
+			continue
+		}
+		ta, tb := useText(ua, pa), useText(ub, pb)
 		if ta != tb {
 			out = append(out, Diff{Kind: KindLock, What: name, A: ta, B: tb})
 		}
