@@ -16,6 +16,7 @@ import { initDownloads } from './downloads.js';
 import { Glossary } from './glossary.js';
 import { EventLog } from './log.js';
 import { KernelView } from './kernel.js';
+import { Tour } from './tour.js';
 import * as share from './share.js';
 
 const $ = (id) => document.getElementById(id);
@@ -85,12 +86,15 @@ app.kernel = kernel;
 
 const live = new Live({ follow: document.body.dataset.follow || '', send: (m) => conn.send(m), announce, flash });
 app.live = live;
+// Lecture tours (tour.js): the presenter walks one; a follower sees its stops.
+const tour = new Tour({ send: (m) => send(m), following: () => live.following, announce, words: (t) => glossary.annotate(t) });
+app.tour = tour;
 
 // ---- the websocket -----------------------------------------------------------------------
 
 // The messages that move the view: a follower detaches before sending one (it explores on
 // its own from where the presenter was).
-const MOVES = new Set(['load', 'play', 'pause', 'step', 'seek', 'next', 'break', 'breaks']);
+const MOVES = new Set(['load', 'play', 'pause', 'step', 'seek', 'next', 'break', 'breaks', 'tour']);
 
 const conn = new Connection({
   onMessage,
@@ -139,6 +143,7 @@ function onMessage(m) {
   switch (m.type) {
     case 'hello':
       app.hello = m;
+      tour.setList(m.tours);
       setKey(m.locks);
       app.nodes = new Map(m.node_info.map((n) => [n.id, n]));
       glossary.set(m);
@@ -178,6 +183,11 @@ function onMessage(m) {
       if (m.source !== undefined && app.script === null) editor.setLoaded(m.source);
       app.lanes = m;
       timeline.setLanes(m);
+      break;
+    case 'tour':
+    case 'tour_stop':
+    case 'tour_ended':
+      tour.onMessage(m);
       break;
     case 'presenting':
     case 'unpresented':
@@ -417,6 +427,8 @@ function updateURL() {
   if (charts.current.name !== 'update') p.set('diagram', charts.current.name);
   const hash = '#' + p.toString();
   if (location.hash !== hash) history.replaceState(null, '', hash);
+  // Compare mode (compare.js) opens on the same scenario.
+  $('link-compare').href = `/compare#${p.get('scenario') ? `scenario=${encodeURIComponent(p.get('scenario'))}` : `script=${p.get('script')}`}`;
 }
 
 // ---- actions -------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ const rowWidth = (c) => { const S = sizes(); return 2 * S.r + 4 + bandTexts(c).r
 
 export class Charts {
   // root holds one div.diagram[data-diagram] per diagram, each with its SVG, and the overlays
-  // (#edge-markers, #callout, #node-card).
+  // (.edge-markers, .chart-callout, .node-card).
   constructor(root, { onToggleBreak, onShow, onMarker, onResize, followed, glossary }) {
     this.root = root;
     this.followed = followed || (() => null);
@@ -74,9 +74,9 @@ export class Charts {
     this.onMarker = onMarker || (() => {});
     this.onResize = onResize || (() => {});
     this.glossary = glossary;
-    this.markersEl = root.querySelector('#edge-markers');
-    this.calloutEl = root.querySelector('#callout');
-    this.cardEl = root.querySelector('#node-card');
+    this.markersEl = root.querySelector('.edge-markers');
+    this.calloutEl = root.querySelector('.chart-callout');
+    this.cardEl = root.querySelector('.node-card');
     this.diagrams = [];
     this.byNode = new Map(); // node id -> [{d, g}]
     this.info = { nodes: new Map(), mismatches: new Map(), profile: null, locks: new Map() };

@@ -62,6 +62,8 @@ type browser struct {
 	// thrown returns the uncaught exceptions of the page so far: waitFor gives up at the first,
 	// as the page is broken then, rather than wait for what will never come.
 	thrown func() []string
+	// allow says which errors in the console a test expects (nil: none).
+	allow func(string) bool
 }
 
 var _ = jsonString
@@ -114,6 +116,7 @@ func newBrowserWith(t *testing.T, dark bool, serverOpts Options) *browser {
 	}
 	var mu sync.Mutex
 	var consoleErrs, thrown []string
+	b := &browser{t: t, url: ts.URL, out: outDir(t)}
 	err := chromedp.Listen(ctx, func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -141,15 +144,23 @@ func newBrowserWith(t *testing.T, dark bool, serverOpts Options) *browser {
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(consoleErrs) > 0 {
-			t.Errorf("errors in the page's console: %q", consoleErrs)
+		var errs []string
+		for _, e := range consoleErrs {
+			if b.allow == nil || !b.allow(e) {
+				errs = append(errs, e)
+			}
+		}
+		if len(errs) > 0 {
+			t.Errorf("errors in the page's console: %q", errs)
 		}
 	})
-	return &browser{t: t, ctx: ctx, url: ts.URL, out: outDir(t), thrown: func() []string {
+	b.ctx = ctx
+	b.thrown = func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Clone(thrown)
-	}}
+	}
+	return b
 }
 
 func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
@@ -238,7 +249,7 @@ func (b *browser) key(k string) {
 }
 
 var specialKeys = map[string]string{
-	"ArrowRight": kb.ArrowRight, "ArrowLeft": kb.ArrowLeft, "Home": kb.Home, "End": kb.End, "Escape": kb.Escape,
+	"ArrowRight": kb.ArrowRight, "ArrowLeft": kb.ArrowLeft, "Home": kb.Home, "End": kb.End, "Escape": kb.Escape, "PageDown": kb.PageDown, "PageUp": kb.PageUp,
 }
 
 func (b *browser) open(path string) {

@@ -50,6 +50,7 @@ type fitem struct {
 	stop     bool   // fRaw: the message stops playing
 	breaks   []byte // fJoin: the presenter's breakpoints
 	view     []byte // fEvents: the presenter's view message at to, when it sends views
+	tour     []byte // fRaw: a tour's stop (or its end), which followers who join later get too; fJoin: the stop shown
 }
 
 // presentation is one shared session. The hub owns it.
@@ -61,6 +62,7 @@ type presentation struct {
 	pos     int
 	playing []byte
 	breaks  []byte
+	tour    []byte // the tour stop shown (tour.go), if any
 }
 
 // follower is a session's membership of a presentation.
@@ -142,7 +144,7 @@ func (h *hub) run() {
 			p := byID[r.id]
 			if p != nil {
 				p.followers[r.f] = true
-				r.f.q <- fitem{kind: fJoin, tr: p.tr, pos: p.pos, playing: p.playing, breaks: p.breaks} // the queue is new: room
+				r.f.q <- fitem{kind: fJoin, tr: p.tr, pos: p.pos, playing: p.playing, breaks: p.breaks, tour: p.tour} // the queue is new: room
 			}
 			r.reply <- p
 		case hubUnfollow:
@@ -171,6 +173,9 @@ func (h *hub) run() {
 				}
 				if it.breaks != nil {
 					p.breaks = it.breaks
+				}
+				if it.tour != nil {
+					p.tour = it.tour
 				}
 			}
 			for f := range p.followers {
@@ -263,7 +268,7 @@ func (ss *session) present() error {
 		return ss.fail("present", "no scenario is loaded")
 	}
 	if ss.pres == nil {
-		p := &presentation{id: newID(), followers: map[*follower]bool{}, tr: ss.tr, pos: ss.cur.Position(), breaks: ss.breaksJSON()}
+		p := &presentation{id: newID(), followers: map[*follower]bool{}, tr: ss.tr, pos: ss.cur.Position(), breaks: ss.breaksJSON(), tour: ss.tourShown()}
 		if ss.playing {
 			p.playing, _ = json.Marshal(playingMsg{Type: "playing", Speed: ss.speed, Position: ss.cur.Position()})
 		}
@@ -355,7 +360,12 @@ func (ss *session) take(it fitem) error {
 			}
 		}
 		if it.playing != nil {
-			return ss.writeRaw(it.playing)
+			if err := ss.writeRaw(it.playing); err != nil {
+				return err
+			}
+		}
+		if it.tour != nil {
+			return ss.writeRaw(it.tour)
 		}
 		return nil
 	case fLoaded:
@@ -393,6 +403,9 @@ func (ss *session) take(it fitem) error {
 
 // leave ends the session: its presenter's followers learn it has left, and its trace is let go.
 func (ss *session) leave() {
+	if ss.cmp != nil {
+		ss.cmp.close()
+	}
 	if ss.release != nil {
 		ss.release()
 		ss.release = nil

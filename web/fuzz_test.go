@@ -44,7 +44,10 @@ func FuzzDecodeMessage(f *testing.F) {
 		`{"type":"breaks","nodes":["begin","x"]}`, `{"type":"load","scenario":"refill"}`, `{"type":"load","script":"map lru_hash entries=4 cpus=1\ncpu 0 update 1 1\n"}`,
 		`{"type":"options","batch":true}`, `{"type":"present"}`, `{"type":"follow","id":"aaaaaaaaaaaaaaaa"}`, `{"type":"detach"}`, `{"type":"rejoin"}`,
 		`{"type":"unpresent"}`, `{"type":"options","frames":true}`, `{"type":"ack","position":3}`, `{"type":"log","from":-5,"to":99999999}`,
-		`{"type":"timeline"}`, `{"type":"next","what":"node","back":true}`, `{"type":`, `[]`, `{"type":"!error"}`, `{"type":"step","n":9223372036854775807}`, `{"type":"seek","position":-9223372036854775808}`,
+		`{"type":"timeline"}`, `{"type":"next","what":"node","back":true}`,
+		`{"type":"compare","scenario":"refill","profiles":["6.18","6.8"]}`, `{"type":"compare","script":"map lru_hash entries=2 cpus=1\ncpu 0 update 1 1\n"}`,
+		`{"type":"compare_step","op":-1}`, `{"type":"compare_seek","point":7}`, `{"type":"tour","name":"the-chart","stop":12}`,
+		`{"type":"tour_stop","stop":3}`, `{"type":"tour_end"}`, `{"type":`, `[]`, `{"type":"!error"}`, `{"type":"step","n":9223372036854775807}`, `{"type":"seek","position":-9223372036854775808}`,
 	} {
 		f.Add(false, []byte(s))
 	}

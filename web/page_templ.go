@@ -31,7 +31,7 @@ func Page(views []diagramView, list []scenarioInfo, def string, follow string) t
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>lruviz: the BPF LRU hash map, step by step</title><link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"data:,\"><script type=\"module\" src=\"/static/app.js\"></script></head><body")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>lruviz: the BPF LRU hash map, step by step</title><link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"stylesheet\" href=\"/static/modes.css\"><link rel=\"icon\" href=\"data:,\"><script type=\"module\" src=\"/static/app.js\"></script></head><body")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -43,7 +43,7 @@ func Page(views []diagramView, list []scenarioInfo, def string, follow string) t
 			var templ_7745c5c3_Var2 string
 			templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(follow).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 22, Col: 24}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 23, Col: 24}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 			if templ_7745c5c3_Err != nil {
@@ -123,7 +123,7 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(s.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 58, Col: 27}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 59, Col: 27}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -146,7 +146,7 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(s.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 58, Col: 66}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 59, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -159,7 +159,7 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(s.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 58, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 59, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -170,7 +170,15 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<option value=\"\" disabled>(your script)</option></select></label> <span id=\"conn\" class=\"conn\" title=\"Connection\">connecting…</span> <span class=\"spacer\"></span> <button type=\"button\" id=\"btn-share\" title=\"Copy a link to this scenario, step and breakpoints\">Share link</button> <button type=\"button\" id=\"btn-present\" aria-pressed=\"false\" title=\"Share this session live: whoever opens its link follows your steps\">Present</button> <details class=\"menu\" id=\"downloads\"><summary>Download</summary><div class=\"menu-body\" role=\"menu\"><button type=\"button\" role=\"menuitem\" id=\"dl-export\">Annotated chart at this step (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-export-run\">Annotated chart of the whole run (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-svg\">This view of the chart, as shown (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-jsonl\">Trace (JSON Lines)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-perfetto\">Trace (Perfetto JSON)</button> <button type=\"button\" role=\"menuitem\" id=\"open-perfetto\">Open in Perfetto…</button></div></details> <button type=\"button\" id=\"btn-theme\" title=\"Light, dark or the system's theme\">Theme: auto</button> <button type=\"button\" id=\"btn-big\" aria-pressed=\"false\" title=\"Larger text for a projector\">Projector</button> <button type=\"button\" id=\"btn-help\" aria-keyshortcuts=\"?\" title=\"Keyboard shortcuts (?)\">?</button>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<option value=\"\" disabled>(your script)</option></select></label> <span id=\"conn\" class=\"conn\" title=\"Connection\">connecting…</span> <span class=\"spacer\"></span> <button type=\"button\" id=\"btn-share\" title=\"Copy a link to this scenario, step and breakpoints\">Share link</button>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = tourMenu().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<a id=\"link-compare\" class=\"button\" href=\"/compare\" title=\"This scenario on two kernels side by side, stepped together\">Compare kernels</a> <button type=\"button\" id=\"btn-present\" aria-pressed=\"false\" title=\"Share this session live: whoever opens its link follows your steps\">Present</button> <details class=\"menu\" id=\"downloads\"><summary>Download</summary><div class=\"menu-body\" role=\"menu\"><button type=\"button\" role=\"menuitem\" id=\"dl-export\">Annotated chart at this step (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-export-run\">Annotated chart of the whole run (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-svg\">This view of the chart, as shown (SVG)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-jsonl\">Trace (JSON Lines)</button> <button type=\"button\" role=\"menuitem\" id=\"dl-perfetto\">Trace (Perfetto JSON)</button> <button type=\"button\" role=\"menuitem\" id=\"open-perfetto\">Open in Perfetto…</button></div></details> <button type=\"button\" id=\"btn-theme\" title=\"Light, dark or the system's theme\">Theme: auto</button> <button type=\"button\" id=\"btn-big\" aria-pressed=\"false\" title=\"Larger text for a projector\">Projector</button> <button type=\"button\" id=\"btn-help\" aria-keyshortcuts=\"?\" title=\"Keyboard shortcuts (?)\">?</button>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -178,7 +186,11 @@ func topbar(list []scenarioInfo, def string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</header>")
+		templ_7745c5c3_Err = tourBar().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -205,7 +217,7 @@ func liveBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div id=\"live\" class=\"live\" role=\"region\" aria-label=\"Live session\" hidden><span id=\"live-text\" class=\"live-text\" aria-live=\"polite\"></span> <a id=\"live-link\" class=\"live-link\" href=\"#\" hidden></a> <button type=\"button\" id=\"live-copy\" hidden>Copy link</button> <button type=\"button\" id=\"live-detach\" hidden title=\"Explore on your own from here\">Detach</button> <button type=\"button\" id=\"live-rejoin\" hidden title=\"Follow the presenter again\">Rejoin</button></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<div id=\"live\" class=\"live\" role=\"region\" aria-label=\"Live session\" hidden><span id=\"live-text\" class=\"live-text\" aria-live=\"polite\"></span> <a id=\"live-link\" class=\"live-link\" href=\"#\" hidden></a> <button type=\"button\" id=\"live-copy\" hidden>Copy link</button> <button type=\"button\" id=\"live-detach\" hidden title=\"Explore on your own from here\">Detach</button> <button type=\"button\" id=\"live-rejoin\" hidden title=\"Follow the presenter again\">Rejoin</button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -230,7 +242,7 @@ func controls() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<section class=\"controls\" id=\"controls\" aria-label=\"Playback\"><div class=\"buttons\" role=\"toolbar\" aria-label=\"Playback controls\"><button type=\"button\" id=\"btn-start\" class=\"icon\" aria-keyshortcuts=\"Home\" title=\"Jump to start (Home)\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section class=\"controls\" id=\"controls\" aria-label=\"Playback\"><div class=\"buttons\" role=\"toolbar\" aria-label=\"Playback controls\"><button type=\"button\" id=\"btn-start\" class=\"icon\" aria-keyshortcuts=\"Home\" title=\"Jump to start (Home)\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -238,7 +250,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<span class=\"visually-hidden\">Jump to start</span></button> <button type=\"button\" id=\"btn-back\" class=\"icon\" aria-keyshortcuts=\"ArrowLeft\" title=\"Step back (←; Shift: 10)\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<span class=\"visually-hidden\">Jump to start</span></button> <button type=\"button\" id=\"btn-back\" class=\"icon\" aria-keyshortcuts=\"ArrowLeft\" title=\"Step back (←; Shift: 10)\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -246,7 +258,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<span class=\"visually-hidden\">Step back</span></button> <button type=\"button\" id=\"btn-play\" class=\"primary icon\" aria-keyshortcuts=\"Space\" title=\"Play / pause (Space)\"><span class=\"if-paused\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<span class=\"visually-hidden\">Step back</span></button> <button type=\"button\" id=\"btn-play\" class=\"primary icon\" aria-keyshortcuts=\"Space\" title=\"Play / pause (Space)\"><span class=\"if-paused\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -254,7 +266,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</span><span class=\"if-playing\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</span><span class=\"if-playing\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -262,7 +274,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</span><span class=\"play-label\">Play</span></button> <button type=\"button\" id=\"btn-fwd\" class=\"icon\" aria-keyshortcuts=\"ArrowRight\" title=\"Step forward (→; Shift: 10)\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</span><span class=\"play-label\">Play</span></button> <button type=\"button\" id=\"btn-fwd\" class=\"icon\" aria-keyshortcuts=\"ArrowRight\" title=\"Step forward (→; Shift: 10)\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -270,7 +282,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<span class=\"visually-hidden\">Step forward</span></button> <button type=\"button\" id=\"btn-end\" class=\"icon\" aria-keyshortcuts=\"End\" title=\"Jump to end (End)\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<span class=\"visually-hidden\">Step forward</span></button> <button type=\"button\" id=\"btn-end\" class=\"icon\" aria-keyshortcuts=\"End\" title=\"Jump to end (End)\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -278,7 +290,7 @@ func controls() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<span class=\"visually-hidden\">Jump to end</span></button> <span class=\"pair\" role=\"group\" aria-label=\"Operations\"><button type=\"button\" id=\"btn-prev-op\" class=\"prev\" aria-keyshortcuts=\"Shift+N\" title=\"Back to the previous operation (Shift+n)\" aria-label=\"previous operation\">◂</button> <button type=\"button\" id=\"btn-next-op\" aria-keyshortcuts=\"n\" title=\"Run to the next operation (n; Shift+n: back)\">next op</button></span> <span class=\"pair\" role=\"group\" aria-label=\"Chart steps\"><button type=\"button\" id=\"btn-prev-node\" class=\"prev\" aria-keyshortcuts=\"Shift+S\" title=\"Back to the previous chart step (Shift+s)\" aria-label=\"previous step\">◂</button> <button type=\"button\" id=\"btn-next-node\" aria-keyshortcuts=\"s\" title=\"Run to the next chart step (s; Shift+s: back)\">next step</button></span> <span class=\"pair\" role=\"group\" aria-label=\"Lock events\"><button type=\"button\" id=\"btn-prev-lock\" class=\"prev\" aria-keyshortcuts=\"Shift+L\" title=\"Back to the previous lock event (Shift+l)\" aria-label=\"previous lock event\">◂</button> <button type=\"button\" id=\"btn-next-lock\" aria-keyshortcuts=\"l\" title=\"Run to the next lock event (l; Shift+l: back)\">next lock</button></span> <label class=\"speed\">speed <select id=\"speed\" aria-keyshortcuts=\"+ -\" title=\"Events a second (+/-)\"><option value=\"1\">1/s</option> <option value=\"2\">2/s</option> <option value=\"5\" selected>5/s</option> <option value=\"10\">10/s</option> <option value=\"25\">25/s</option> <option value=\"100\">100/s</option> <option value=\"1000\">1000/s</option> <option value=\"0\">max</option></select></label></div><div class=\"scrubber\"><canvas id=\"markers\" aria-hidden=\"true\"></canvas><input type=\"range\" id=\"scrubber\" min=\"0\" max=\"0\" value=\"0\" step=\"1\" aria-label=\"Position in the trace\"></div><output id=\"position\" class=\"position\" aria-live=\"off\">0 / 0</output><div class=\"marker-key\" aria-hidden=\"true\"><span class=\"mk op\">op</span><span class=\"mk result\">result</span><span class=\"mk error\">error</span><span class=\"mk wait\">lock wait</span><span class=\"mk say\">narration</span><span class=\"mk brk\">breakpoint hit</span></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<span class=\"visually-hidden\">Jump to end</span></button> <span class=\"pair\" role=\"group\" aria-label=\"Operations\"><button type=\"button\" id=\"btn-prev-op\" class=\"prev\" aria-keyshortcuts=\"Shift+N\" title=\"Back to the previous operation (Shift+n)\" aria-label=\"previous operation\">◂</button> <button type=\"button\" id=\"btn-next-op\" aria-keyshortcuts=\"n\" title=\"Run to the next operation (n; Shift+n: back)\">next op</button></span> <span class=\"pair\" role=\"group\" aria-label=\"Chart steps\"><button type=\"button\" id=\"btn-prev-node\" class=\"prev\" aria-keyshortcuts=\"Shift+S\" title=\"Back to the previous chart step (Shift+s)\" aria-label=\"previous step\">◂</button> <button type=\"button\" id=\"btn-next-node\" aria-keyshortcuts=\"s\" title=\"Run to the next chart step (s; Shift+s: back)\">next step</button></span> <span class=\"pair\" role=\"group\" aria-label=\"Lock events\"><button type=\"button\" id=\"btn-prev-lock\" class=\"prev\" aria-keyshortcuts=\"Shift+L\" title=\"Back to the previous lock event (Shift+l)\" aria-label=\"previous lock event\">◂</button> <button type=\"button\" id=\"btn-next-lock\" aria-keyshortcuts=\"l\" title=\"Run to the next lock event (l; Shift+l: back)\">next lock</button></span> <label class=\"speed\">speed <select id=\"speed\" aria-keyshortcuts=\"+ -\" title=\"Events a second (+/-)\"><option value=\"1\">1/s</option> <option value=\"2\">2/s</option> <option value=\"5\" selected>5/s</option> <option value=\"10\">10/s</option> <option value=\"25\">25/s</option> <option value=\"100\">100/s</option> <option value=\"1000\">1000/s</option> <option value=\"0\">max</option></select></label></div><div class=\"scrubber\"><canvas id=\"markers\" aria-hidden=\"true\"></canvas><input type=\"range\" id=\"scrubber\" min=\"0\" max=\"0\" value=\"0\" step=\"1\" aria-label=\"Position in the trace\"></div><output id=\"position\" class=\"position\" aria-live=\"off\">0 / 0</output><div class=\"marker-key\" aria-hidden=\"true\"><span class=\"mk op\">op</span><span class=\"mk result\">result</span><span class=\"mk error\">error</span><span class=\"mk wait\">lock wait</span><span class=\"mk say\">narration</span><span class=\"mk brk\">breakpoint hit</span></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -304,20 +316,20 @@ func icon(d string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<svg class=\"ico\" viewBox=\"0 0 24 24\" aria-hidden=\"true\" focusable=\"false\"><path d=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<svg class=\"ico\" viewBox=\"0 0 24 24\" aria-hidden=\"true\" focusable=\"false\"><path d=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var10 string
 		templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 144, Col: 86}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 148, Col: 86}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "\"></path></svg>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "\"></path></svg>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -342,97 +354,97 @@ func chartPane(views []diagramView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<section class=\"chart-pane\" aria-label=\"Flowchart\"><div class=\"chart-bar\"><div class=\"tabs\" role=\"tablist\" aria-label=\"Diagram\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<section class=\"chart-pane\" aria-label=\"Flowchart\"><div class=\"chart-bar\"><div class=\"tabs\" role=\"tablist\" aria-label=\"Diagram\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for i, v := range views {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<button type=\"button\" role=\"tab\" class=\"diagram-tab\" id=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<button type=\"button\" role=\"tab\" class=\"diagram-tab\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var12 string
 			templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-" + v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 78}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 156, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "\" data-diagram=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\" data-diagram=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var13 string
 			templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 102}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 156, Col: 102}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\" aria-selected=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\" aria-selected=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(boolText(i == 0)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 137}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 156, Col: 137}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var14)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 152, Col: 149}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 156, Col: 149}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<span class=\"tab-cpus\"></span></button>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<span class=\"tab-cpus\"></span></button>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</div><label class=\"follow\">follow <select id=\"follow\" title=\"Which CPUs the view follows\"><option value=\"last\" selected>the CPU that moves</option> <option value=\"all\">all CPUs</option> <option value=\"off\">nothing (stay)</option></select></label> <label class=\"follow\" title=\"What the CPU that moves (or the one under the pointer) is doing, in words, next to its token\"><input type=\"checkbox\" id=\"show-callout\" checked> callout</label></div><div id=\"chart\" class=\"chart\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</div><label class=\"follow\">follow <select id=\"follow\" title=\"Which CPUs the view follows\"><option value=\"last\" selected>the CPU that moves</option> <option value=\"all\">all CPUs</option> <option value=\"off\">nothing (stay)</option></select></label> <label class=\"follow\" title=\"What the CPU that moves (or the one under the pointer) is doing, in words, next to its token\"><input type=\"checkbox\" id=\"show-callout\" checked> callout</label></div><div id=\"chart\" class=\"chart\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for i, v := range views {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<div class=\"diagram\" data-diagram=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"diagram\" data-diagram=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 167, Col: 46}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 171, Col: 46}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if i != 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, " hidden")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, " hidden")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, ">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, ">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -440,12 +452,12 @@ func chartPane(views []diagramView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<div class=\"zoom\" role=\"group\" aria-label=\"Zoom\"><button type=\"button\" id=\"zoom-in\" title=\"Zoom in (])\" aria-label=\"Zoom in\">+</button> <button type=\"button\" id=\"zoom-out\" title=\"Zoom out ([)\" aria-label=\"Zoom out\">−</button> <button type=\"button\" id=\"zoom-fit\" aria-keyshortcuts=\"f\" title=\"Show the whole diagram (f)\">fit</button></div><div id=\"edge-markers\" class=\"edge-markers\" aria-label=\"CPUs out of view\"></div><div id=\"callout\" class=\"chart-callout\" hidden></div><div id=\"node-card\" class=\"node-card\" role=\"dialog\" aria-label=\"This step of the chart\" hidden></div></div><div class=\"chart-key\" id=\"chart-key\"><span>Box fill: the lock the kernel's chart says is held. The band beside a CPU's token names the locks it <em>actually</em> holds now; <span class=\"m7-key\">M7</span> where they differ from the box at this step. <span class=\"bp-key\"></span> breakpoint. Click or focus a step for what it is in the kernel; click (or Enter) sets a breakpoint.</span></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<div class=\"zoom\" role=\"group\" aria-label=\"Zoom\"><button type=\"button\" id=\"zoom-in\" title=\"Zoom in (])\" aria-label=\"Zoom in\">+</button> <button type=\"button\" id=\"zoom-out\" title=\"Zoom out ([)\" aria-label=\"Zoom out\">−</button> <button type=\"button\" id=\"zoom-fit\" aria-keyshortcuts=\"f\" title=\"Show the whole diagram (f)\">fit</button></div><div id=\"edge-markers\" class=\"edge-markers\" aria-label=\"CPUs out of view\"></div><div id=\"callout\" class=\"chart-callout\" hidden></div><div id=\"node-card\" class=\"node-card\" role=\"dialog\" aria-label=\"This step of the chart\" hidden></div></div><div class=\"chart-key\" id=\"chart-key\"><span>Box fill: the lock the kernel's chart says is held. The band beside a CPU's token names the locks it <em>actually</em> holds now; <span class=\"m7-key\">M7</span> where they differ from the box at this step. <span class=\"bp-key\"></span> breakpoint. Click or focus a step for what it is in the kernel; click (or Enter) sets a breakpoint.</span></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -470,7 +482,7 @@ func side() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<aside class=\"side\"><section class=\"narration\" aria-label=\"Narration\"><h2 id=\"scn-title\">…</h2><div id=\"narration\" aria-live=\"polite\" aria-atomic=\"true\"></div><div id=\"now\" class=\"now\"></div></section><div class=\"tabs\" role=\"tablist\" aria-label=\"Panels\"><button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"state\" aria-selected=\"true\">State</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"ops\" aria-selected=\"false\">Operations</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"log\" aria-selected=\"false\" title=\"Every event in words, around the position; click one to go there\">Event log</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"editor\" aria-selected=\"false\" aria-keyshortcuts=\"e\">Edit scenario</button></div><div class=\"panel\" id=\"panel-state\" role=\"tabpanel\"><h3>CPUs and locks</h3><div id=\"cpus\"></div><h3>LRU lists <span class=\"hint\">newest → oldest; <span class=\"chip ref demo\">k</span> reference bit set</span></h3><div id=\"lists\"></div><section id=\"kernel\" class=\"kernel\" aria-label=\"The kernel beside the simulation\" aria-live=\"polite\" hidden></section><h3>Hash buckets <span class=\"hint\" id=\"bucket-hint\"></span></h3><div id=\"buckets\"></div></div><div class=\"panel\" id=\"panel-ops\" role=\"tabpanel\" hidden><div id=\"about\"></div><ol id=\"ops\" class=\"ops\"></ol></div><div class=\"panel\" id=\"panel-log\" role=\"tabpanel\" hidden><p class=\"hint\">Each event in words; the current one is marked. Click one (or Enter) to go to just after it.</p><ol id=\"log\" class=\"log\" aria-label=\"Event log\"></ol></div><div class=\"panel\" id=\"panel-editor\" role=\"tabpanel\" hidden><div class=\"editor-bar\"><button type=\"button\" id=\"btn-run\" class=\"primary\" title=\"Load this text (Ctrl+Enter)\">Run script</button> <button type=\"button\" id=\"btn-revert\">Revert to loaded</button></div><p id=\"editor-error\" class=\"editor-error\" role=\"alert\"></p><div class=\"editor\" id=\"editor\"><pre class=\"gutter\" id=\"gutter\" aria-hidden=\"true\"></pre><div class=\"editor-text\"><div class=\"error-line\" id=\"error-line\" hidden></div><textarea id=\"script\" spellcheck=\"false\" autocomplete=\"off\" aria-label=\"Scenario text\" aria-describedby=\"editor-error\"></textarea></div></div></div></aside>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<aside class=\"side\"><section class=\"narration\" aria-label=\"Narration\"><h2 id=\"scn-title\">…</h2><div id=\"narration\" aria-live=\"polite\" aria-atomic=\"true\"></div><div id=\"now\" class=\"now\"></div></section><div class=\"tabs\" role=\"tablist\" aria-label=\"Panels\"><button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"state\" aria-selected=\"true\">State</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"ops\" aria-selected=\"false\">Operations</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"log\" aria-selected=\"false\" title=\"Every event in words, around the position; click one to go there\">Event log</button> <button type=\"button\" role=\"tab\" class=\"panel-tab\" data-panel=\"editor\" aria-selected=\"false\" aria-keyshortcuts=\"e\">Edit scenario</button></div><div class=\"panel\" id=\"panel-state\" role=\"tabpanel\"><h3>CPUs and locks</h3><div id=\"cpus\"></div><h3>LRU lists <span class=\"hint\">newest → oldest; <span class=\"chip ref demo\">k</span> reference bit set</span></h3><div id=\"lists\"></div><section id=\"kernel\" class=\"kernel\" aria-label=\"The kernel beside the simulation\" aria-live=\"polite\" hidden></section><h3>Hash buckets <span class=\"hint\" id=\"bucket-hint\"></span></h3><div id=\"buckets\"></div></div><div class=\"panel\" id=\"panel-ops\" role=\"tabpanel\" hidden><div id=\"about\"></div><ol id=\"ops\" class=\"ops\"></ol></div><div class=\"panel\" id=\"panel-log\" role=\"tabpanel\" hidden><p class=\"hint\">Each event in words; the current one is marked. Click one (or Enter) to go to just after it.</p><ol id=\"log\" class=\"log\" aria-label=\"Event log\"></ol></div><div class=\"panel\" id=\"panel-editor\" role=\"tabpanel\" hidden><div class=\"editor-bar\"><button type=\"button\" id=\"btn-run\" class=\"primary\" title=\"Load this text (Ctrl+Enter)\">Run script</button> <button type=\"button\" id=\"btn-revert\">Revert to loaded</button></div><p id=\"editor-error\" class=\"editor-error\" role=\"alert\"></p><div class=\"editor\" id=\"editor\"><pre class=\"gutter\" id=\"gutter\" aria-hidden=\"true\"></pre><div class=\"editor-text\"><div class=\"error-line\" id=\"error-line\" hidden></div><textarea id=\"script\" spellcheck=\"false\" autocomplete=\"off\" aria-label=\"Scenario text\" aria-describedby=\"editor-error\"></textarea></div></div></div></aside>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -495,7 +507,7 @@ func helpDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard</h2><table class=\"keys\"><tr><td><kbd>Space</kbd></td><td>play / pause</td></tr><tr><td><kbd>→</kbd> <kbd>←</kbd></td><td>step forward / back one event (<kbd>Shift</kbd>: ten)</td></tr><tr><td><kbd>Home</kbd> <kbd>End</kbd></td><td>jump to the start / the end</td></tr><tr><td><kbd>+</kbd> <kbd>-</kbd></td><td>faster / slower</td></tr><tr><td><kbd>n</kbd></td><td>run to the next operation (<kbd>Shift</kbd>: back to the previous one)</td></tr><tr><td><kbd>s</kbd></td><td>run to the next step of a chart (<kbd>Shift</kbd>: the previous)</td></tr><tr><td><kbd>l</kbd></td><td>run to the next lock event (<kbd>Shift</kbd>: the previous)</td></tr><tr><td><kbd>Tab</kbd></td><td>on the chart: the steps in the order of the flow; the card says what each is in the kernel</td></tr><tr><td><kbd>b</kbd></td><td>toggle a breakpoint on the step the CPU is at (or the focused one)</td></tr><tr><td><kbd>f</kbd> <kbd>[</kbd> <kbd>]</kbd></td><td>fit the chart / zoom out / zoom in; drag to pan, wheel to zoom</td></tr><tr><td><kbd>1</kbd>–<kbd>4</kbd></td><td>show the update, lookup, delete, push-back diagram</td></tr><tr><td><kbd>e</kbd></td><td>edit the scenario (<kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs it)</td></tr><tr><td><kbd>?</kbd></td><td>this help; <kbd>Esc</kbd> closes it</td></tr></table><p><button type=\"button\" class=\"primary\" id=\"help-close\">Close</button></p></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard</h2><table class=\"keys\"><tr><td><kbd>Space</kbd></td><td>play / pause</td></tr><tr><td><kbd>→</kbd> <kbd>←</kbd></td><td>step forward / back one event (<kbd>Shift</kbd>: ten)</td></tr><tr><td><kbd>Home</kbd> <kbd>End</kbd></td><td>jump to the start / the end</td></tr><tr><td><kbd>+</kbd> <kbd>-</kbd></td><td>faster / slower</td></tr><tr><td><kbd>n</kbd></td><td>run to the next operation (<kbd>Shift</kbd>: back to the previous one)</td></tr><tr><td><kbd>s</kbd></td><td>run to the next step of a chart (<kbd>Shift</kbd>: the previous)</td></tr><tr><td><kbd>l</kbd></td><td>run to the next lock event (<kbd>Shift</kbd>: the previous)</td></tr><tr><td><kbd>Tab</kbd></td><td>on the chart: the steps in the order of the flow; the card says what each is in the kernel</td></tr><tr><td><kbd>b</kbd></td><td>toggle a breakpoint on the step the CPU is at (or the focused one)</td></tr><tr><td><kbd>f</kbd> <kbd>[</kbd> <kbd>]</kbd></td><td>fit the chart / zoom out / zoom in; drag to pan, wheel to zoom</td></tr><tr><td><kbd>1</kbd>–<kbd>4</kbd></td><td>show the update, lookup, delete, push-back diagram</td></tr><tr><td><kbd>e</kbd></td><td>edit the scenario (<kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs it)</td></tr><tr><td><kbd>?</kbd></td><td>this help; <kbd>Esc</kbd> closes it</td></tr></table><p><button type=\"button\" class=\"primary\" id=\"help-close\">Close</button></p></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -522,20 +534,20 @@ func Ended(id string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>lruviz: this live session has ended</title><link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"data:,\"></head><body class=\"ended\"><main class=\"ended-box\"><h1><span class=\"logo\" aria-hidden=\"true\">◆</span> lruviz</h1><h2 id=\"ended-title\">This live session has ended</h2><p>No one is presenting <code>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>lruviz: this live session has ended</title><link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"data:,\"></head><body class=\"ended\"><main class=\"ended-box\"><h1><span class=\"logo\" aria-hidden=\"true\">◆</span> lruviz</h1><h2 id=\"ended-title\">This live session has ended</h2><p>No one is presenting <code>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var20 string
 		templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(id)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 273, Col: 36}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 277, Col: 36}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</code> now: the presenter has left, stopped presenting, or the link is mistyped. A presenter who presents again gets a new link.</p><p><a id=\"ended-explore\" class=\"button primary\" href=\"/\">Open the explorer</a> and explore on your own.</p></main></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "</code> now: the presenter has left, stopped presenting, or the link is mistyped. A presenter who presents again gets a new link.</p><p><a id=\"ended-explore\" class=\"button primary\" href=\"/\">Open the explorer</a> and explore on your own.</p></main></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -72,6 +72,15 @@ type session struct {
 
 	kv    *kernelView // the kernel's view of tr (serve --kernel), nil without
 	klast [3]int      // what the last kernel_state showed (kernelMoved)
+	cmp   *comparison // compare mode (compare.go), if started
+	tour  *tourWalk   // the lecture tour walked (tour.go), if any
+}
+
+// applier is a message that applies itself to the session: the messages of the modes that
+// live in files of their own (compare.go).
+type applier interface {
+	inMsg
+	apply(ss *session) error
 }
 
 func (ss *session) hello() error {
@@ -79,7 +88,7 @@ func (ss *session) hello() error {
 	err := ss.write(helloMsg{Type: "hello", Version: ProtocolVersion, Nodes: s.nodes, NodeInfo: chart.Nodes, Locks: chart.Key,
 		Mismatches: chart.Mismatches, Glossary: chart.Glossary, Profiles: chart.Profiles,
 		Links:     map[string]string{"mismatches": chart.MismatchesURL, "glossary": chart.GlossaryURL},
-		Scenarios: scenarioList(), Default: s.opts.Scenario,
+		Scenarios: scenarioList(), Default: s.opts.Scenario, Tours: s.tourList,
 		Limits: map[string]int{"message_bytes": maxMessage, "script_bytes": scenario.MaxSize, "entries": MaxEntries, "events": s.limits.events,
 			"ops": s.limits.ops, "cpus": scenario.MaxCPUs, "speed": maxSpeed, "connections": s.maxConns,
 			"follow_queue": followQueue, "batch": burst, "play_window": playWindow, "state_elems": maxStateElems,
@@ -97,6 +106,8 @@ func (ss *session) handle(m inMsg) error {
 	switch m := m.(type) {
 	case badMsg:
 		return ss.fail("", "%s", m.What)
+	case applier:
+		return m.apply(ss)
 	case *optionsMsg:
 		if m.Batch != nil {
 			ss.batch = *m.Batch

@@ -171,6 +171,7 @@ type helloMsg struct {
 	Scenarios []scenarioInfo    `json:"scenarios"`
 	Default   string            `json:"default"`
 	Limits    map[string]int    `json:"limits"`
+	Tours     []tourInfo        `json:"tours"` // the lecture tours offered (tour.go)
 }
 
 // loadedMsg announces a scenario, at position 0: everything the page needs to draw it there,

@@ -32,6 +32,7 @@ import (
 	"github.com/lruviz/lruviz/diagrams"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/static"
+	"github.com/lruviz/lruviz/tour"
 	"github.com/lruviz/lruviz/trace"
 	"golang.org/x/sys/unix"
 )
@@ -64,6 +65,8 @@ type Options struct {
 	Kernel bool
 	// kernelRun stands in for the kernel (tests); nil: verify.RunMirror.
 	kernelRun mirrorFunc
+	// Tours are lecture tours offered besides the bundled ones (serve --tour; tour.go).
+	Tours []TourFile
 }
 
 // DefaultMaxMemory is the memory budget for scripts' traces unless Options say otherwise: a
@@ -104,6 +107,14 @@ type Server struct {
 	origins map[string]bool // AllowOrigins, normalised
 	csp     string
 
+	// The lecture tours offered (tour.go), by name, and in order.
+	tours    map[string]*tour.Resolved
+	tourList []tourInfo
+
+	// The compare page's second set of diagrams (compare.go), made on first use.
+	cmpViewsOnce sync.Once
+	cmpViews     []diagramView
+
 	// Timings of a session, shortened by tests.
 	pongWait, writeWait time.Duration
 }
@@ -129,6 +140,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.kernelServer(); err != nil {
+		return nil, err
+	}
+	if err := s.loadTours(); err != nil {
 		return nil, err
 	}
 	main := opts.Diagram
@@ -180,6 +194,8 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /api/trace", s.handleTrace)
 	s.mux.HandleFunc("GET /export", s.handleExport)
 	s.mux.HandleFunc("POST /export", s.handleExport)
+	s.mux.HandleFunc("GET /compare", s.handleCompare) // compare.go
+	s.mux.HandleFunc("GET /embed", s.handleEmbed)     // embed.go
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	return s, nil
 }

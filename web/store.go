@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/lruviz/lruviz/compare"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -62,12 +63,19 @@ type traceStore struct {
 
 	mu      sync.Mutex
 	used    int64 // bytes of the traces held, and reserved by computations in progress
-	entries map[[32]byte]*storeEntry
+	entries map[storeKey]*storeEntry
+}
+
+// storeKey names a trace in the store: the script's text, and the profile it is run under for a
+// comparison ("": its own, with its expectations).
+type storeKey struct {
+	sum     [32]byte
+	profile string
 }
 
 // storeEntry is one script's trace: computing (done open), or held by refs holders.
 type storeEntry struct {
-	key   [32]byte
+	key   storeKey
 	done  chan struct{}
 	t     *Trace
 	err   error
@@ -77,7 +85,7 @@ type storeEntry struct {
 
 func newTraceStore(ctx context.Context, lim *limits, budget int64) *traceStore {
 	return &traceStore{ctx: ctx, lim: lim, budget: budget, small: make(chan struct{}, smallSlots), big: make(chan struct{}, bigSlots),
-		wait: slotWait, entries: map[[32]byte]*storeEntry{}}
+		wait: slotWait, entries: map[storeKey]*storeEntry{}}
 }
 
 // Used returns the bytes held and reserved, and the budget.
@@ -90,7 +98,13 @@ func (st *traceStore) Used() (used, budget int64) {
 // acquire returns the trace of a script, computing it unless a holder has it already, and the
 // function that lets it go (call it once). ctx is the caller's (a request's, a session's).
 func (st *traceStore) acquire(ctx context.Context, name string, src []byte) (*Trace, func(), error) {
-	key := sha256.Sum256(src)
+	return st.acquireAs(ctx, name, src, "")
+}
+
+// acquireAs is acquire for the script run under a kernel profile for a comparison
+// (compare.Prepare), or as it is when profile is "".
+func (st *traceStore) acquireAs(ctx context.Context, name string, src []byte, profile string) (*Trace, func(), error) {
+	key := storeKey{sha256.Sum256(src), profile}
 	st.mu.Lock()
 	e := st.entries[key]
 	if e == nil {
@@ -121,6 +135,9 @@ func (st *traceStore) acquire(ctx context.Context, name string, src []byte) (*Tr
 func (st *traceStore) compute(ctx context.Context, e *storeEntry, name string, src []byte) {
 	defer close(e.done)
 	f, err := parseForExplorer(name, src, *st.lim)
+	if err == nil && e.key.profile != "" {
+		err = compare.Prepare(f, e.key.profile)
+	}
 	if err != nil {
 		e.err = err
 		return
@@ -259,5 +276,5 @@ func (t *Trace) Bytes() int64 {
 	if t.Timeline != nil {
 		n += t.Timeline.Bytes()
 	}
-	return n + int64(len(t.enc)+len(t.encOff)*4+len(t.loaded)+len(t.timeline))
+	return n + int64(len(t.enc)+len(t.encOff)*4+len(t.loaded)+len(t.timeline)+len(t.Results)*16)
 }

@@ -45,6 +45,8 @@ type Trace struct {
 	Events   []trace.Event
 	Timeline *trace.Timeline
 	Failure  *scenario.Failure // the first expectation that did not hold, if any
+	// Results holds each operation's result as the run reported it, by index ("": not run).
+	Results []string
 
 	// The messages every session sends alike, encoded once (see encoded, loadedJSON and
 	// timelineJSON).
@@ -236,7 +238,8 @@ func computeFile(ctx context.Context, f *scenario.File, src []byte, lim limits) 
 			err = stop.err
 		}
 	}()
-	t.Failure = scenario.Run(f, m, nil)
+	t.Results = make([]string, len(f.Ops))
+	t.Failure = scenario.Run(f, m, func(op *scenario.Op, result string) { t.Results[op.Index] = result })
 	t.Events = rec.evs
 	tl, err := trace.NewTimeline(t.Header, t.Events, chart.Trace(), trace.TimelineOptions{SnapshotBudget: snapshotBudget})
 	if err != nil {

@@ -72,7 +72,7 @@ const usage = `usage: lruviz [command] [arguments]
 
 commands:
   serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
-        [--allow-origin ORIGIN]... [--max-conns N] [--max-memory MiB] [--kernel]
+        [--allow-origin ORIGIN]... [--max-conns N] [--max-memory MiB] [--kernel] [--tour FILE]...
                                   the explorer in the browser (--kernel: the running
                                   kernel's lists and path beside the simulation's; root)
   run FILE|NAME...                run scenarios, one line per operation
@@ -85,6 +85,10 @@ commands:
   export FILE|NAME -o OUT.svg [--step P [--kernel]] [--animate] [--diagram FILE] [--format svg|png]
                                   draw the trace on the update chart (an SVG, or a PNG;
                                   --kernel: the running kernel's lists at P too; root)
+  compare FILE|NAME [--profiles A,B]
+                                  the scenario under two kernel profiles (default 6.8,6.18):
+                                  the differences, operation by operation (exit 1 if any)
+  tour [FILE|NAME]                the bundled lecture tours, or a tour checked: its stops
 
 FILE is a path (- for stdin); NAME is a bundled scenario (see lruviz scenarios).
 `
@@ -112,6 +116,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, args, stdout, stderr)
 	case "export":
 		err = cmdExport(ctx, args, stdin, stdout, stderr)
+	case "compare":
+		err = cmdCompare(ctx, args, stdin, stdout, stderr)
+	case "tour":
+		err = cmdTour(args, stdin, stdout, stderr)
 	default:
 		err = &usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}

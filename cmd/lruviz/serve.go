@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lruviz/lruviz/diagrams"
+	"github.com/lruviz/lruviz/tour"
 	"github.com/lruviz/lruviz/web"
 )
 
@@ -27,6 +28,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var origins []string
 	fs.Func("allow-origin", "an origin (scheme://host[:port]) besides the server's own whose pages may use it and frame it; repeatable",
 		func(v string) error { origins = append(origins, v); return nil })
+	var tourFiles []string
+	fs.Func("tour", "a lecture tour (.tour) to offer besides the bundled ones; repeatable",
+		func(v string) error { tourFiles = append(tourFiles, v); return nil })
 	maxConns := fs.Int("max-conns", web.DefaultMaxConns, "the most websocket connections at once")
 	maxMemory := fs.Int64("max-memory", web.DefaultMaxMemory()>>20, "MiB the traces of scripts may hold at once (default: a quarter of the machine's memory)")
 	kernel := fs.Bool("kernel", false, "run each sequential scenario on the running kernel too, and show its lists and path beside the simulation's (root)")
@@ -51,6 +55,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	opts := web.Options{Scenario: *scn, Logf: log.New(stderr, "", log.LstdFlags).Printf, AllowOrigins: origins, MaxConns: *maxConns,
 		MaxMemory: *maxMemory << 20, Kernel: *kernel}
+	for _, path := range tourFiles {
+		src, err := readTour(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "lruviz serve: %v\n", err)
+			return &exitError{2}
+		}
+		opts.Tours = append(opts.Tours, web.TourFile{Name: path, Src: src})
+	}
 	if *diagram != "" {
 		src, err := readDiagram(*diagram)
 		if err != nil {
@@ -76,6 +88,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	opts.Addr = ln.Addr().String()
 	srv, err := web.New(opts)
+	var te *tour.Error
+	if errors.As(err, &te) {
+		// A tour that does not resolve: where, not how to use serve.
+		ln.Close()
+		fmt.Fprintf(stderr, "lruviz serve: %v\n", err)
+		return &exitError{2}
+	}
 	if err != nil {
 		ln.Close()
 		return &usageError{err.Error()}
