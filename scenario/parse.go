@@ -33,10 +33,15 @@
 //	parallel [seed=S] [schedule=STEPS] {
 //	  operations and interrupt blocks
 //	}
-//	interrupt at=ID [nth=K] {   # at top level or inside parallel
+//	interrupt at=ID [nth=K] [optional] {   # at top level or inside parallel
 //	  cpu N ...                 # the victim
 //	  cpu N ...                 # the handler: one or more, same CPU
 //	}
+//	goal result RESULT [cpu N] [nonempty LIST]  # top level; checked on the whole trace:
+//	goal visit NODE [cpu N]     # an operation ends so, a CPU reaches NODE,
+//	goal cycle                  # two CPUs spin at once, each on a lock the other holds
+//
+// The say lines right before a goal are its narration: what it asks, in words.
 //
 // TYPE is lru_hash or lru_percpu_hash; cpus is 1 to 128 (default 4); PROFILE
 // is 6.8 (the default), 6.18 or 6.18-lru-rqspinlock; the hash seed fits in 32
@@ -279,7 +284,7 @@ func (p *parser) stmt(toks []token) error {
 	switch kw.text {
 	case "map":
 		return p.mapStmt(toks)
-	case "cpu", "expect", "parallel", "interrupt", "}":
+	case "cpu", "expect", "parallel", "interrupt", "goal", "}":
 	default:
 		return p.errorf(kw.pos, "unknown statement %q", kw.text)
 	}
@@ -299,6 +304,8 @@ func (p *parser) stmt(toks []token) error {
 		return p.parallel(toks)
 	case "interrupt":
 		return p.interrupt(toks)
+	case "goal":
+		return p.goal(toks)
 	}
 	return p.closeBlock(toks)
 }
@@ -1061,6 +1068,7 @@ func (p *parser) parallel(toks []token) error {
 		if par.Schedule, err = p.schedule(val); err != nil {
 			return err
 		}
+		par.SchedulePos, par.ScheduleLen = t.pos, len(t.text)
 	}
 	p.stack = append(p.stack, fr)
 	return nil
@@ -1150,8 +1158,15 @@ func (p *parser) interrupt(toks []token) error {
 	seen := map[string]bool{}
 	for _, t := range opts {
 		name, val, hasVal := option(t)
+		if t.text == "optional" {
+			if in.Optional {
+				return p.errRepeated("interrupt", t, "optional")
+			}
+			in.Optional = true
+			continue
+		}
 		if !hasVal || name != "at" && name != "nth" {
-			return p.errorf(t.pos, "unknown interrupt option %q (want at=ID or nth=K)", t.text)
+			return p.errorf(t.pos, "unknown interrupt option %q (want at=ID, nth=K or optional)", t.text)
 		}
 		if seen[name] {
 			return p.errRepeated("interrupt", t, name)

@@ -104,6 +104,11 @@ type Done func(op *Op, result string)
 // operations in that group with DEADLOCK while the other CPUs finish theirs; it stays stuck, so
 // every later operation on it ends with DEADLOCK at once, and the statements after go on.
 func Run(f *File, m *engine.Map, done Done) *Failure {
+	return RunWith(f, m, done, RunOptions{})
+}
+
+// RunWith is Run with hooks into the parallel groups (RunOptions).
+func RunWith(f *File, m *engine.Map, done Done, opt RunOptions) *Failure {
 	if done == nil {
 		done = func(*Op, string) {}
 	}
@@ -155,19 +160,7 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 			err := m.Run(engine.Group{Tasks: []engine.Task{interruptTask(s)}}, onEngine)
 			fail = firstFailure(fail, f, err, s)
 		case *Parallel:
-			g := engine.Group{Seed: s.Seed}
-			for _, b := range s.Body {
-				switch t := b.(type) {
-				case *Op:
-					g.Tasks = append(g.Tasks, engine.Task{Op: EngineOp(t)})
-				case *Interrupt:
-					g.Tasks = append(g.Tasks, interruptTask(t))
-				}
-			}
-			for _, st := range s.Schedule {
-				g.Schedule = append(g.Schedule, engine.Step{CPU: st.CPU, Count: st.Count, Until: st.Until, ToEnd: st.ToEnd})
-			}
-			err := m.Run(g, onEngine)
+			err := m.Run(engineGroup(s, opt), onEngine)
 			var ie *engine.InterruptError
 			if errors.As(err, &ie) {
 				for _, b := range s.Body {
@@ -423,7 +416,7 @@ func interruptTask(in *Interrupt) engine.Task {
 // firstFailure turns an interrupt that never happened into a failure at its block.
 func firstFailure(fail *Failure, f *File, err error, in *Interrupt) *Failure {
 	var ie *engine.InterruptError
-	if fail != nil || !errors.As(err, &ie) {
+	if fail != nil || !errors.As(err, &ie) || in.Optional {
 		return fail
 	}
 	nth := ""
