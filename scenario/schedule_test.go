@@ -150,9 +150,9 @@ func TestGoalParse(t *testing.T) {
 func TestGoalCheck(t *testing.T) {
 	for _, c := range []struct {
 		scenario, goal string
-		met        bool
-		cpu, other int
-		why        string
+		met            bool
+		cpu, other     int
+		why            string
 	}{
 		{"abba-rqspinlock", "cycle", true, 1, 0, "cpu 1 spins on lru.global, held by cpu 0, which spins on cpu1.local, held by cpu 1"},
 		{"abba-rqspinlock", "result -EDEADLK", false, -1, -1, ""},
