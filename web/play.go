@@ -139,6 +139,9 @@ func (ss *session) handle(m inMsg) error {
 			return ss.fail(m.kind(), "no scenario is loaded")
 		}
 	}
+	if m, ok := m.(sessionMsg); ok {
+		return m.apply(ss) // the teaching modes' messages (web/sched.go, web/quiz.go)
+	}
 	switch m := m.(type) {
 	case *loadMsg:
 		return ss.load(m)
@@ -265,6 +268,7 @@ func (t *Trace) loadedMsg() loadedMsg {
 	if t.Failure != nil {
 		msg.Failure, msg.FailLine = t.Failure.Error(), t.Failure.Pos.Line
 	}
+	msg.Goals, msg.Groups = t.goalViews(), t.Groups
 	return msg
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 	"unsafe"
@@ -90,7 +91,16 @@ func (st *traceStore) Used() (used, budget int64) {
 // acquire returns the trace of a script, computing it unless a holder has it already, and the
 // function that lets it go (call it once). ctx is the caller's (a request's, a session's).
 func (st *traceStore) acquire(ctx context.Context, name string, src []byte) (*Trace, func(), error) {
+	return st.acquireSched(ctx, name, src, 0)
+}
+
+// acquireSched is acquire in scheduler mode for the group on line schedLine (0: none): the same
+// text gives another trace there, so it has a key of its own.
+func (st *traceStore) acquireSched(ctx context.Context, name string, src []byte, schedLine int) (*Trace, func(), error) {
 	key := sha256.Sum256(src)
+	if schedLine > 0 {
+		key = sha256.Sum256(append(append([]byte(nil), src...), "\x00schedule@"+strconv.Itoa(schedLine)...))
+	}
 	st.mu.Lock()
 	e := st.entries[key]
 	if e == nil {
@@ -98,7 +108,7 @@ func (st *traceStore) acquire(ctx context.Context, name string, src []byte) (*Tr
 		st.entries[key] = e
 		e.refs = 1
 		st.mu.Unlock()
-		st.compute(ctx, e, name, src)
+		st.compute(ctx, e, name, src, schedLine)
 	} else {
 		e.refs++
 		st.mu.Unlock()
@@ -118,7 +128,7 @@ func (st *traceStore) acquire(ctx context.Context, name string, src []byte) (*Tr
 }
 
 // compute computes e's trace in a slot, within what is left of the budget.
-func (st *traceStore) compute(ctx context.Context, e *storeEntry, name string, src []byte) {
+func (st *traceStore) compute(ctx context.Context, e *storeEntry, name string, src []byte, schedLine int) {
 	defer close(e.done)
 	f, err := parseForExplorer(name, src, *st.lim)
 	if err != nil {
@@ -163,7 +173,7 @@ func (st *traceStore) compute(ctx context.Context, e *storeEntry, name string, s
 	defer cancel()
 	stop := context.AfterFunc(st.ctx, cancel)
 	defer stop()
-	t, err := computeFile(cctx, f, src, lim)
+	t, err := computeFileSched(cctx, f, src, lim, schedLine)
 	st.mu.Lock()
 	st.used -= reserve
 	switch {
