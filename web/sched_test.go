@@ -244,3 +244,101 @@ func TestBundledChallengesLoad(t *testing.T) {
 		}
 	}
 }
+
+// choiceScenario is a scenario of about 2,000 events whose last statement is a parallel group
+// of two CPUs, with a schedule that leaves its last choices open: a choice there recomputes
+// nearly the whole trace.
+func choiceScenario(tb testing.TB) (src []byte, line int) {
+	tb.Helper()
+	var b strings.Builder
+	b.WriteString("map lru_hash entries=48 cpus=2 kernel=6.18\n")
+	for k := range 50 {
+		b.WriteString("cpu " + itoa(k%2) + " update " + itoa(k+1) + " 1\n")
+	}
+	b.WriteString("parallel seed=4 {\n")
+	for k := range 44 {
+		b.WriteString("cpu " + itoa(k%2) + " update " + itoa(100+k) + " 2\n")
+	}
+	b.WriteString("}\n")
+	src = []byte(b.String())
+	f, err := scenario.Parse("c.lru", src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := scenario.Groups(f)[0]
+	m, err := scenario.NewMap(f, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var picks []int
+	scenario.RunWith(f, m, nil, scenario.RunOptions{OnPick: func(_ *scenario.Parallel, cpu int) { picks = append(picks, cpu) }})
+	text, err := scenario.WithSchedule(src, p, scenario.PicksText(picks[:len(picks)-20]))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return text, p.Pos.Line
+}
+
+// BenchmarkChoice is a learner's choice in scheduler mode on a scenario of about 2,000 events
+// (choiceScenario): a step of a CPU, then taking it back, each the whole trace computed again,
+// diffed with the one shown and its view made. For reference, in the same run: loading the same
+// text as a script (its trace computed, its loaded message and first view made).
+func BenchmarkChoice(b *testing.B) {
+	src, line := choiceScenario(b)
+	newSess := func(b *testing.B) *session {
+		srv, err := New(Options{Logf: b.Logf})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { srv.Shutdown(context.Background()) })
+		ss := srv.newSession(discardConn{})
+		ss.frames = true
+		text := string(src)
+		if err := ss.load(&loadMsg{Script: &text}); err != nil {
+			b.Fatal(err)
+		}
+		return ss
+	}
+	b.Run("choose", func(b *testing.B) {
+		ss := newSess(b)
+		if err := (&chooseMsg{Line: line}).apply(ss); err != nil {
+			b.Fatal(err)
+		}
+		events := ss.tr.Timeline.Len()
+		if events < 1900 || ss.tr.Sched == nil || ss.tr.Sched.At < 1800 {
+			b.Fatalf("%d events, stopped at %+v: not a choice on a 2,000-event trace", events, ss.tr.Sched)
+		}
+		cpu := 0
+		if !ss.tr.Sched.CPUs[0].Ready() {
+			cpu = 1
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := (&chooseMsg{Line: line, CPU: &cpu}).apply(ss); err != nil {
+				b.Fatal(err)
+			}
+			if err := (&chooseMsg{Line: line, Back: true}).apply(ss); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(2*b.N), "µs/choice")
+		b.ReportMetric(float64(events), "events")
+	})
+	b.Run("load-reference", func(b *testing.B) {
+		ss := newSess(b)
+		text := string(src)
+		other := text + "\n"
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			// Two texts in turn, so that the store computes each load (as a choice does).
+			s := text
+			if i%2 == 1 {
+				s = other
+			}
+			if err := ss.load(&loadMsg{Script: &s}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/load")
+	})
+}
