@@ -45,6 +45,9 @@ func FuzzDecodeMessage(f *testing.F) {
 		`{"type":"options","batch":true}`, `{"type":"present"}`, `{"type":"follow","id":"aaaaaaaaaaaaaaaa"}`, `{"type":"detach"}`, `{"type":"rejoin"}`,
 		`{"type":"unpresent"}`, `{"type":"options","frames":true}`, `{"type":"ack","position":3}`, `{"type":"log","from":-5,"to":99999999}`,
 		`{"type":"timeline"}`, `{"type":"next","what":"node","back":true}`, `{"type":`, `[]`, `{"type":"!error"}`, `{"type":"step","n":9223372036854775807}`, `{"type":"seek","position":-9223372036854775808}`,
+		`{"type":"choose","line":9}`, `{"type":"choose","line":9,"cpu":1,"run":true}`, `{"type":"choose","line":9,"back":true}`,
+		`{"type":"choose","line":9,"schedule":"0x3,1*"}`, `{"type":"choose","line":9,"schedule":"0 #"}`, `{"type":"choose","line":-1,"cpu":-7}`,
+		`{"type":"quiz","on":true}`, `{"type":"quiz","on":false}`, `{"type":"answer","q":0,"choice":"common_lru_check"}`, `{"type":"answer","q":-1}`,
 	} {
 		f.Add(false, []byte(s))
 	}
@@ -73,13 +76,17 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		ss := fuzzSrv.newSession(discardConn{check: check})
 		defer ss.leave()
-		tr, err := Bundled("fast-path")
+		name := "fast-path"
+		if len(data)%3 == 0 {
+			name = "challenge-steal" // a parallel group, for scheduler mode
+		}
+		tr, err := Bundled(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ss.setTrace(tr, nil)
 		ss.frames = len(data)%2 == 0 // both forms of the protocol
-		ss.cur.Seek(20)
+		ss.cur.Seek(min(20, ss.cur.Len()))
 		if err := ss.handle(m); err != nil {
 			t.Fatalf("%q: %v", data, err)
 		}
