@@ -31,7 +31,9 @@ type Task struct {
 	Interrupt *Interrupt
 }
 
-// Step is one item of an explicit schedule.
+// Step is one item of an explicit schedule. A step whose CPU has finished, or spins while
+// another CPU can run, is skipped; a Count or Until step whose CPU spins while every CPU spins
+// waits while time passes (rqspinlock checks), as a seeded choice would.
 type Step struct {
 	CPU   int
 	Count int    // resume CPU this many times (each runs it to its next trace point)
