@@ -30,9 +30,6 @@ const (
 	maxAnimFrames = 400
 	// maxPanelLines bounds the lines of the side panel before it gets cut short.
 	maxPanelLines = 150
-	// maxOps bounds the operation indices of a trace, as the Timeline does (a scenario has at
-	// most 100,000 operations): the exporter keeps a result for each.
-	maxOps = 1 << 20
 )
 
 // Export draws the trace evs of a scenario, described by h, on the rendered update chart r and
@@ -89,8 +86,7 @@ type Exporter struct {
 	nodes   map[string]*nodeUse
 	edges   map[string]*edgeUse // by edge id, or "jump:FROM->TO"
 	locks   map[string]*lockStat
-	results []string // by operation: its result
-	ends    []int    // by operation: the position after its op_end, -1 if it has none
+	results *resultStore
 	frames  frameHeap
 
 	// Step mode: the position shown, the state there, its last event (kept as each event
@@ -104,6 +100,8 @@ type Exporter struct {
 	lastText  string
 	shown     trace.Event // the last event before the position shown
 	atP       map[int]*opTrack
+	soFar     []opResult // the latest results at the position shown
+	soFarN    int        // and how many results came before it in all
 
 	// extra holds the boxes of the marks drawn over the chart, in chart coordinates.
 	extra []box
@@ -127,9 +125,10 @@ func NewExporter(r *Rendered, h trace.Header, opt ExportOptions) (*Exporter, err
 	if err != nil {
 		return nil, fmt.Errorf("diagrams: export: %w", err)
 	}
+	d.State().ForgetResults() // the operations' results come with each OpSpan
 	x := &Exporter{r: r, g: r.geom, h: h, ch: ch, opt: opt, d: d, tl: &trace.Timeline{Header: h, Chart: ch},
 		edgeIDs: map[[2]string]string{}, ops: map[int]*opTrack{}, nodes: map[string]*nodeUse{},
-		edges: map[string]*edgeUse{}, locks: map[string]*lockStat{}, at: max(-1, opt.Step)}
+		edges: map[string]*edgeUse{}, locks: map[string]*lockStat{}, at: max(-1, opt.Step), results: newResultStore(h)}
 	for _, e := range r.edges {
 		if _, ok := x.edgeIDs[[2]string{e.From, e.To}]; !ok && x.g.edges[e.ID] != nil {
 			x.edgeIDs[[2]string{e.From, e.To}] = e.ID
@@ -149,10 +148,6 @@ func (x *Exporter) Event(ev *trace.Event) {
 		return
 	}
 	if ev.Kind == trace.KindOpBegin {
-		if ev.Op < 0 || ev.Op >= maxOps {
-			x.err = fmt.Errorf("diagrams: export: seq %d: operation index %d is beyond any scenario", ev.Seq, ev.Op)
-			return
-		}
 		x.ops[int(ev.Op)] = &opTrack{span: trace.OpSpan{Op: int(ev.Op), CPU: int(ev.CPU), Name: ev.Name(), Key: ev.Key},
 			update: ev.Name() == "update", proj: trace.NewProjector(x.ch, x.r)}
 	}

@@ -82,16 +82,19 @@ func (x *Exporter) resultsPanel(p *panelWriter) {
 		x.animCaptions(p)
 	}
 	p.heading("Operations and results")
-	ops := x.h.Ops
-	if len(ops) == 0 {
-		for op := range x.results {
-			ops = append(ops, trace.OpInfo{Index: op, Text: fmt.Sprintf("op %d", op)})
+	ops := x.results.listed(x.h)
+	// Too many operations: keep the first and last few, those with narration and those that
+	// failed, and say how many were left out between them. The operations of a scenario read
+	// as it ran are not in the header: the results kept are listed, the others counted.
+	keep := func(int, trace.OpInfo) bool { return true }
+	streamed := len(x.h.Ops) == 0
+	if streamed {
+		keep = func(i int, o trace.OpInfo) bool {
+			r, _ := x.result(o.Index, x.n)
+			return i < 3 || i >= len(ops)-8 || isFailure(r)
 		}
 	}
-	// Too many operations: keep the first and last few, those with narration and those that
-	// failed, and say how many were left out between them.
-	keep := func(int, trace.OpInfo) bool { return true }
-	if len(ops) > maxPanelLines-30 {
+	if len(ops) > maxPanelLines-30 && !streamed {
 		keep = func(i int, o trace.OpInfo) bool {
 			r, _ := x.result(o.Index, x.n)
 			return i < 3 || i >= len(ops)-8 || len(o.Say) > 0 || strings.HasPrefix(r, "-E") || r == "DEADLOCK"
@@ -109,8 +112,12 @@ func (x *Exporter) resultsPanel(p *panelWriter) {
 		}
 	}
 	say := total <= maxPanelLines-30
-	skipped := 0
+	skipped, prev := 0, -1
 	for i, o := range ops {
+		if streamed && o.Index > prev+1 {
+			skipped += o.Index - prev - 1 // not kept: counted
+		}
+		prev = o.Index
 		if !keep(i, o) {
 			skipped++
 			continue
@@ -310,23 +317,19 @@ func (x *Exporter) statePanel(p *panelWriter) {
 	}
 
 	p.heading("Results so far")
-	var done []trace.OpInfo
-	for _, o := range x.h.Ops {
-		if _, ok := x.result(o.Index, pos); ok {
-			done = append(done, o)
-		}
-	}
-	if len(done) == 0 {
+	done, n := x.soFar, x.soFarN
+	if n == 0 {
 		p.line(0, 12, colMuted, ` font-style="italic"`, "none yet")
 	}
 	if len(done) > maxResultsSoFar {
-		// The latest matter most at a position; the rest are counted.
-		p.line(0, 12, colMuted, ` font-style="italic"`, fmt.Sprintf("%d operations finished; the last %d:", len(done), maxResultsSoFar))
 		done = done[len(done)-maxResultsSoFar:]
 	}
+	if n > len(done) {
+		// The latest matter most at a position; the rest are counted.
+		p.line(0, 12, colMuted, ` font-style="italic"`, fmt.Sprintf("%d operations finished; the last %d:", n, len(done)))
+	}
 	for _, o := range done {
-		r, _ := x.result(o.Index, pos)
-		x.opLine(p, o, r)
+		x.opLine(p, o.info, o.result)
 	}
 }
 

@@ -5,6 +5,7 @@ package diagrams
 import (
 	"cmp"
 	"container/heap"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -184,13 +185,14 @@ func (x *Exporter) onHold(h *trace.Hold) {
 
 // onOp keeps each operation's result and where it ended.
 func (x *Exporter) onOp(o *trace.OpSpan) {
-	for len(x.results) <= o.Op {
-		x.results = append(x.results, "")
-		x.ends = append(x.ends, -1)
+	if o.End < 0 {
+		return
 	}
-	if o.End >= 0 {
-		x.results[o.Op], x.ends[o.Op] = o.Result, o.End
+	info, ok := x.opInfo(o.Op)
+	if !ok {
+		info = trace.OpInfo{Index: o.Op, CPU: o.CPU, Text: fmt.Sprintf("cpu %d %s %d", o.CPU, o.Name, o.Key)}
 	}
+	x.results.add(opResult{info: info, result: o.Result, end: o.End})
 }
 
 // capture keeps the state at the position shown, the words for its last event, and which
@@ -198,6 +200,7 @@ func (x *Exporter) onOp(o *trace.OpSpan) {
 func (x *Exporter) capture() {
 	x.captured = true
 	x.state = x.d.State().Clone()
+	x.soFar, x.soFarN = x.results.latest()
 	x.shown = x.last
 	if x.last.Kind != trace.KindInvalid {
 		x.lastText = trace.DescribeEvent(x.h, x.ch, &x.last, x.lastFacts, x.lastSpan)
@@ -210,13 +213,9 @@ func (x *Exporter) capture() {
 	}
 }
 
-// result returns operation op's result and whether it had ended at position pos.
-func (x *Exporter) result(op, pos int) (string, bool) {
-	if op < 0 || op >= len(x.results) || x.ends[op] < 0 || x.ends[op] > pos {
-		return "", false
-	}
-	return x.results[op], true
-}
+// result returns operation op's result and whether it had ended at position pos, if it is one
+// the exporter keeps (see resultStore).
+func (x *Exporter) result(op, pos int) (string, bool) { return x.results.result(op, pos) }
 
 // numberEdges numbers the edges and jumps in the order the run first took them.
 func (x *Exporter) numberEdges() []*edgeUse {

@@ -5,6 +5,7 @@ package engine
 import (
 	"math/rand"
 	"testing"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -67,6 +68,44 @@ func BenchmarkVsGolangLRU(b *testing.B) {
 			c.Add(k, k)
 		}
 	})
+}
+
+// BenchmarkTracedVsGolangLRURatio runs the traced engine and golang-lru in alternation, a
+// chunk of updates of each in turn, so that both see the same load on a shared machine, and
+// reports each one's time per update and their ratio (the figure the README gives).
+func BenchmarkTracedVsGolangLRURatio(b *testing.B) {
+	keys := zipfKeys(1 << 16)
+	mask := len(keys) - 1
+	m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: benchCapacity}, Options{CPUs: 1, Tracer: trace.NewRing(4096)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := lru.New[uint64, uint64](benchCapacity)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const chunk = 1 << 16 // long enough that neither pays much for the other's use of the caches
+	var tm, tl time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += chunk {
+		n := min(chunk, b.N-done)
+		t0 := time.Now()
+		for i := done; i < done+n; i++ {
+			k := keys[i&mask]
+			m.Update(0, k, k, UpdateAny)
+		}
+		t1 := time.Now()
+		for i := done; i < done+n; i++ {
+			k := keys[i&mask]
+			c.Add(k, k)
+		}
+		tm += t1.Sub(t0)
+		tl += time.Since(t1)
+	}
+	b.ReportMetric(float64(tm.Nanoseconds())/float64(b.N), "traced-ns/update")
+	b.ReportMetric(float64(tl.Nanoseconds())/float64(b.N), "golang-lru-ns/update")
+	b.ReportMetric(float64(tm)/float64(tl), "ratio")
 }
 
 // TestUntracedUpdateAllocatesNothing pins the promise that an engine with no tracer costs no

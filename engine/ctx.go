@@ -15,6 +15,9 @@ type opCtx struct {
 
 	yield   func() // resume other CPUs; nil when running straight through
 	tracing bool   // events must be built (see traced)
+	points  bool   // trace points matter: other CPUs interleave or an interrupt is armed
+	cpu32   int32  // cpu and op as events carry them
+	op32    int32
 
 	held    int       // locks held
 	waiting *spinlock // the lock this CPU spins on
@@ -45,33 +48,122 @@ func (c *opCtx) traced() bool { return c.tracing }
 // newCtx starts an operation's context on cpu.
 func (m *Map) newCtx(c *opCtx, cpu, op int, yield func(), intr *Interrupt) {
 	*c = opCtx{m: m, cpu: cpu, op: op, yield: yield, intr: intr}
-	c.tracing = m.tr != nil || yield != nil || intr != nil
+	c.points = yield != nil || intr != nil
+	c.tracing = m.tr != nil || c.points
+	c.cpu32, c.op32 = int32(cpu), int32(op)
 }
 
-// emit numbers an event, hands it to the tracer, then lets an armed interrupt fire and other
-// CPUs run if this is a trace point.
+// emit numbers an event and appends it to the batch (see flush), then, at a trace point of a
+// scheduled or interrupted operation, lets an armed interrupt fire and other CPUs run.
+// The common case (a batching tracer, room in the batch, no trace points to look at) is small
+// enough to inline, so that the event is built in its slot.
 func (m *Map) emit(c *opCtx, ev trace.Event) {
-	// Small enough to inline, so the event is built in place in the scratch slot: events are
-	// large, and copying them dominated the cost of tracing.
-	m.scratch = ev
-	m.emitScratch(c)
-}
-
-// emitScratch emits the event in m.scratch.
-func (m *Map) emitScratch(c *opCtx) {
-	ev := &m.scratch
-	m.record(c, ev)
-	if isTracePoint(ev.Kind) {
-		m.point(c, ev)
+	if !m.put(c, ev) {
+		m.emitSlow(c, ev)
 	}
 }
 
-// point is what happens at a trace point: an armed interrupt fires, other CPUs may run.
+// put is emit's common case (a batching tracer, room in the batch, no trace points to look
+// at), small enough to inline. It reports whether it stored ev.
+func (m *Map) put(c *opCtx, ev trace.Event) bool {
+	e := m.slot()
+	if e == nil {
+		return false
+	}
+	*e = ev
+	m.seal(c, e)
+	return true
+}
+
+// slot returns the next slot of the batch in emit's common case, nil otherwise. The hot paths
+// build their event in it (the trace.Event Set methods) and seal it, so that an event costs a
+// few stores and no call:
+//
+//	if e := m.slot(); e != nil {
+//		e.SetNode(id, false)
+//		m.seal(c, e)
+//	} else {
+//		m.emitSlow(c, trace.NodeEvent(id, false))
+//	}
+func (m *Map) slot() *trace.Event {
+	n := len(m.buf)
+	if n >= m.fastCap {
+		return nil
+	}
+	m.buf = m.buf[:n+1]
+	return &m.buf[n]
+}
+
+// seal numbers the event built in a slot.
+func (m *Map) seal(c *opCtx, e *trace.Event) {
+	e.Seq, e.CPU, e.Op = m.seq, c.cpu32, c.op32
+	m.seq++
+}
+
+// setFast works out emit's fast case: a batching tracer and no group running (so no operation
+// has trace points to look at: Exec runs with no schedule and no interrupt).
+func (m *Map) setFast() {
+	m.fastCap = 0
+	if m.batcher != nil && m.sched == nil {
+		if cap(m.buf) == 0 {
+			m.buf = make([]trace.Event, 0, batchSize)
+		}
+		m.fastCap = cap(m.buf)
+	}
+}
+
+// emitSlow is emit's general case.
+func (m *Map) emitSlow(c *opCtx, ev trace.Event) {
+	if len(m.buf) == cap(m.buf) {
+		m.flush()
+	}
+	n := len(m.buf)
+	m.buf = m.buf[:n+1]
+	e := &m.buf[n]
+	*e = ev
+	e.Seq, e.CPU, e.Op = m.seq, c.cpu32, c.op32
+	m.seq++
+	if m.batcher == nil && m.tr != nil {
+		// A tracer that takes events one at a time sees each as it happens: it may look at
+		// the engine's state (tests fold the trace and compare after every event).
+		m.flush()
+		e = &m.buf[:1][0] // still there: flush only empties the batch
+	}
+	if c.points && isTracePoint(e.Kind) {
+		m.point(c, e)
+	}
+}
+
+// batchSize is how many events the engine gathers before it hands them to the tracer.
+const batchSize = 256
+
+// flush hands the batch to the tracer, in one call if it takes batches (trace.Batcher; other
+// tracers get every event as it is emitted). It runs when the batch is full and after every
+// op_end, so that a tracer has every event of an operation when its result is reported; a
+// tracer that panics (a limit reached) leaves an empty batch behind.
+func (m *Map) flush() {
+	evs := m.buf
+	if cap(evs) == 0 {
+		m.buf = make([]trace.Event, 0, batchSize)
+	} else {
+		m.buf = evs[:0]
+	}
+	switch {
+	case len(evs) == 0 || m.tr == nil:
+	case m.batcher != nil:
+		m.batcher.Batch(evs)
+	default:
+		for i := range evs {
+			m.tr.Event(&evs[i])
+		}
+	}
+}
+
+// point is what happens at a trace point: an armed interrupt fires, other CPUs may run. ev may
+// be overwritten by the events of an interrupt's handler: what is needed of it is read first.
 func (m *Map) point(c *opCtx, ev *trace.Event) {
-	if c.yield == nil && c.intr == nil {
-		return // a sequential operation: no schedule, no interrupt to look at the point
-	}
-	switch ev.Kind {
+	kind := ev.Kind
+	switch kind {
 	case trace.KindNode, trace.KindLock, trace.KindLockWait, trace.KindScan:
 		// The event itself: its name is made only if a schedule asks (matchesPoint).
 		m.last = *ev
@@ -82,20 +174,17 @@ func (m *Map) point(c *opCtx, ev *trace.Event) {
 			c.onIntr(c, c.intr)
 		}
 	}
-	if c.yield != nil && ev.Kind != trace.KindOpEnd {
+	if c.yield != nil && kind != trace.KindOpEnd {
 		c.yield()
 	}
 }
 
-// record numbers an event and hands it to the tracer.
+// record numbers an event that is no trace point of its own and appends it to the batch.
 func (m *Map) record(c *opCtx, ev *trace.Event) {
-	ev.Seq = m.seq
-	m.seq++
-	ev.CPU = int32(c.cpu)
-	ev.Op = int32(c.op)
-	if m.tr != nil {
-		m.tr.Event(ev)
-	}
+	points := c.points
+	c.points = false
+	m.emitSlow(c, *ev)
+	c.points = points
 }
 
 // isTracePoint reports whether other CPUs may run after an event of kind k. State deltas happen
@@ -150,10 +239,20 @@ func prefixed(at, prefix, name string) bool {
 	return len(at) == len(prefix)+len(name) && at[:len(prefix)] == prefix && at[len(prefix):] == name
 }
 
-// node marks that c is at the flowchart node id.
+// node marks that c is at the flowchart node id. Small enough to inline, so that an untraced
+// operation pays a test, not a call, at each of its nodes.
 func (m *Map) node(c *opCtx, id trace.Sym) {
-	if c.traced() {
-		m.emit(c, trace.NodeEvent(id, false))
+	if c.tracing {
+		m.nodeEvent(c, id)
+	}
+}
+
+func (m *Map) nodeEvent(c *opCtx, id trace.Sym) {
+	if e := m.slot(); e != nil {
+		e.SetNode(id, false)
+		m.seal(c, e)
+	} else {
+		m.emitSlow(c, trace.NodeEvent(id, false))
 	}
 }
 
@@ -174,7 +273,12 @@ func (m *Map) nodeArrive(c *opCtx, id trace.Sym, idle func() bool) {
 // nodeIdle marks a node whose step found nothing to do and so took no lock.
 func (m *Map) nodeIdle(c *opCtx, id trace.Sym, idle bool) {
 	if c.traced() {
-		m.emit(c, trace.NodeEvent(id, idle))
+		if e := m.slot(); e != nil {
+			e.SetNode(id, idle)
+			m.seal(c, e)
+		} else {
+			m.emitSlow(c, trace.NodeEvent(id, idle))
+		}
 	}
 }
 
@@ -197,14 +301,24 @@ func (m *Map) gapAt(c *opCtx, reason trace.Sym, lock trace.LockRef, list trace.S
 // (a wrong label, work the chart leaves out along an edge).
 func (m *Map) note(c *opCtx, reason trace.Sym) {
 	if c.traced() {
-		m.emit(c, trace.ReasonEvent(trace.KindNote, reason, trace.LockRef{}, 0, 0, 0))
+		if e := m.slot(); e != nil {
+			e.SetReason(trace.KindNote, reason, trace.LockRef{}, 0, 0, 0)
+			m.seal(c, e)
+		} else {
+			m.emitSlow(c, trace.ReasonEvent(trace.KindNote, reason, trace.LockRef{}, 0, 0, 0))
+		}
 	}
 }
 
 // noteAt is note with a reason whose places take a lock, an element, a list and a CPU.
 func (m *Map) noteAt(c *opCtx, reason trace.Sym, lock trace.LockRef, list trace.Sym, elem int32, cpu int) {
 	if c.traced() {
-		m.emit(c, trace.ReasonEvent(trace.KindNote, reason, lock, list, elem, cpu))
+		if e := m.slot(); e != nil {
+			e.SetReason(trace.KindNote, reason, lock, list, elem, cpu)
+			m.seal(c, e)
+		} else {
+			m.emitSlow(c, trace.ReasonEvent(trace.KindNote, reason, lock, list, elem, cpu))
+		}
 	}
 }
 

@@ -29,7 +29,12 @@ func (m *Map) hlistAddHead(c *opCtx, n int32, bi int) {
 	e.hnext, e.linked, e.bucket = b.head, true, int32(bi)
 	b.head = n
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindLink, Elem: n, Key: e.key, Value: m.elemValue(n, c.cpu), Bucket: int32(bi)})
+		if ev := m.slot(); ev != nil {
+			*ev = trace.Event{Kind: trace.KindLink, Elem: n, Key: e.key, Value: m.elemValue(n, c.cpu), Bucket: int32(bi)}
+			m.seal(c, ev)
+		} else {
+			m.emitSlow(c, trace.Event{Kind: trace.KindLink, Elem: n, Key: e.key, Value: m.elemValue(n, c.cpu), Bucket: int32(bi)})
+		}
 	}
 }
 
@@ -45,7 +50,12 @@ func (m *Map) hlistDel(c *opCtx, n int32) {
 	}
 	e.hnext, e.linked = nilIdx, false
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindUnlink, Elem: n, Key: e.key, Bucket: e.bucket})
+		if ev := m.slot(); ev != nil {
+			*ev = trace.Event{Kind: trace.KindUnlink, Elem: n, Key: e.key, Bucket: e.bucket}
+			m.seal(c, ev)
+		} else {
+			m.emitSlow(c, trace.Event{Kind: trace.KindUnlink, Elem: n, Key: e.key, Bucket: e.bucket})
+		}
 	}
 }
 
@@ -368,9 +378,19 @@ func (m *Map) Exec(op Op) Result {
 func (m *Map) exec(c *opCtx, op Op) Result {
 	if c.traced() {
 		if op.Kind == OpUpdate {
-			m.emit(c, trace.OpBeginEvent(opSyms[op.Kind], op.Key, op.Value, flagsSym(op.Flags), uint64(op.Flags)))
+			if e := m.slot(); e != nil {
+				e.SetOpBegin(opSyms[op.Kind], op.Key, op.Value, flagsSym(op.Flags), uint64(op.Flags))
+				m.seal(c, e)
+			} else {
+				m.emitSlow(c, trace.OpBeginEvent(opSyms[op.Kind], op.Key, op.Value, flagsSym(op.Flags), uint64(op.Flags)))
+			}
 		} else {
-			m.emit(c, trace.OpBeginEvent(opSyms[op.Kind], op.Key, 0, 0, 0))
+			if e := m.slot(); e != nil {
+				e.SetOpBegin(opSyms[op.Kind], op.Key, 0, 0, 0)
+				m.seal(c, e)
+			} else {
+				m.emitSlow(c, trace.OpBeginEvent(opSyms[op.Kind], op.Key, 0, 0, 0))
+			}
 		}
 	}
 	var r Result
@@ -393,10 +413,21 @@ func (m *Map) exec(c *opCtx, op Op) Result {
 	}
 	if c.traced() {
 		if (op.Kind == OpLookup || op.Kind == OpSysLookup) && r.Err == nil {
-			m.emit(c, trace.OpEndEvent(trace.SymValue, r.Value))
+			if e := m.slot(); e != nil {
+				e.SetOpEnd(trace.SymValue, r.Value)
+				m.seal(c, e)
+			} else {
+				m.emitSlow(c, trace.OpEndEvent(trace.SymValue, r.Value))
+			}
 		} else {
-			m.emit(c, trace.OpEndEvent(errSym(r.Err), 0))
+			if e := m.slot(); e != nil {
+				e.SetOpEnd(errSym(r.Err), 0)
+				m.seal(c, e)
+			} else {
+				m.emitSlow(c, trace.OpEndEvent(errSym(r.Err), 0))
+			}
 		}
+		m.flush() // the tracer has the whole operation when its result is reported
 	}
 	return r
 }

@@ -121,7 +121,12 @@ func (m *Map) take(c *opCtx, l *spinlock, class trace.Sym) {
 	l.holder = c
 	c.held++
 	if c.traced() {
-		m.emit(c, trace.LockEvent(trace.KindLock, l.Ref(), class))
+		if e := m.slot(); e != nil {
+			e.SetLock(trace.KindLock, l.Ref(), class)
+			m.seal(c, e)
+		} else {
+			m.emitSlow(c, trace.LockEvent(trace.KindLock, l.Ref(), class))
+		}
 	}
 }
 
@@ -256,7 +261,12 @@ func (m *Map) unlock(c *opCtx, l *spinlock, class trace.Sym) {
 	l.holder = nil
 	c.held--
 	if c.traced() {
-		m.emit(c, trace.LockEvent(trace.KindUnlock, l.Ref(), class))
+		if e := m.slot(); e != nil {
+			e.SetLock(trace.KindUnlock, l.Ref(), class)
+			m.seal(c, e)
+		} else {
+			m.emitSlow(c, trace.LockEvent(trace.KindUnlock, l.Ref(), class))
+		}
 	}
 }
 

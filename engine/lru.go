@@ -127,7 +127,12 @@ func (m *Map) nodeMove(c *opCtx, l *bpfLRUList, n int32, tgtType uint8) {
 // lookup on another CPU may set the bit and lose it.
 func (m *Map) scan(c *opCtx, n, h int32, ref uint8) {
 	if c.traced() {
-		m.emit(c, trace.ScanEvent(n, m.elems[n].key, m.listSym(h), ref != 0))
+		if e := m.slot(); e != nil {
+			e.SetScan(n, m.elems[n].key, m.listSym(h), ref != 0)
+			m.seal(c, e)
+		} else {
+			m.emitSlow(c, trace.ScanEvent(n, m.elems[n].key, m.listSym(h), ref != 0))
+		}
 	}
 }
 
@@ -662,6 +667,11 @@ func (m *Map) setRef(c *opCtx, n int32) {
 		m.nodes[n].ref = 1
 	}
 	if c.traced() {
-		m.emit(c, trace.Event{Kind: trace.KindRef, Elem: n, Key: m.elems[n].key})
+		if e := m.slot(); e != nil {
+			*e = trace.Event{Kind: trace.KindRef, Elem: n, Key: m.elems[n].key}
+			m.seal(c, e)
+		} else {
+			m.emitSlow(c, trace.Event{Kind: trace.KindRef, Elem: n, Key: m.elems[n].key})
+		}
 	}
 }

@@ -108,15 +108,17 @@ type Map struct {
 	listNames []string // by head index - maxEntries
 	listSyms  []trace.Sym
 	nVisible  int // the named lists; hidden heads (tmp_free) follow them
-	scratch   trace.Event
 
-	tr     trace.Tracer
-	seq    int64
-	nextOp int
-	seqCtx opCtx
-	stuck  []bool // CPUs that spin for ever (nil until one does)
-	nstuck int
-	checks bool // run the invariant checker after every operation
+	tr      trace.Tracer
+	batcher trace.Batcher // tr, if it takes events in batches
+	buf     []trace.Event // the events not yet handed to tr (see flush)
+	fastCap int           // cap(buf) when emit may take its fast case, else 0 (setFast)
+	seq     int64
+	nextOp  int
+	seqCtx  opCtx
+	stuck   []bool // CPUs that spin for ever (nil until one does)
+	nstuck  int
+	checks  bool // run the invariant checker after every operation
 
 	onEvict func(key uint64) // called for every element the LRU removes from the hash table
 
@@ -190,8 +192,8 @@ func NewMap(spec MapSpec, opts Options) (*Map, error) {
 		percpuLRU:  percpuLRU,
 		maxEntries: int(maxEntries),
 		nBuckets:   nBuckets,
-		tr:         opts.Tracer,
 	}
+	m.SetTracer(opts.Tracer)
 	m.seqCtx.m = m
 	n := m.maxEntries
 	m.elems = make([]elem, n)
@@ -236,7 +238,12 @@ func (m *Map) Profile() *Profile { return m.prof }
 func (m *Map) Tracer() trace.Tracer { return m.tr }
 
 // SetTracer attaches (or, with nil, detaches) a tracer.
-func (m *Map) SetTracer(t trace.Tracer) { m.tr = t }
+func (m *Map) SetTracer(t trace.Tracer) {
+	m.flush()
+	m.tr = t
+	m.batcher, _ = t.(trace.Batcher)
+	m.setFast()
+}
 
 // OnEvict makes f be called with the key of every element the LRU evicts, that is removes from
 // the hash table through its callback (htab_lru_map_delete_node, in a shrink or a steal), as it
@@ -394,7 +401,12 @@ func (m *Map) listDelTraced(c *opCtx, n int32) {
 }
 
 func (m *Map) emitMove(c *opCtx, n, from, to int32) {
-	m.emit(c, trace.MoveEvent(n, m.elems[n].key, m.listSym(from), m.listSym(to), m.nodes[n].ref != 0))
+	if e := m.slot(); e != nil {
+		e.SetMove(n, m.elems[n].key, m.listSym(from), m.listSym(to), m.nodes[n].ref != 0)
+		m.seal(c, e)
+	} else {
+		m.emitSlow(c, trace.MoveEvent(n, m.elems[n].key, m.listSym(from), m.listSym(to), m.nodes[n].ref != 0))
+	}
 }
 
 // Indices of a bpf_lru_locallist's lists: type - BPF_LOCAL_LIST_T_OFFSET.

@@ -52,7 +52,7 @@ var (
 )
 
 // opSyms are the operations' names as events carry them.
-var opSyms = map[OpKind]trace.Sym{
+var opSyms = [...]trace.Sym{
 	OpUpdate: trace.Intern("update"), OpLookup: trace.Intern("lookup"),
 	OpSysLookup: trace.Intern("sys_lookup"), OpDelete: trace.Intern("delete"),
 }
@@ -66,7 +66,7 @@ var (
 )
 
 var (
-	flagSyms  = map[UpdateFlags]trace.Sym{UpdateAny: trace.Intern("any"), UpdateNoExist: trace.Intern("noexist"), UpdateExist: trace.Intern("exist")}
+	flagSyms  = [...]trace.Sym{UpdateAny: trace.Intern("any"), UpdateNoExist: trace.Intern("noexist"), UpdateExist: trace.Intern("exist")}
 	errnoSyms = map[syscall.Errno]trace.Sym{}
 	symOK     = trace.Intern("0")
 )
@@ -79,8 +79,8 @@ func init() {
 
 // flagsSym is an update's flags as an event carries them: a name, or SymRawFlags.
 func flagsSym(f UpdateFlags) trace.Sym {
-	if s, ok := flagSyms[f]; ok {
-		return s
+	if f < UpdateFlags(len(flagSyms)) {
+		return flagSyms[f]
 	}
 	return trace.SymRawFlags
 }

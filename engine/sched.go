@@ -196,7 +196,8 @@ func (m *Map) Run(g Group, done func(Op, Result)) error {
 	}
 	slices.SortFunc(s.threads, func(a, b *thread) int { return a.cpu - b.cpu })
 	m.sched = s
-	defer func() { m.sched = nil }()
+	m.setFast()
+	defer func() { m.sched = nil; m.setFast() }()
 
 	var stuck *DeadlockError
 	switch {
@@ -429,6 +430,7 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 			continue
 		}
 		if g.OnScheduleEnd != nil {
+			m.flush() // the tracer has every event so far: the caller may stop here
 			g.OnScheduleEnd(s.decision())
 			g.OnScheduleEnd = nil
 		}
@@ -507,6 +509,7 @@ func (s *scheduler) endStuck(m *Map) *DeadlockError {
 			if m.tr != nil {
 				ev := trace.OpEndEvent(trace.SymDeadlock, 0)
 				m.record(f.c, &ev)
+				m.flush()
 			}
 			s.done(f.op, Result{Err: ErrDeadlock})
 		}

@@ -144,7 +144,11 @@ func (p *parser) goal(toks []token) error {
 		}
 	}
 	g.Say, p.says = p.says, nil
-	p.f.Goals = append(p.f.Goals, g)
+	if !p.stream {
+		// A Decoder's run does not check goals (the explorer does, on a parsed file): it keeps
+		// none, so that its memory stays bounded.
+		p.f.Goals = append(p.f.Goals, g)
+	}
 	return nil
 }
 

@@ -137,6 +137,9 @@ type frame struct {
 type parser struct {
 	f       *File
 	maxOps  int
+	nops    int  // operations so far
+	stream  bool // a Decoder's: File.Ops is not kept
+	ran     bool // the body so far has something that runs (hasRun)
 	haveMap bool
 	title   bool
 	stack   []*frame
@@ -153,19 +156,10 @@ func (p *parser) top() *frame { return p.stack[len(p.stack)-1] }
 
 func (p *parser) parse(src []byte) error {
 	p.stack = []*frame{{}}
-	// A byte order mark that some editors write first is not part of the text.
-	text := strings.TrimPrefix(string(src), "\ufeff")
+	text := string(src)
 	for line := 1; ; line++ {
 		l, rest, more := strings.Cut(text, "\n")
-		// A CRLF file reads the same as an LF one.
-		l = strings.TrimSuffix(l, "\r")
-		// A control character (but the tab) has no place in a scenario, and would carry into
-		// the outputs that quote the text (an SVG, JSON): refuse it where it is.
-		if i := strings.IndexFunc(l, isControl); i >= 0 {
-			r, _ := utf8.DecodeRuneInString(l[i:])
-			return p.errorf(Pos{line, i + 1}, "control character %U", r)
-		}
-		if err := p.line(l, line); err != nil {
+		if err := p.rawLine(l, line); err != nil {
 			return err
 		}
 		if !more {
@@ -174,6 +168,23 @@ func (p *parser) parse(src []byte) error {
 		text = rest
 	}
 	return p.finish()
+}
+
+// rawLine parses line n as read, its newline cut off.
+func (p *parser) rawLine(l string, n int) error {
+	if n == 1 {
+		// A byte order mark that some editors write first is not part of the text.
+		l = strings.TrimPrefix(l, "\ufeff")
+	}
+	// A CRLF file reads the same as an LF one.
+	l = strings.TrimSuffix(l, "\r")
+	// A control character (but the tab) has no place in a scenario, and would carry into
+	// the outputs that quote the text (an SVG, JSON): refuse it where it is.
+	if i := strings.IndexFunc(l, isControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(l[i:])
+		return p.errorf(Pos{n, i + 1}, "control character %U", r)
+	}
+	return p.line(l, n)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }
@@ -463,7 +474,7 @@ func (p *parser) mapStmt(toks []token) error {
 	if p.haveMap {
 		return p.errorf(kw.pos, "only one map statement is allowed (the first is on line %d)", p.f.Map.Pos.Line)
 	}
-	if len(p.stack) > 1 || len(p.f.Ops) > 0 {
+	if len(p.stack) > 1 || p.nops > 0 {
 		// Unreachable, as nothing but title and about may precede
 		// the map; kept so that a later change cannot break it silently.
 		return p.errorf(kw.pos, "the map statement must come first")
@@ -665,12 +676,15 @@ func (p *parser) op(toks []token) (*Op, error) {
 
 // addOp files a parsed operation in its block and in File.Ops.
 func (p *parser) addOp(op *Op) error {
-	if len(p.f.Ops) >= p.maxOps {
+	if p.nops >= p.maxOps {
 		return p.errorf(op.Pos, "too many operations (at most %d)", p.maxOps)
 	}
-	op.Index = len(p.f.Ops)
+	op.Index = p.nops
+	p.nops++
 	op.Say, p.says = p.says, nil
-	p.f.Ops = append(p.f.Ops, op)
+	if !p.stream {
+		p.f.Ops = append(p.f.Ops, op)
+	}
 	switch fr := p.top(); fr.kind {
 	case "parallel":
 		fr.par.Body = append(fr.par.Body, op)
@@ -687,6 +701,7 @@ func (p *parser) addOp(op *Op) error {
 		in.Handler = append(in.Handler, op)
 	default:
 		p.f.Body = append(p.f.Body, op)
+		p.ran = true
 	}
 	return nil
 }
@@ -979,15 +994,7 @@ func (p *parser) small(t token, what string) (int, error) {
 
 // hasRun reports whether the body so far has something that runs: an
 // operation, an interrupt block or a parallel group.
-func (p *parser) hasRun() bool {
-	for _, st := range p.f.Body {
-		switch st.(type) {
-		case *Op, *Interrupt, *Parallel:
-			return true
-		}
-	}
-	return false
-}
+func (p *parser) hasRun() bool { return p.ran }
 
 // listName checks a list name against the map: global.active, global.inactive, global.free,
 // cpuN.local_free and cpuN.pending in a common LRU; cpuN.active, cpuN.inactive and cpuN.free
@@ -1214,6 +1221,7 @@ func (p *parser) closeBlock(toks []token) error {
 			parent.par.Body = append(parent.par.Body, in)
 		} else {
 			p.f.Body = append(p.f.Body, in)
+			p.ran = true
 		}
 		return nil
 	}
@@ -1239,5 +1247,6 @@ func (p *parser) closeBlock(toks []token) error {
 		}
 	}
 	p.f.Body = append(p.f.Body, par)
+	p.ran = true
 	return nil
 }

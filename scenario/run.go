@@ -4,6 +4,7 @@ package scenario
 
 import (
 	"errors"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,19 +110,79 @@ func Run(f *File, m *engine.Map, done Done) *Failure {
 
 // RunWith is Run with hooks into the parallel groups (RunOptions).
 func RunWith(f *File, m *engine.Map, done Done, opt RunOptions) *Failure {
+	fail, _ := run(f.Name, &bodyStmts{body: f.Body}, needsLocks(f), m, done, opt)
+	return fail
+}
+
+// RunDecoder is Run for a scenario read as it runs: f is d's Header. A statement that does not
+// parse ends the run with its *Error, after the statements before it have run.
+func RunDecoder(d *Decoder, m *engine.Map, done Done) (*Failure, error) {
+	f, err := d.Header()
+	if err != nil {
+		return nil, err
+	}
+	// Whether an assertion about locks comes is not known in advance: the lock log is kept
+	// from the start (it records lock events only for a statement that is asserted about).
+	return run(f.Name, d, true, m, done, RunOptions{})
+}
+
+// stmtSource gives the top-level statements in order, io.EOF after the last.
+type stmtSource interface {
+	Next() (Stmt, error)
+}
+
+type bodyStmts struct {
+	body []Stmt
+	i    int
+}
+
+func (b *bodyStmts) Next() (Stmt, error) {
+	if b.i == len(b.body) {
+		return nil, io.EOF
+	}
+	b.i++
+	return b.body[b.i-1], nil
+}
+
+// runs reports whether a statement runs operations (the others check what the last one did).
+func runs(st Stmt) bool {
+	switch st.(type) {
+	case *Op, *Interrupt, *Parallel:
+		return true
+	}
+	return false
+}
+
+// isLockAssert reports whether st asserts about the lock events of the statement before it.
+func isLockAssert(st Stmt) bool {
+	if a, ok := st.(*Assert); ok {
+		switch a.Kind {
+		case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder:
+			return true
+		}
+	}
+	return false
+}
+
+// run runs the statements of src; with withLocks, lock events are logged for the lock
+// assertions. Each statement that runs is read together with the checks that follow it, so
+// that its lock events are kept only when they are asserted about.
+func run(name string, src stmtSource, withLocks bool, m *engine.Map, done Done, opt RunOptions) (fail *Failure, err error) {
 	if done == nil {
 		done = func(*Op, string) {}
 	}
-	byIndex := f.Ops
-	var fail *Failure
+	// ops are the operations of the statement running, by index - base: a statement's
+	// operations have consecutive indexes.
+	var ops []*Op
+	base := 0
 	judge := func(op *Op, got string) {
 		done(op, got)
 		if fail == nil && op.Expect != nil && op.Expect.Text != got {
-			fail = &Failure{File: f.Name, Pos: op.Expect.Pos, Want: op.Expect.Text, Got: got}
+			fail = &Failure{File: name, Pos: op.Expect.Pos, Want: op.Expect.Text, Got: got}
 		}
 	}
 	onEngine := func(eop engine.Op, r engine.Result) {
-		op := byIndex[eop.Index]
+		op := ops[eop.Index-base]
 		judge(op, ResultText(op, r))
 	}
 	// evicted holds the keys the last operation or group evicted; locks its lock events, when
@@ -130,51 +191,95 @@ func RunWith(f *File, m *engine.Map, done Done, opt RunOptions) *Failure {
 	m.OnEvict(func(key uint64) { evicted = append(evicted, key) })
 	defer m.OnEvict(nil)
 	var locks *lockLog
-	if needsLocks(f) {
+	if withLocks {
 		locks = &lockLog{inner: m.Tracer(), held: map[int][]string{}}
 		m.SetTracer(locks)
 		defer m.SetTracer(locks.inner)
 	}
-	for _, st := range f.Body {
-		switch st.(type) {
-		case *Op, *Interrupt, *Parallel:
+	next, err := src.Next()
+	var checks []Stmt
+	for err == nil {
+		st := next
+		checks = checks[:0]
+		if runs(st) {
+			// Read the checks that follow, up to the next statement that runs.
+			for next, err = src.Next(); err == nil && !runs(next); next, err = src.Next() {
+				checks = append(checks, next)
+			}
+			ops, base = statementOps(ops[:0], st)
 			evicted = evicted[:0]
 			if locks != nil {
 				locks.events = locks.events[:0]
+				locks.recording = slices.ContainsFunc(checks, isLockAssert)
 			}
+			runStmt(name, st, m, judge, onEngine, &fail, opt)
+		} else {
+			checks = append(checks, st) // checks before anything ran
+			next, err = src.Next()
 		}
-		switch s := st.(type) {
-		case *Op:
-			r := m.Exec(EngineOp(s))
-			judge(s, ResultText(s, r))
-		case *ExpectKeys:
-			got := KeysText(m.Keys())
-			if want := KeysText(s.Keys); fail == nil && want != got {
-				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
-			}
-		case *Assert:
-			if want, got, ok := check(s, m, evicted, locks); fail == nil && !ok {
-				fail = &Failure{File: f.Name, Pos: s.Pos, Want: want, Got: got}
-			}
-		case *Interrupt:
-			err := m.Run(engine.Group{Tasks: []engine.Task{interruptTask(s)}}, onEngine)
-			fail = firstFailure(fail, f, err, s)
-		case *Parallel:
-			err := m.Run(engineGroup(s, opt), onEngine)
-			var ie *engine.InterruptError
-			if errors.As(err, &ie) {
-				for _, b := range s.Body {
-					if in, ok := b.(*Interrupt); ok && in.Victim.Index == ie.Op {
-						fail = firstFailure(fail, f, err, in)
-					}
+		for _, c := range checks {
+			switch s := c.(type) {
+			case *ExpectKeys:
+				got := KeysText(m.Keys())
+				if want := KeysText(s.Keys); fail == nil && want != got {
+					fail = &Failure{File: name, Pos: s.Pos, Want: want, Got: got}
+				}
+			case *Assert:
+				if want, got, ok := check(s, m, evicted, locks); fail == nil && !ok {
+					fail = &Failure{File: name, Pos: s.Pos, Want: want, Got: got}
 				}
 			}
 		}
 		if fail != nil {
-			return fail
+			return fail, nil
 		}
 	}
-	return nil
+	if err == io.EOF {
+		err = nil
+	}
+	return nil, err
+}
+
+// statementOps appends the operations of st to ops, in index order, and returns them with
+// the first one's index.
+func statementOps(ops []*Op, st Stmt) ([]*Op, int) {
+	switch s := st.(type) {
+	case *Op:
+		ops = append(ops, s)
+	case *Interrupt:
+		ops = append(ops, s.Victim)
+		ops = append(ops, s.Handler...)
+	case *Parallel:
+		for _, b := range s.Body {
+			ops, _ = statementOps(ops, b)
+		}
+	}
+	if len(ops) == 0 {
+		return ops, 0
+	}
+	return ops, ops[0].Index
+}
+
+// runStmt runs one statement that runs operations; fail is the run's first failure.
+func runStmt(name string, st Stmt, m *engine.Map, judge func(*Op, string), onEngine func(engine.Op, engine.Result), fail **Failure, opt RunOptions) {
+	switch s := st.(type) {
+	case *Op:
+		r := m.Exec(EngineOp(s))
+		judge(s, ResultText(s, r))
+	case *Interrupt:
+		err := m.Run(engine.Group{Tasks: []engine.Task{interruptTask(s)}}, onEngine)
+		*fail = firstFailure(*fail, name, err, s)
+	case *Parallel:
+		err := m.Run(engineGroup(s, opt), onEngine)
+		var ie *engine.InterruptError
+		if errors.As(err, &ie) {
+			for _, b := range s.Body {
+				if in, ok := b.(*Interrupt); ok && in.Victim.Index == ie.Op {
+					*fail = firstFailure(*fail, name, err, in)
+				}
+			}
+		}
+	}
 }
 
 // check judges an Assert on m's state now; evicted are the keys the last operation or group
@@ -237,24 +342,15 @@ func check(a *Assert, m *engine.Map, evicted []uint64, locks *lockLog) (want, go
 }
 
 // needsLocks reports whether a scenario asserts anything about lock events.
-func needsLocks(f *File) bool {
-	for _, st := range f.Body {
-		if a, ok := st.(*Assert); ok {
-			switch a.Kind {
-			case AssertTook, AssertWaited, AssertFailed, AssertWaits, AssertUntaken, AssertOrder:
-				return true
-			}
-		}
-	}
-	return false
-}
+func needsLocks(f *File) bool { return slices.ContainsFunc(f.Body, isLockAssert) }
 
 // lockLog is a tracer that passes every event on to inner and keeps the lock events of the
 // statement running, each with the locks its CPU held just before it.
 type lockLog struct {
-	inner  trace.Tracer
-	held   map[int][]string // by CPU: the locks it holds now, in the order taken
-	events []lockEvent
+	inner     trace.Tracer
+	held      map[int][]string // by CPU: the locks it holds now, in the order taken
+	events    []lockEvent
+	recording bool // keep the lock events of the statement running (an assertion follows it)
 }
 
 type lockEvent struct {
@@ -275,7 +371,7 @@ func (l *lockLog) Event(ev *trace.Event) {
 		return
 	}
 	h := l.held[int(ev.CPU)]
-	if ev.Kind != trace.KindUnlock {
+	if l.recording && ev.Kind != trace.KindUnlock {
 		l.events = append(l.events, lockEvent{cpu: int(ev.CPU), kind: ev.Kind, lock: ev.Lock(), class: ev.Class(),
 			result: ev.Result(), check: ev.Check(), holding: slices.Clone(h)})
 	}
@@ -286,6 +382,13 @@ func (l *lockLog) Event(ev *trace.Event) {
 		if i := slices.Index(h, ev.Lock()); i >= 0 {
 			l.held[int(ev.CPU)] = slices.Delete(h, i, i+1)
 		}
+	}
+}
+
+// Batch takes a batch of events as Event takes them one by one.
+func (l *lockLog) Batch(evs []trace.Event) {
+	for i := range evs {
+		l.Event(&evs[i])
 	}
 }
 
@@ -414,7 +517,7 @@ func interruptTask(in *Interrupt) engine.Task {
 }
 
 // firstFailure turns an interrupt that never happened into a failure at its block.
-func firstFailure(fail *Failure, f *File, err error, in *Interrupt) *Failure {
+func firstFailure(fail *Failure, name string, err error, in *Interrupt) *Failure {
 	var ie *engine.InterruptError
 	if fail != nil || !errors.As(err, &ie) || in.Optional {
 		return fail
@@ -423,7 +526,7 @@ func firstFailure(fail *Failure, f *File, err error, in *Interrupt) *Failure {
 	if in.Nth > 1 {
 		nth = " (time " + strconv.Itoa(in.Nth) + ")"
 	}
-	return &Failure{File: f.Name, Pos: in.AtPos, Want: "the interrupt at " + in.At + nth,
+	return &Failure{File: name, Pos: in.AtPos, Want: "the interrupt at " + in.At + nth,
 		Got: "an operation that never passed that point"}
 }
 

@@ -183,38 +183,70 @@ func (ev *Event) ListSym() Sym { return ev.c }
 
 // ---- making events --------------------------------------------------------------------------
 
+// The constructors below make an event; the Set methods of the same names overwrite one in
+// place (Seq, CPU and Op included: the caller numbers it after), so that the engine builds
+// an event straight into its slot of a batch.
+
 // OpBeginEvent begins an operation; flags is any, noexist or exist, or SymRawFlags with raw.
-func OpBeginEvent(name Sym, key, value uint64, flags Sym, raw uint64) Event {
-	ev := Event{Kind: KindOpBegin, a: name, b: flags, Key: key, Value: value}
+func OpBeginEvent(name Sym, key, value uint64, flags Sym, raw uint64) (ev Event) {
+	ev.SetOpBegin(name, key, value, flags, raw)
+	return ev
+}
+
+// SetOpBegin makes ev an OpBeginEvent.
+func (ev *Event) SetOpBegin(name Sym, key, value uint64, flags Sym, raw uint64) {
+	*ev = Event{Kind: KindOpBegin, a: name, b: flags, Key: key, Value: value}
 	if flags == SymRawFlags {
 		ev.Elem, ev.Bucket = int32(uint32(raw)), int32(uint32(raw>>32))
 	}
-	return ev
 }
 
 // OpEndEvent ends an operation with result, or with SymValue and the value looked up.
-func OpEndEvent(result Sym, value uint64) Event {
-	return Event{Kind: KindOpEnd, b: result, Value: value}
+func OpEndEvent(result Sym, value uint64) (ev Event) {
+	ev.SetOpEnd(result, value)
+	return ev
+}
+
+// SetOpEnd makes ev an OpEndEvent.
+func (ev *Event) SetOpEnd(result Sym, value uint64) {
+	*ev = Event{Kind: KindOpEnd, b: result, Value: value}
 }
 
 // NodeEvent is a CPU at a node.
-func NodeEvent(node Sym, idle bool) Event {
-	ev := Event{Kind: KindNode, a: node}
+func NodeEvent(node Sym, idle bool) (ev Event) {
+	ev.SetNode(node, idle)
+	return ev
+}
+
+// SetNode makes ev a NodeEvent.
+func (ev *Event) SetNode(node Sym, idle bool) {
+	*ev = Event{Kind: KindNode, a: node}
 	if idle {
 		ev.bits = 1
 	}
-	return ev
 }
 
 // ReasonEvent is a gap or a note with a registered reason (RegisterReason); the places of the
 // template take lock, list, elem and cpu.
-func ReasonEvent(kind Kind, reason Sym, lock LockRef, list Sym, elem int32, cpu int) Event {
-	return Event{Kind: kind, a: reason, b: lock.Sym, Bucket: lock.Bucket, c: list, Elem: elem, Value: uint64(cpu)}
+func ReasonEvent(kind Kind, reason Sym, lock LockRef, list Sym, elem int32, cpu int) (ev Event) {
+	ev.SetReason(kind, reason, lock, list, elem, cpu)
+	return ev
+}
+
+// SetReason makes ev a ReasonEvent.
+func (ev *Event) SetReason(kind Kind, reason Sym, lock LockRef, list Sym, elem int32, cpu int) {
+	*ev = Event{Kind: kind, a: reason, b: lock.Sym, Bucket: lock.Bucket, c: list, Elem: elem, Value: uint64(cpu)}
 }
 
 // LockEvent is a lock, unlock or lock_wait of lock in class.
-func LockEvent(kind Kind, lock LockRef, class Sym) Event {
-	return Event{Kind: kind, a: lock.Sym, Bucket: lock.Bucket, b: class}
+func LockEvent(kind Kind, lock LockRef, class Sym) (ev Event) {
+	ev.SetLock(kind, lock, class)
+	return ev
+}
+
+// SetLock makes ev a LockEvent.
+func (ev *Event) SetLock(kind Kind, lock LockRef, class Sym) {
+	*ev = Event{Kind: kind, a: lock.Sym, Bucket: lock.Bucket, b: class}
 }
 
 // LockFailedEvent is a lock attempt that failed with result, check being the resilient lock's
@@ -231,21 +263,31 @@ func LockFailedEvent(lock LockRef, class, result Sym, check string) Event {
 
 // MoveEvent moves elem (holding key) from a list to the head of another (0: none), its
 // reference bit ref afterwards.
-func MoveEvent(elem int32, key uint64, from, to Sym, ref bool) Event {
-	ev := Event{Kind: KindMove, Elem: elem, Key: key, a: from, b: to}
-	if ref {
-		ev.bits = 1
-	}
+func MoveEvent(elem int32, key uint64, from, to Sym, ref bool) (ev Event) {
+	ev.SetMove(elem, key, from, to, ref)
 	return ev
 }
 
-// ScanEvent is a list walk reading elem (key) on list, its reference bit being ref.
-func ScanEvent(elem int32, key uint64, list Sym, ref bool) Event {
-	ev := Event{Kind: KindScan, Elem: elem, Key: key, c: list}
+// SetMove makes ev a MoveEvent.
+func (ev *Event) SetMove(elem int32, key uint64, from, to Sym, ref bool) {
+	*ev = Event{Kind: KindMove, Elem: elem, Key: key, a: from, b: to}
 	if ref {
 		ev.bits = 1
 	}
+}
+
+// ScanEvent is a list walk reading elem (key) on list, its reference bit being ref.
+func ScanEvent(elem int32, key uint64, list Sym, ref bool) (ev Event) {
+	ev.SetScan(elem, key, list, ref)
 	return ev
+}
+
+// SetScan makes ev a ScanEvent.
+func (ev *Event) SetScan(elem int32, key uint64, list Sym, ref bool) {
+	*ev = Event{Kind: KindScan, Elem: elem, Key: key, c: list}
+	if ref {
+		ev.bits = 1
+	}
 }
 
 // RotationEvent moves list's next_inactive_rotation to elem (-1: the head).
@@ -450,6 +492,14 @@ type Tracer interface {
 	Event(ev *Event)
 }
 
+// Batcher is a Tracer that also takes events many at a time: the engine gathers them and
+// hands them over in runs, in Seq order, instead of one call per event. The slice is only
+// valid during the call.
+type Batcher interface {
+	Tracer
+	Batch(evs []Event)
+}
+
 // Recorder is a Tracer that keeps every event in memory.
 type Recorder struct {
 	Events []Event
@@ -457,6 +507,9 @@ type Recorder struct {
 
 // Event appends ev.
 func (r *Recorder) Event(ev *Event) { r.Events = append(r.Events, *ev) }
+
+// Batch appends evs.
+func (r *Recorder) Batch(evs []Event) { r.Events = append(r.Events, evs...) }
 
 // Ring is a Tracer that keeps the last len(Buf) events; it allocates nothing per event.
 type Ring struct {
@@ -478,4 +531,17 @@ func NewRing(n int) *Ring {
 func (r *Ring) Event(ev *Event) {
 	r.Buf[r.Next&r.mask] = *ev
 	r.Next++
+}
+
+// Batch stores evs, as many calls of Event would.
+func (r *Ring) Batch(evs []Event) {
+	if len(evs) > len(r.Buf) {
+		r.Next += int64(len(evs) - len(r.Buf))
+		evs = evs[len(evs)-len(r.Buf):]
+	}
+	for len(evs) > 0 {
+		n := copy(r.Buf[r.Next&r.mask:], evs)
+		r.Next += int64(n)
+		evs = evs[n:]
+	}
 }

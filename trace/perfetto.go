@@ -72,6 +72,7 @@ func NewPerfettoWriter(w io.Writer, h Header, ch Chart) (*PerfettoWriter, error)
 	if err != nil {
 		return nil, err
 	}
+	d.State().ForgetResults() // the operations' results come with each OpSpan
 	p := &PerfettoWriter{bw: bufio.NewWriterSize(w, 64<<10), h: h, d: d, counted: map[string]bool{}}
 	d.OnOp, d.OnStep, d.OnHold = p.op, p.step, p.hold
 	title := h.Title

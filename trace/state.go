@@ -49,7 +49,10 @@ type State struct {
 	// CPUs spin for ever, so a lock there stays contended though it may be free.
 	stuckWaits []string
 	results    resultLog
-	counts     [kindCount]int64
+	// forgetResults: the results are not kept (ForgetResults); forgotten counts them.
+	forgetResults bool
+	forgotten     int
+	counts        [kindCount]int64
 }
 
 // listHead is a list's two ends and its length; -1 ends for an empty list.
@@ -431,7 +434,11 @@ func (s *State) opEnd(ev *Event, fi int) error {
 		s.stuckWaits = append(s.stuckWaits, w)
 	}
 	s.frames = append(s.frames[:fi], s.frames[fi+1:]...)
-	s.results.add(opResult{op: int(ev.Op), result: ev.Result()})
+	if s.forgetResults {
+		s.forgotten++
+	} else {
+		s.results.add(opResult{op: int(ev.Op), result: ev.Result()})
+	}
 	return nil
 }
 
@@ -712,7 +719,12 @@ func (s *State) Result(op int) (string, bool) {
 }
 
 // Finished is the number of operations that have finished.
-func (s *State) Finished() int { return s.results.n }
+func (s *State) Finished() int { return s.results.n + s.forgotten }
+
+// ForgetResults makes the state keep no results of finished operations (Result and the
+// view's Results then know none): a reader that streams a long trace needs them not, and they
+// would grow with it.
+func (s *State) ForgetResults() { s.forgetResults = true }
 
 // Count returns how many events of kind k were applied.
 func (s *State) Count(k Kind) int64 {
@@ -947,6 +959,7 @@ func (s *State) copyFrom(src *State) {
 	s.frames = append(s.frames[:0], src.frames...)
 	s.stuckWaits = append(s.stuckWaits[:0], src.stuckWaits...)
 	s.results.copyFrom(&src.results)
+	s.forgetResults, s.forgotten = src.forgetResults, src.forgotten
 	s.counts = src.counts
 }
 
@@ -960,7 +973,7 @@ func (s *State) Equal(o *State) bool {
 		!slices.Equal(s.elems, o.elems) || !slices.Equal(s.pcpu, o.pcpu) || !slices.Equal(s.buckets, o.buckets) ||
 		!slices.Equal(s.nextSteal, o.nextSteal) || !slices.Equal(s.locks, o.locks) || !slices.Equal(s.frames, o.frames) ||
 		!slices.Equal(s.stuckWaits, o.stuckWaits) ||
-		s.counts != o.counts || s.results.n != o.results.n {
+		s.counts != o.counts || s.results.n != o.results.n || s.forgotten != o.forgotten {
 		return false
 	}
 	for i := range s.results.n {

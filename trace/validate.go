@@ -69,8 +69,27 @@ type Validator struct {
 	chart  Chart
 	percpu bool
 	next   int64
-	ops    map[int]*opState
-	holder map[string]int // lock -> op
+	ops    map[int]*opState // the operations begun and not yet ended
+	ended  opBits           // the operations ended
+	holder map[string]int   // lock -> op
+}
+
+// opBits is a set of operation indexes, a bit each, in chunks of 4096 made as they are
+// needed: the validator's memory for the operations that ended stays a bit per operation.
+type opBits map[int32]*[64]uint64
+
+func (b opBits) has(op int32) bool {
+	c := b[op>>12]
+	return c != nil && c[op>>6&63]&(1<<(op&63)) != 0
+}
+
+func (b opBits) add(op int32) {
+	c := b[op>>12]
+	if c == nil {
+		c = new([64]uint64)
+		b[op>>12] = c
+	}
+	c[op>>6&63] |= 1 << (op & 63)
 }
 
 type opState struct {
@@ -80,15 +99,14 @@ type opState struct {
 	gap       bool   // a gap since the last chart node
 	colour    string // the class the current coloured node wants, "" when satisfied
 	colourAt  string
-	held      map[string]string // lock -> class
-	ended     bool
+	held      map[string]string // lock -> class, made at the first lock
 	sawBegin  bool
 	chartSeen bool
 }
 
 // NewValidator returns a validator for traces of a map; percpuLRU is BPF_F_NO_COMMON_LRU.
 func NewValidator(chart Chart, percpuLRU bool) *Validator {
-	return &Validator{chart: chart, percpu: percpuLRU, ops: map[int]*opState{}, holder: map[string]int{}}
+	return &Validator{chart: chart, percpu: percpuLRU, ops: map[int]*opState{}, ended: opBits{}, holder: map[string]int{}}
 }
 
 // Event checks one event.
@@ -99,17 +117,17 @@ func (v *Validator) Event(ev Event) error {
 	v.next++
 	st := v.ops[int(ev.Op)]
 	if ev.Kind == KindOpBegin {
-		if st != nil {
+		if st != nil || v.ended.has(ev.Op) {
 			return fmt.Errorf("seq %d: op %d begins twice", ev.Seq, ev.Op)
 		}
-		v.ops[int(ev.Op)] = &opState{name: ev.Name(), cpu: int(ev.CPU), held: map[string]string{}}
+		v.ops[int(ev.Op)] = &opState{name: ev.Name(), cpu: int(ev.CPU)}
 		return nil
 	}
 	if st == nil {
+		if v.ended.has(ev.Op) {
+			return fmt.Errorf("seq %d: event of op %d after its op_end", ev.Seq, ev.Op)
+		}
 		return fmt.Errorf("seq %d: event of op %d before its op_begin", ev.Seq, ev.Op)
-	}
-	if st.ended {
-		return fmt.Errorf("seq %d: event of op %d after its op_end", ev.Seq, ev.Op)
 	}
 	if int(ev.CPU) != st.cpu {
 		return fmt.Errorf("seq %d: op %d runs on cpu %d, not %d", ev.Seq, ev.Op, st.cpu, ev.CPU)
@@ -158,6 +176,9 @@ func (v *Validator) Event(ev Event) error {
 				return fmt.Errorf("seq %d: op %d takes %s, held by op %d", ev.Seq, ev.Op, ev.Lock(), o)
 			}
 			v.holder[ev.Lock()] = int(ev.Op)
+			if st.held == nil {
+				st.held = map[string]string{}
+			}
 			st.held[ev.Lock()] = ev.Class()
 		}
 	case KindUnlock:
@@ -167,7 +188,8 @@ func (v *Validator) Event(ev Event) error {
 		delete(st.held, ev.Lock())
 		delete(v.holder, ev.Lock())
 	case KindOpEnd:
-		st.ended = true
+		delete(v.ops, int(ev.Op))
+		v.ended.add(ev.Op)
 		if ev.Result() == "DEADLOCK" {
 			return nil
 		}
@@ -215,12 +237,16 @@ func satisfies(want, class string) bool {
 
 // Finish checks that every operation ended.
 func (v *Validator) Finish() error {
-	for op, st := range v.ops {
-		if !st.ended {
-			return fmt.Errorf("op %d never ended", op)
+	if len(v.ops) == 0 {
+		return nil
+	}
+	first := -1
+	for op := range v.ops {
+		if first < 0 || op < first {
+			first = op
 		}
 	}
-	return nil
+	return fmt.Errorf("op %d never ended", first)
 }
 
 func keys(m map[string]string) []string {

@@ -188,6 +188,15 @@ func traceOf(t *testing.T, s schedReply) *Trace {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Stopped at the choice, it is what the same text runs up to there: a prefix of its
+	// whole run, every event of it.
+	full, err := computeFile(context.Background(), f, []byte(s.Source), limits{events: MaxEvents, ops: MaxOps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := firstDiff(full.Events, tr.Events); n != len(tr.Events) || tr.Sched.At >= 0 && tr.Sched.At != n {
+		t.Fatalf("schedule=%s: the trace stopped at %d (%d events) is not the whole run's prefix (they differ at %d)", s.Schedule, tr.Sched.At, len(tr.Events), n)
+	}
 	return tr
 }
 

@@ -150,6 +150,18 @@ func (r *limitRecorder) Event(ev *trace.Event) {
 	r.evs = append(r.evs, *ev)
 }
 
+// Batch keeps evs (the engine hands events over in batches), or stops as Event does: a batch
+// that would take the trace past its limit stops it there.
+func (r *limitRecorder) Batch(evs []trace.Event) {
+	if len(r.evs)+len(evs) > r.max {
+		panic(stopCompute{errTooLong})
+	}
+	if r.ctx.Err() != nil {
+		panic(stopCompute{r.ctx.Err()})
+	}
+	r.evs = append(r.evs, evs...)
+}
+
 // Compute parses a scenario, runs it and records its trace. name is the file name used in
 // messages. A scenario that does not parse, that the kernel would refuse, or that is beyond
 // the explorer's limits gives a *ScenarioError.

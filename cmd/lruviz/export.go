@@ -70,11 +70,13 @@ func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintln(stderr, err)
 		return &exitError{2}
 	}
-	f, err := loadScenario(pos[0], stdin)
+	in, err := openScenario(pos[0], stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return &exitError{2}
 	}
+	defer in.Close()
+	f := in.File
 	m, err := scenario.NewMap(f, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -96,13 +98,17 @@ func cmdExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	prog := newProgress(stderr, len(f.Ops))
 	done := 0
-	fail, stopped := runScenario(ctx, f, m, x, func(*scenario.Op, string) {
+	fail, err, stopped := runScenario(ctx, in, m, x, func(*scenario.Op, string) {
 		done++
 		prog.update(done)
 	})
 	prog.finish()
 	if stopped {
 		return interrupted(ctx, stderr, "export")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return &exitError{2}
 	}
 	doc, err := x.SVG()
 	if err != nil {

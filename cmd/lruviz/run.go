@@ -6,52 +6,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/scenarios"
 )
-
-// loadScenario reads FILE (a path, - for stdin) or a bundled NAME and parses it.
-func loadScenario(arg string, stdin io.Reader) (*scenario.File, error) {
-	var (
-		src  []byte
-		name = arg
-		err  error
-	)
-	switch {
-	case arg == "-":
-		name = "<stdin>"
-		src, err = io.ReadAll(io.LimitReader(stdin, scenario.MaxSize+1))
-	case !strings.ContainsAny(arg, "/\\") && !strings.HasSuffix(arg, ".lru"):
-		b, ok := scenarios.Source(arg)
-		if !ok {
-			if _, statErr := os.Stat(arg); statErr != nil {
-				return nil, fmt.Errorf("%s: no such file or bundled scenario (see lruviz scenarios)", arg)
-			}
-			src, err = os.ReadFile(arg)
-		} else {
-			src = b
-			name = arg + ".lru"
-		}
-	default:
-		src, err = readLimited(arg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return scenario.Parse(name, src)
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, scenario.MaxSize+1))
-}
 
 // cmdRun is `lruviz run FILE|NAME...`.
 func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -60,23 +18,31 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	status := 0
 	for _, arg := range args {
-		f, err := loadScenario(arg, stdin)
+		in, err := openScenario(arg, stdin)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			status = 2
 			continue
 		}
+		f := in.File
 		m, err := scenario.NewMap(f, nil)
 		if err != nil {
+			in.Close()
 			fmt.Fprintln(stderr, err)
 			status = 2
 			continue
 		}
-		fail, stopped := runScenario(ctx, f, m, nil, func(op *scenario.Op, result string) {
+		fail, err, stopped := runScenario(ctx, in, m, nil, func(op *scenario.Op, result string) {
 			fmt.Fprintf(stdout, "%s:%d: %s -> %s\n", f.Name, op.Pos.Line, op, result)
 		})
+		in.Close()
 		if stopped {
 			return interrupted(ctx, stderr, "run")
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			status = 2
+			continue
 		}
 		if fail != nil {
 			fmt.Fprintln(stderr, fail)

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/lruviz/lruviz/engine"
-	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/trace"
 )
 
@@ -37,29 +35,20 @@ func (t *stopTracer) Event(ev *trace.Event) {
 	}
 }
 
-// runScenario runs f on m, with tracer (nil: none) behind a check of ctx, calling done after
-// each operation. stopped is true when ctx ended the run early.
-func runScenario(ctx context.Context, f *scenario.File, m *engine.Map, tracer trace.Tracer, done scenario.Done) (fail *scenario.Failure, stopped bool) {
-	if tracer != nil {
-		m.SetTracer(&stopTracer{ctx: ctx, next: tracer})
+// Batch passes a batch of events on, checking ctx once for it.
+func (t *stopTracer) Batch(evs []trace.Event) {
+	if t.ctx.Err() != nil {
+		panic(stopRun{})
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			if _, ok := r.(stopRun); !ok {
-				panic(r)
-			}
-			fail, stopped = nil, true
+	switch next := t.next.(type) {
+	case nil:
+	case trace.Batcher:
+		next.Batch(evs)
+	default:
+		for i := range evs {
+			next.Event(&evs[i])
 		}
-	}()
-	fail = scenario.Run(f, m, func(op *scenario.Op, result string) {
-		if done != nil {
-			done(op, result)
-		}
-		if ctx.Err() != nil {
-			panic(stopRun{})
-		}
-	})
-	return fail, false
+	}
 }
 
 // output is a file being written: into a temporary beside it, renamed to its name by Commit,

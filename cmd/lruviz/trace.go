@@ -102,11 +102,13 @@ func cmdTrace(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *format != "jsonl" && *format != "perfetto" {
 		return &usageError{fmt.Sprintf("unknown format %q (want jsonl or perfetto)", *format)}
 	}
-	f, err := loadScenario(pos[0], stdin)
+	in, err := openScenario(pos[0], stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return &exitError{2}
 	}
+	defer in.Close()
+	f := in.File
 	m, err := scenario.NewMap(f, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -141,13 +143,17 @@ func cmdTrace(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	prog := newProgress(stderr, len(f.Ops))
 	done := 0
-	fail, stopped := runScenario(ctx, f, m, tracer, func(*scenario.Op, string) {
+	fail, err, stopped := runScenario(ctx, in, m, tracer, func(*scenario.Op, string) {
 		done++
 		prog.update(done)
 	})
 	prog.finish()
 	if stopped {
 		return interrupted(ctx, stderr, "trace")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return &exitError{2}
 	}
 	if err := finish(); err != nil {
 		return err

@@ -61,7 +61,13 @@ func cmdVerifyKernel(ctx context.Context, args []string, stdout, stderr io.Write
 		opts.NoCommonLRU = nil
 	}
 	for _, path := range files {
-		f, err := loadScenario(path, nil)
+		in, err := openScenario(path, nil)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return &exitError{2}
+		}
+		f, err := in.whole()
+		in.Close()
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return &exitError{2}
