@@ -113,6 +113,7 @@ type quizState struct {
 func questions(t *Trace) ([]quizQ, bool) {
 	tl := t.Timeline
 	var out []quizQ
+	var st *trace.State // reused: the questions come in position order
 	common := !t.Header.Map.NoCommonLRU
 	for i := range tl.Steps {
 		s := &tl.Steps[i]
@@ -128,7 +129,7 @@ func questions(t *Trace) ([]quizQ, bool) {
 		case n.Kind == chart.Decision:
 			q, ok = branchQuestion(tl, s, common)
 		case s.Node == chart.ShrinkInactive || s.Node == chart.Shrink3 || s.Node == chart.StealTryRemove:
-			q, ok = evictQuestion(tl, s)
+			q, ok = evictQuestion(tl, s, &st)
 		default:
 			ok = false
 		}
@@ -178,7 +179,7 @@ func branchQuestion(tl *trace.Timeline, s *trace.Step, common bool) (quizQ, bool
 
 // evictQuestion asks which key an eviction step takes first, among the keys at the tail of the
 // list it took it from.
-func evictQuestion(tl *trace.Timeline, s *trace.Step) (quizQ, bool) {
+func evictQuestion(tl *trace.Timeline, s *trace.Step, state **trace.State) (quizQ, bool) {
 	victim := -1
 	at := 0
 	for i := s.From; i < s.To && i < tl.Len(); i++ {
@@ -191,7 +192,8 @@ func evictQuestion(tl *trace.Timeline, s *trace.Step) (quizQ, bool) {
 	if victim < 0 {
 		return quizQ{}, false
 	}
-	st := tl.StateAt(s.From, nil)
+	st := tl.StateAt(s.From, *state)
+	*state = st
 	list := st.ElemList(victim)
 	if list == "" {
 		return quizQ{}, false
