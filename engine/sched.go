@@ -31,7 +31,9 @@ type Task struct {
 	Interrupt *Interrupt
 }
 
-// Step is one item of an explicit schedule.
+// Step is one item of an explicit schedule. A step whose CPU has finished, or spins while
+// another CPU can run, is skipped; a Count or Until step whose CPU spins while every CPU spins
+// waits while time passes (rqspinlock checks), as a seeded choice would.
 type Step struct {
 	CPU   int
 	Count int    // resume CPU this many times (each runs it to its next trace point)
@@ -45,7 +47,31 @@ type Group struct {
 	Tasks    []Task
 	Seed     uint64
 	Schedule []Step
+	// OnScheduleEnd, if set, is called once, where the explicit Schedule has run out and the
+	// scheduler is about to make its first seeded choice: the next choice is open, and the
+	// caller may stop there (a learner choosing the schedule step by step). It is not called
+	// when the group ends within its Schedule, nor for a group with nothing to interleave.
+	OnScheduleEnd func(Decision)
+	// OnPick, if set, is called with the CPU each time the scheduler resumes one (explicit or
+	// seeded): the run's schedule, one step at a time. Checks that come due by the clock
+	// (resumeDue) are no picks.
+	OnPick func(cpu int)
 }
+
+// Decision is a group's CPUs where a choice is open: which can run a step now.
+type Decision struct {
+	CPUs []CPUState // the group's CPUs, in CPU order
+}
+
+// CPUState is one CPU of a group at a Decision.
+type CPUState struct {
+	CPU      int
+	Finished bool   // its work in the group is done (or it is stuck for good)
+	Wait     string // the lock it spins on ("" when it can run)
+}
+
+// Ready reports whether the CPU can run a step.
+func (c CPUState) Ready() bool { return !c.Finished && c.Wait == "" }
 
 // InterruptError says an interrupt's point was never passed, so its handler did not run.
 type InterruptError struct {
@@ -332,6 +358,9 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 	}()
 	rng := rand.New(rand.NewPCG(g.Seed, 0x6c72757669))
 	resume := func(th *thread) {
+		if g.OnPick != nil {
+			g.OnPick(th.cpu)
+		}
 		s.steps++
 		s.stalled = false
 		m.last = trace.Event{}
@@ -349,6 +378,15 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 		if len(steps) > 0 {
 			st := steps[0]
 			th := byCPU[st.CPU]
+			if th != nil && !th.finished && s.blocked(th) && !st.ToEnd && s.allBlocked() {
+				// Every CPU spins: time passes (rqspinlock checks may give up) until one can
+				// run, as it would in a seeded choice; the step waits for its CPU. A step run
+				// from a choice made there (a learner's) does the same when replayed.
+				if !s.stall() {
+					return
+				}
+				continue
+			}
 			if th == nil || th.finished || s.blocked(th) {
 				steps, remaining = steps[1:], -1
 				continue
@@ -391,8 +429,36 @@ func (s *scheduler) interleave(m *Map, g Group, byCPU map[int]*thread) {
 			}
 			continue
 		}
+		if g.OnScheduleEnd != nil {
+			m.flush() // the tracer has every event so far: the caller may stop here
+			g.OnScheduleEnd(s.decision())
+			g.OnScheduleEnd = nil
+		}
 		resume(runnable[rng.IntN(len(runnable))])
 	}
+}
+
+// allBlocked reports whether every unfinished CPU of the group spins.
+func (s *scheduler) allBlocked() bool {
+	for _, th := range s.threads {
+		if !th.finished && !s.blocked(th) {
+			return false
+		}
+	}
+	return true
+}
+
+// decision describes the group's CPUs where a choice is open.
+func (s *scheduler) decision() Decision {
+	d := Decision{CPUs: make([]CPUState, 0, len(s.threads))}
+	for _, th := range s.threads {
+		st := CPUState{CPU: th.cpu, Finished: th.finished}
+		if !th.finished && s.blocked(th) {
+			st.Wait = s.top[th.cpu].waiting.ID()
+		}
+		d.CPUs = append(d.CPUs, st)
+	}
+	return d
 }
 
 // stall handles a machine where every unfinished CPU spins. Time passes until the first

@@ -36,6 +36,9 @@ type File struct {
 	// Ops holds every operation in file order, including those inside
 	// blocks; Ops[i].Index == i, which is the trace's `op` field.
 	Ops []*Op
+	// Goals are the `goal` statements in file order: what a challenge asks the learner to make
+	// happen. They are checked on the whole trace (CheckGoals), not as the scenario runs.
+	Goals []*Goal
 }
 
 // Map types accepted by the map statement, spelled as in the language.
@@ -296,6 +299,10 @@ type Parallel struct {
 	Seed uint64 // scheduler seed, 0 unless given
 	// Schedule is the explicit interleaving, nil without one.
 	Schedule []SchedStep
+	// SchedulePos is the position of the schedule= option (its first byte), zero without one,
+	// and ScheduleLen its length in bytes: where WithSchedule rewrites it.
+	SchedulePos Pos
+	ScheduleLen int
 	// Body holds the group's statements in file order: *Op and *Interrupt.
 	Body []Stmt
 }
@@ -334,7 +341,7 @@ func (s SchedStep) String() string {
 // Interrupt is an operation interrupted at a trace point by others on the
 // same CPU, as a tracing program attached there would re-enter the map:
 //
-//	interrupt at=ID [nth=K] {
+//	interrupt at=ID [nth=K] [optional] {
 //	cpu N ...     # the victim, interrupted at the K-th time it reaches ID
 //	cpu N ...     # the handler's operations, run in order, each to completion
 //	}
@@ -344,6 +351,10 @@ type Interrupt struct {
 	At    string // trace point: a node id, a lock id, wait:LOCK or scan:LIST
 	AtPos Pos    // position of the id, after "at="
 	Nth   int    // which time the victim reaches At; 1 unless given
+	// Optional says the interrupt may not come: a program on a tracepoint that fires only in
+	// some runs (contention_begin, at=wait:LOCK). Its point not passed is no failure, and its
+	// handler's operations do not run.
+	Optional bool
 	// Victim is the block's first operation, the one interrupted.
 	Victim *Op
 	// Handler holds the remaining operations (at least one).

@@ -34,6 +34,10 @@ var fuzzSeeds = []string{
 	"cpu 0 lookup 1\nmap lru_hash entries=1 cpus=0\n",
 	"title \xff\n",
 	"map lru_hash entries=1 cpus=1\ncpu 0 lookup 1 expect 18446744073709551615 # x\n",
+	hdr + "say the goal\ngoal result -ENOMEM cpu 0 nonempty cpu1.local_free\ngoal visit fn_htab_lru_map_update_elem3\ngoal cycle\n" +
+		"parallel seed=2 {\ncpu 0 update 1 1\ncpu 1 delete 1\n}\n",
+	hdr + "goal result 0x0 cpu 1\ngoal visit nowhere\ngoal cycle cpu 1\n",
+	"\ufeff" + hdr + "parallel\tseed=1  schedule=1* {\r\ncpu 0 lookup 1\r\ncpu 1 lookup 1\r\n}\r\n",
 }
 
 // FuzzParse checks that Parse never panics and that what it returns holds
@@ -82,6 +86,34 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		checkOps(t, file)
+		// Goals write back as they parse.
+		for _, g := range file.Goals {
+			again, err := Parse("f.lru", []byte(mapLine(file)+"goal "+g.String()+"\n"))
+			if err != nil {
+				t.Fatalf("goal %q does not parse back: %v", g.String(), err)
+			}
+			if got := again.Goals[0].String(); got != g.String() {
+				t.Fatalf("goal %q parses back as %q", g.String(), got)
+			}
+		}
+		// A group's schedule rewritten as it is (and dropped, and replaced) leaves a text that
+		// parses, with that schedule.
+		for _, p := range Groups(file) {
+			for _, sched := range []string{ScheduleText(p.Schedule), "", ScheduleText(AppendChoice(p.Schedule, GroupCPUs(p)[0], true))} {
+				text, err := WithSchedule(src, p, sched)
+				if err != nil {
+					t.Fatalf("WithSchedule(%q): %v", sched, err)
+				}
+				again, err := Parse("f.lru", text)
+				if err != nil {
+					t.Fatalf("schedule %q rewritten gives %q, which does not parse: %v", sched, text, err)
+				}
+				q := GroupAt(again, p.Pos.Line)
+				if q == nil || ScheduleText(q.Schedule) != sched || len(again.Ops) != len(file.Ops) {
+					t.Fatalf("schedule %q rewritten gives %q", sched, text)
+				}
+			}
+		}
 	})
 }
 

@@ -33,10 +33,15 @@
 //	parallel [seed=S] [schedule=STEPS] {
 //	  operations and interrupt blocks
 //	}
-//	interrupt at=ID [nth=K] {   # at top level or inside parallel
+//	interrupt at=ID [nth=K] [optional] {   # at top level or inside parallel
 //	  cpu N ...                 # the victim
 //	  cpu N ...                 # the handler: one or more, same CPU
 //	}
+//	goal result RESULT [cpu N] [nonempty LIST]  # top level; checked on the whole trace:
+//	goal visit NODE [cpu N]     # an operation ends so, a CPU reaches NODE,
+//	goal cycle                  # two CPUs spin at once, each on a lock the other holds
+//
+// The say lines right before a goal are its narration: what it asks, in words.
 //
 // TYPE is lru_hash or lru_percpu_hash; cpus is 1 to 128 (default 4); PROFILE
 // is 6.8 (the default), 6.18 or 6.18-lru-rqspinlock; the hash seed fits in 32
@@ -52,7 +57,8 @@
 // node id such as fn_bpf_lru_list_pop_free_to_local, a lock id such as
 // htab.bucket[3] (the point right after it is taken), wait:LOCK (where the
 // CPU begins to spin on LOCK) or scan:LIST (where a list walk has read an
-// element of LIST).
+// element of LIST); an id that names no node of the diagrams, or a lock or
+// list this map does not have, is an error at its place.
 //
 // virt_spin_lock makes the kernel a guest without paravirtual spinlocks:
 // its spinlocks are test-and-set locks, with no queue.
@@ -67,6 +73,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lruviz/lruviz/chart"
 )
 
 // Limits on what Parse accepts, so that a scenario typed into the web UI
@@ -287,7 +295,7 @@ func (p *parser) stmt(toks []token) error {
 	switch kw.text {
 	case "map":
 		return p.mapStmt(toks)
-	case "cpu", "expect", "parallel", "interrupt", "}":
+	case "cpu", "expect", "parallel", "interrupt", "goal", "}":
 	default:
 		return p.errorf(kw.pos, "unknown statement %q", kw.text)
 	}
@@ -307,6 +315,8 @@ func (p *parser) stmt(toks []token) error {
 		return p.parallel(toks)
 	case "interrupt":
 		return p.interrupt(toks)
+	case "goal":
+		return p.goal(toks)
 	}
 	return p.closeBlock(toks)
 }
@@ -399,15 +409,16 @@ func (p *parser) cpu(t token) (int, error) {
 // spin on LOCK, scan:LIST where a list walk has read an element of LIST.
 var pointKinds = []string{"wait", "scan"}
 
-// traceID checks a trace point id: a node id, a lock id, or KIND:ID for a
-// kind of pointKinds. Which ids exist is the engine's to know; the parser
-// keeps to the characters ids use, so that a typo such as a stray comma is
-// caught where it is.
+// traceID checks a trace point id: a node id, a lock id, or KIND:ID for a kind of pointKinds,
+// against the map: a node of the diagrams (the engine marks every one it passes), a lock or a
+// list this map has. A point that exists but that no operation passes (a per-CPU LRU's node in
+// a common one's run) is a matter for run time: the interrupt that never happens.
 func (p *parser) traceID(t token) error {
 	if t.text == "" {
 		return p.errorf(t.pos, "missing trace point id")
 	}
-	if kind, rest, ok := strings.Cut(t.text, ":"); ok {
+	kind, rest, ok := strings.Cut(t.text, ":")
+	if ok {
 		if !slices.Contains(pointKinds, kind) {
 			return p.errorf(t.pos, "unknown kind of trace point %q (want %s:ID, or a node or lock id)", kind, strings.Join(pointKinds, ":ID, "))
 		}
@@ -424,7 +435,33 @@ func (p *parser) traceID(t token) error {
 			return p.errorf(t.pos, "invalid trace point id %q (want a node id or a lock id)", t.text)
 		}
 	}
-	return nil
+	switch {
+	case kind == "wait" && ok:
+		return p.lockID(t)
+	case kind == "scan" && ok:
+		return p.listName(t)
+	case isTracePoint(t.text):
+		return nil
+	case strings.Contains(t.text, "."):
+		return p.lockID(t)
+	}
+	return p.errorf(t.pos, "unknown trace point %q (want a node id such as %s, a lock id such as %s, wait:LOCK or scan:LIST)",
+		t.text, chart.PopFreeToLocal, p.exampleLock())
+}
+
+// isTracePoint reports whether id is a node the engine marks when an operation passes it: any
+// node of the diagrams but the push-back drawing's end, which stands for no code.
+func isTracePoint(id string) bool {
+	_, ok := chart.Lookup(id)
+	return ok && id != chart.PushFreeDone
+}
+
+// exampleLock is a lock id this map has, for messages.
+func (p *parser) exampleLock() string {
+	if p.f.Map.NoCommonLRU {
+		return "cpu0.lru"
+	}
+	return "lru.global"
 }
 
 // errRepeated reports a second use of a block or map option.
@@ -896,6 +933,9 @@ func (p *parser) lockID(t token) error {
 	case strings.HasPrefix(id, "htab.bucket[") && strings.HasSuffix(id, "]"):
 		n := id[len("htab.bucket[") : len(id)-1]
 		if v, err := strconv.Atoi(n); err == nil && strconv.Itoa(v) == n {
+			if nb := p.buckets(); uint64(v) >= nb {
+				return p.errorf(t.pos, "lock %s: this map has %d buckets, htab.bucket[0] to htab.bucket[%d]", id, nb, nb-1)
+			}
 			return nil
 		}
 	case strings.HasPrefix(id, "cpu"):
@@ -910,6 +950,16 @@ func (p *parser) lockID(t token) error {
 		}
 	}
 	return p.errorf(t.pos, "unknown lock %q (want %s)", id, want)
+}
+
+// buckets is the number of hash buckets of the map: roundup_pow_of_two(max_entries), as
+// htab_map_alloc has it (at least 1; a map the kernel refuses is the engine's to report).
+func (p *parser) buckets() uint64 {
+	nb := uint64(1)
+	for nb < p.f.Map.Entries && nb < 1<<40 {
+		nb <<= 1
+	}
+	return nb
 }
 
 // keySet parses keys, refusing a key listed twice.
@@ -1025,6 +1075,7 @@ func (p *parser) parallel(toks []token) error {
 		if par.Schedule, err = p.schedule(val); err != nil {
 			return err
 		}
+		par.SchedulePos, par.ScheduleLen = t.pos, len(t.text)
 	}
 	p.stack = append(p.stack, fr)
 	return nil
@@ -1114,8 +1165,15 @@ func (p *parser) interrupt(toks []token) error {
 	seen := map[string]bool{}
 	for _, t := range opts {
 		name, val, hasVal := option(t)
+		if t.text == "optional" {
+			if in.Optional {
+				return p.errRepeated("interrupt", t, "optional")
+			}
+			in.Optional = true
+			continue
+		}
 		if !hasVal || name != "at" && name != "nth" {
-			return p.errorf(t.pos, "unknown interrupt option %q (want at=ID or nth=K)", t.text)
+			return p.errorf(t.pos, "unknown interrupt option %q (want at=ID, nth=K or optional)", t.text)
 		}
 		if seen[name] {
 			return p.errRepeated("interrupt", t, name)

@@ -197,12 +197,12 @@ func TestParse(t *testing.T) {
 		{"state assertions", hdr + "cpu 0 lookup 1\nexpect evicted\nexpect evicted 3 0x1 # sorted\nexpect list cpu3.pending 5 - 4\n" +
 			"expect list global.free\nexpect count global.inactive 0x10\nexpect ref 7 2\n\texpect noref 1\nexpect next_steal 3 0\n" +
 			"expect took 1 cpu0.local as remote holding cpu1.local htab.bucket[3]\nexpect waited 2 lru.global\n" +
-			"expect failed 0 htab.bucket[12] -ETIMEDOUT timeout\nexpect failed 0 cpu0.local -EDEADLK\nexpect waits 0x2\nexpect untaken lru.global\nexpect order lru.global 2 0 2\n",
+			"expect failed 0 htab.bucket[3] -ETIMEDOUT timeout\nexpect failed 0 cpu0.local -EDEADLK\nexpect waits 0x2\nexpect untaken lru.global\nexpect order lru.global 2 0 2\n",
 			defaultMap + "#0@2:1 cpu@2:5 cpu 0 lookup 1\nexpect evicted@3:1 []\nexpect evicted@4:1 [1 3]\n" +
 				"expect list@5:1 cpu3.pending@5:13 [5 - 4]\nexpect list@6:1 global.free@6:13 []\n" +
 				"expect count@7:1 global.inactive@7:14 16\nexpect ref@8:1 [7 2]\nexpect noref@9:2 [1]\nexpect next_steal@10:1 cpu3=0\n" +
 				"expect took@11:1 cpu1 cpu0.local@11:15 as remote holding [cpu1.local htab.bucket[3]]\nexpect waited@12:1 cpu2 lru.global@12:17\n" +
-				"expect failed@13:1 cpu0 htab.bucket[12]@13:17 -ETIMEDOUT timeout\nexpect failed@14:1 cpu0 cpu0.local@14:17 -EDEADLK\nexpect waits@15:1 2\n" +
+				"expect failed@13:1 cpu0 htab.bucket[3]@13:17 -ETIMEDOUT timeout\nexpect failed@14:1 cpu0 cpu0.local@14:17 -EDEADLK\nexpect waits@15:1 2\n" +
 				"expect untaken@16:1 lru.global@16:16\nexpect order@17:1 lru.global@17:14 [2 0 2]\n"},
 		{"state assertions, per-CPU LRU", "map lru_percpu_hash entries=4 cpus=2 no_common_lru kernel=6.18-lru-rqspinlock\nexpect list cpu1.inactive 1\nexpect count cpu0.free 2\n",
 			"map@1:1 lru_percpu_hash@1:5 entries=4@1:29 cpus=2@1:36 kernel=6.18-lru-rqspinlock@1:59 seed=0@0:0 no_common_lru\n" +
@@ -338,7 +338,7 @@ func TestParseErrors(t *testing.T) {
 		{"say before map", "say hi\n" + h, "t.lru:1:1: the map statement must come first"},
 		{"expect before map", "expect keys\n" + h, "t.lru:1:1: the map statement must come first"},
 		{"parallel before map", "parallel {\n", "t.lru:1:1: the map statement must come first"},
-		{"interrupt before map", "interrupt at=x {\n", "t.lru:1:1: the map statement must come first"},
+		{"interrupt before map", "interrupt at=begin {\n", "t.lru:1:1: the map statement must come first"},
 		{"brace before map", "}\n", "t.lru:1:1: the map statement must come first"},
 		{"second map", h + "\n map lru_hash entries=4", "t.lru:3:2: only one map statement is allowed (the first is on line 1)"},
 		{"map without type", "map", "t.lru:1:4: map needs a type (lru_hash or lru_percpu_hash)"},
@@ -409,7 +409,7 @@ func TestParseErrors(t *testing.T) {
 		{"say at end", h + "cpu 0 lookup 1\nsay dangling\n\n", "t.lru:3:1: say must be followed by an operation"},
 		{"say before expect keys", h + "say a\nsay b\nexpect keys", "t.lru:2:1: say must be followed by an operation"},
 		{"say before parallel", h + "say a\nparallel {\ncpu 0 lookup 1\n}", "t.lru:2:1: say must be followed by an operation"},
-		{"say before interrupt", h + "say a\ninterrupt at=x {\n", "t.lru:2:1: say must be followed by an operation"},
+		{"say before interrupt", h + "say a\ninterrupt at=begin {\n", "t.lru:2:1: say must be followed by an operation"},
 		{"say at block end", h + "parallel {\ncpu 0 lookup 1\n  say late\n}", "t.lru:4:3: say must be followed by an operation"},
 		{"say in unclosed block", h + "parallel {\nsay late\n", "t.lru:3:1: say must be followed by an operation"},
 		{"empty say", h + "say  \ncpu 0 lookup 1", "t.lru:2:6: say needs text"},
@@ -420,7 +420,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", h + "expect keys 1 2 0x1", "t.lru:2:17: key 1 is listed twice"},
 		{"bad expected key", h + "expect keys 1,2", `t.lru:2:13: invalid key "1,2" (want a decimal or 0x hex number)`},
 		{"expect keys in parallel", h + "parallel {\ncpu 0 lookup 1\nexpect keys\n}", "t.lru:4:1: expect keys is not allowed inside a parallel group"},
-		{"expect keys in interrupt", h + "interrupt at=x {\ncpu 0 lookup 1\n expect keys 1\n}", "t.lru:4:2: expect keys is not allowed inside an interrupt block"},
+		{"expect keys in interrupt", h + "interrupt at=begin {\ncpu 0 lookup 1\n expect keys 1\n}", "t.lru:4:2: expect keys is not allowed inside an interrupt block"},
 
 		// State assertions.
 		{"evicted first", h + "expect evicted", "t.lru:2:1: expect evicted must follow an operation, an interrupt block or a parallel group"},
@@ -441,7 +441,7 @@ func TestParseErrors(t *testing.T) {
 		{"next_steal one number", h + "expect next_steal 0", "t.lru:2:20: expect next_steal needs a CPU and a CPU number"},
 		{"next_steal cpu range", h + "expect next_steal 0 4", "t.lru:2:21: cpu 4 is outside 0..3"},
 		{"assert in parallel", h + "parallel {\ncpu 0 lookup 1\nexpect evicted\n}", "t.lru:4:1: expect evicted is not allowed inside a parallel group"},
-		{"assert in interrupt", h + "interrupt at=x {\ncpu 0 lookup 1\nexpect ref 1\n}", "t.lru:4:1: expect ref is not allowed inside an interrupt block"},
+		{"assert in interrupt", h + "interrupt at=begin {\ncpu 0 lookup 1\nexpect ref 1\n}", "t.lru:4:1: expect ref is not allowed inside an interrupt block"},
 		{"say before assert", h + "say a\nexpect count global.free 4", "t.lru:2:1: say must be followed by an operation"},
 		{"took first", h + "expect took 0 lru.global", "t.lru:2:1: expect took must follow an operation, an interrupt block or a parallel group"},
 		{"took without lock", h + "cpu 0 lookup 1\nexpect took 0", "t.lru:3:14: expect took needs a CPU and a lock"},
@@ -467,14 +467,14 @@ func TestParseErrors(t *testing.T) {
 		{"parallel without brace", h + "parallel seed=1", "t.lru:2:16: parallel must end its line with {"},
 		{"brace not last", h + "parallel { cpu 0 lookup 1", "t.lru:2:12: { must end the line (put each statement on a line of its own)"},
 		{"unclosed parallel", h + "parallel {\ncpu 0 lookup 1\n", "t.lru:2:1: parallel block opened here is not closed"},
-		{"unclosed interrupt", h + "interrupt at=x {\ncpu 0 lookup 1\ncpu 0 lookup 2", "t.lru:2:1: interrupt block opened here is not closed"},
-		{"unclosed both", h + "parallel {\n interrupt at=x {\ncpu 0 lookup 1\ncpu 0 lookup 2", "t.lru:3:2: interrupt block opened here is not closed"},
-		{"unclosed parallel around interrupt", h + "parallel {\ninterrupt at=x {\ncpu 0 lookup 1\ncpu 0 lookup 2\n}\n", "t.lru:2:1: parallel block opened here is not closed"},
+		{"unclosed interrupt", h + "interrupt at=begin {\ncpu 0 lookup 1\ncpu 0 lookup 2", "t.lru:2:1: interrupt block opened here is not closed"},
+		{"unclosed both", h + "parallel {\n interrupt at=begin {\ncpu 0 lookup 1\ncpu 0 lookup 2", "t.lru:3:2: interrupt block opened here is not closed"},
+		{"unclosed parallel around interrupt", h + "parallel {\ninterrupt at=begin {\ncpu 0 lookup 1\ncpu 0 lookup 2\n}\n", "t.lru:2:1: parallel block opened here is not closed"},
 		{"stray brace", h + "cpu 0 lookup 1\n}", "t.lru:3:1: } without an open block"},
 		{"brace with more", h + "parallel {\ncpu 0 lookup 1\n} cpu 0 lookup 1", "t.lru:4:3: } must stand alone on its line"},
 		{"nested parallel", h + "parallel {\n  parallel {", "t.lru:3:3: parallel groups cannot be nested"},
-		{"parallel in interrupt", h + "interrupt at=x {\nparallel {", "t.lru:3:1: a parallel group cannot be inside an interrupt block"},
-		{"nested interrupt", h + "parallel {\ninterrupt at=x {\ninterrupt at=y {", "t.lru:4:1: interrupt blocks cannot be nested"},
+		{"parallel in interrupt", h + "interrupt at=begin {\nparallel {", "t.lru:3:1: a parallel group cannot be inside an interrupt block"},
+		{"nested interrupt", h + "parallel {\ninterrupt at=begin {\ninterrupt at=lookup_begin {", "t.lru:4:1: interrupt blocks cannot be nested"},
 		{"empty parallel", h + "parallel seed=3 {\n# nothing\n}", "t.lru:2:1: a parallel group needs at least one operation"},
 		{"unknown parallel option", h + "parallel seeds=3 {", `t.lru:2:10: unknown parallel option "seeds=3" (want seed=S or schedule=STEPS)`},
 		{"parallel option without value", h + "parallel seed {", `t.lru:2:10: unknown parallel option "seed" (want seed=S or schedule=STEPS)`},
@@ -492,23 +492,32 @@ func TestParseErrors(t *testing.T) {
 		{"step count word", h + "parallel schedule=1xy {", `t.lru:2:21: invalid step count "y" (want a decimal or 0x hex number)`},
 		{"step empty id", h + "parallel schedule=1@ {", "t.lru:2:21: missing trace point id"},
 		{"step bad id", h + "parallel schedule=1@a/b {", `t.lru:2:21: invalid trace point id "a/b" (want a node id or a lock id)`},
-		{"step idle cpu", h + "parallel schedule=0,1,2* {\ncpu 0 lookup 1\ninterrupt at=x {\ncpu 1 lookup 1\ncpu 1 lookup 2\n}\n}",
+		{"step unknown node", h + "parallel schedule=0,1@fn_bpf_lru_pop {", `t.lru:2:23: unknown trace point "fn_bpf_lru_pop" (want a node id such as fn_bpf_lru_list_pop_free_to_local, a lock id such as lru.global, wait:LOCK or scan:LIST)`},
+		{"step unknown lock", h + "parallel schedule=1@lru.globl {", `t.lru:2:21: unknown lock "lru.globl" (want cpuN.local, lru.global or htab.bucket[I])`},
+		{"step lock of no cpu", h + "parallel schedule=1@cpu7.local {", `t.lru:2:21: lock cpu7.local: cpu 7 is outside 0..3`},
+		{"step bucket beyond", h + "parallel schedule=1@htab.bucket[16] {", `t.lru:2:21: lock htab.bucket[16]: this map has 4 buckets, htab.bucket[0] to htab.bucket[3]`},
+		{"step unknown wait", h + "parallel schedule=1@wait:cpu0.lru {", `t.lru:2:26: unknown lock "cpu0.lru" (want cpuN.local, lru.global or htab.bucket[I])`},
+		{"step unknown scan", h + "parallel schedule=1@scan:global.pending {", `t.lru:2:26: unknown list "global.pending" (want global.active, global.inactive, global.free, cpuN.local_free or cpuN.pending)`},
+		{"interrupt unknown point", h + "interrupt at=update_elem {", `t.lru:2:14: unknown trace point "update_elem" (want a node id such as fn_bpf_lru_list_pop_free_to_local, a lock id such as lru.global, wait:LOCK or scan:LIST)`},
+		{"interrupt at push-back end", h + "interrupt at=push_free_done {", `t.lru:2:14: unknown trace point "push_free_done" (want a node id such as fn_bpf_lru_list_pop_free_to_local, a lock id such as lru.global, wait:LOCK or scan:LIST)`},
+		{"step idle cpu", h + "parallel schedule=0,1,2* {\ncpu 0 lookup 1\ninterrupt at=begin {\ncpu 1 lookup 1\ncpu 1 lookup 2\n}\n}",
 			"t.lru:2:23: schedule step names cpu 2, which has no operation in this group"},
 		{"interrupt without at", h + "interrupt nth=2 {", "t.lru:2:1: interrupt needs at=ID (the trace point where the interrupt comes)"},
-		{"interrupt without brace", h + "interrupt at=x", "t.lru:2:15: interrupt must end its line with {"},
-		{"unknown interrupt option", h + "interrupt at=x when=1 {", `t.lru:2:16: unknown interrupt option "when=1" (want at=ID or nth=K)`},
-		{"duplicate interrupt option", h + "interrupt at=x at=y {", "t.lru:2:16: interrupt option at given twice"},
+		{"interrupt without brace", h + "interrupt at=begin", "t.lru:2:19: interrupt must end its line with {"},
+		{"unknown interrupt option", h + "interrupt at=begin when=1 {", `t.lru:2:20: unknown interrupt option "when=1" (want at=ID, nth=K or optional)`},
+		{"optional twice", h + "interrupt optional at=begin optional {", "t.lru:2:29: interrupt option optional given twice"},
+		{"duplicate interrupt option", h + "interrupt at=begin at=lookup_begin {", "t.lru:2:20: interrupt option at given twice"},
 		{"interrupt empty at", h + "interrupt at= {", "t.lru:2:14: missing trace point id"},
 		{"interrupt bad at", h + "interrupt at=a,b {", `t.lru:2:14: invalid trace point id "a,b" (want a node id or a lock id)`},
 		{"interrupt unknown point kind", h + "interrupt at=lock:lru.global {", `t.lru:2:14: unknown kind of trace point "lock" (want wait:ID, scan:ID, or a node or lock id)`},
 		{"interrupt wait without id", h + "interrupt at=wait: {", "t.lru:2:19: missing id after wait:"},
 		{"interrupt wait bad id", h + "interrupt at=wait:a,b {", `t.lru:2:19: invalid trace point id "a,b" (want a node id or a lock id)`},
 		{"step wait bad id", h + "parallel schedule=1@wait:a/b {", `t.lru:2:26: invalid trace point id "a/b" (want a node id or a lock id)`},
-		{"nth 0", h + "interrupt at=x nth=0 {", "t.lru:2:20: nth must be 1 to 2147483647"},
-		{"nth word", h + "interrupt at=x nth=two {", `t.lru:2:20: invalid nth "two" (want a decimal or 0x hex number)`},
-		{"interrupt one op", h + "interrupt at=x {\ncpu 0 lookup 1\n}", "t.lru:2:1: an interrupt block needs at least two operations: the one interrupted and the handler's"},
-		{"interrupt no op", h + "interrupt at=x {\n}", "t.lru:2:1: an interrupt block needs at least two operations: the one interrupted and the handler's"},
-		{"interrupt other cpu", h + "interrupt at=x {\ncpu 0 lookup 1\ncpu 0 lookup 2\ncpu  1 lookup 3\n}",
+		{"nth 0", h + "interrupt at=begin nth=0 {", "t.lru:2:24: nth must be 1 to 2147483647"},
+		{"nth word", h + "interrupt at=begin nth=two {", `t.lru:2:24: invalid nth "two" (want a decimal or 0x hex number)`},
+		{"interrupt one op", h + "interrupt at=begin {\ncpu 0 lookup 1\n}", "t.lru:2:1: an interrupt block needs at least two operations: the one interrupted and the handler's"},
+		{"interrupt no op", h + "interrupt at=begin {\n}", "t.lru:2:1: an interrupt block needs at least two operations: the one interrupted and the handler's"},
+		{"interrupt other cpu", h + "interrupt at=begin {\ncpu 0 lookup 1\ncpu 0 lookup 2\ncpu  1 lookup 3\n}",
 			"t.lru:5:6: cpu 1 differs from the interrupted operation's cpu 0 (line 3): an interrupt runs on the CPU it interrupts"},
 	}
 	seen := map[string]bool{}
@@ -594,7 +603,7 @@ func TestSchedStepString(t *testing.T) {
 }
 
 func TestStmtPos(t *testing.T) {
-	f, err := Parse("t.lru", []byte(hdr+"cpu 0 lookup 1\n expect keys\n  parallel {\ncpu 0 lookup 1\n}\n   interrupt at=x {\ncpu 0 lookup 1\ncpu 0 lookup 1\n}\n"))
+	f, err := Parse("t.lru", []byte(hdr+"cpu 0 lookup 1\n expect keys\n  parallel {\ncpu 0 lookup 1\n}\n   interrupt at=begin {\ncpu 0 lookup 1\ncpu 0 lookup 1\n}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

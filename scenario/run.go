@@ -105,7 +105,12 @@ type Done func(op *Op, result string)
 // operations in that group with DEADLOCK while the other CPUs finish theirs; it stays stuck, so
 // every later operation on it ends with DEADLOCK at once, and the statements after go on.
 func Run(f *File, m *engine.Map, done Done) *Failure {
-	fail, _ := run(f.Name, &bodyStmts{body: f.Body}, needsLocks(f), m, done)
+	return RunWith(f, m, done, RunOptions{})
+}
+
+// RunWith is Run with hooks into the parallel groups (RunOptions).
+func RunWith(f *File, m *engine.Map, done Done, opt RunOptions) *Failure {
+	fail, _ := run(f.Name, &bodyStmts{body: f.Body}, needsLocks(f), m, done, opt)
 	return fail
 }
 
@@ -118,7 +123,7 @@ func RunDecoder(d *Decoder, m *engine.Map, done Done) (*Failure, error) {
 	}
 	// Whether an assertion about locks comes is not known in advance: the lock log is kept
 	// from the start (it records lock events only for a statement that is asserted about).
-	return run(f.Name, d, true, m, done)
+	return run(f.Name, d, true, m, done, RunOptions{})
 }
 
 // stmtSource gives the top-level statements in order, io.EOF after the last.
@@ -162,7 +167,7 @@ func isLockAssert(st Stmt) bool {
 // run runs the statements of src; with withLocks, lock events are logged for the lock
 // assertions. Each statement that runs is read together with the checks that follow it, so
 // that its lock events are kept only when they are asserted about.
-func run(name string, src stmtSource, withLocks bool, m *engine.Map, done Done) (fail *Failure, err error) {
+func run(name string, src stmtSource, withLocks bool, m *engine.Map, done Done, opt RunOptions) (fail *Failure, err error) {
 	if done == nil {
 		done = func(*Op, string) {}
 	}
@@ -207,7 +212,7 @@ func run(name string, src stmtSource, withLocks bool, m *engine.Map, done Done) 
 				locks.events = locks.events[:0]
 				locks.recording = slices.ContainsFunc(checks, isLockAssert)
 			}
-			runStmt(name, st, m, judge, onEngine, &fail)
+			runStmt(name, st, m, judge, onEngine, &fail, opt)
 		} else {
 			checks = append(checks, st) // checks before anything ran
 			next, err = src.Next()
@@ -256,7 +261,7 @@ func statementOps(ops []*Op, st Stmt) ([]*Op, int) {
 }
 
 // runStmt runs one statement that runs operations; fail is the run's first failure.
-func runStmt(name string, st Stmt, m *engine.Map, judge func(*Op, string), onEngine func(engine.Op, engine.Result), fail **Failure) {
+func runStmt(name string, st Stmt, m *engine.Map, judge func(*Op, string), onEngine func(engine.Op, engine.Result), fail **Failure, opt RunOptions) {
 	switch s := st.(type) {
 	case *Op:
 		r := m.Exec(EngineOp(s))
@@ -265,19 +270,7 @@ func runStmt(name string, st Stmt, m *engine.Map, judge func(*Op, string), onEng
 		err := m.Run(engine.Group{Tasks: []engine.Task{interruptTask(s)}}, onEngine)
 		*fail = firstFailure(*fail, name, err, s)
 	case *Parallel:
-		g := engine.Group{Seed: s.Seed}
-		for _, b := range s.Body {
-			switch t := b.(type) {
-			case *Op:
-				g.Tasks = append(g.Tasks, engine.Task{Op: EngineOp(t)})
-			case *Interrupt:
-				g.Tasks = append(g.Tasks, interruptTask(t))
-			}
-		}
-		for _, st := range s.Schedule {
-			g.Schedule = append(g.Schedule, engine.Step{CPU: st.CPU, Count: st.Count, Until: st.Until, ToEnd: st.ToEnd})
-		}
-		err := m.Run(g, onEngine)
+		err := m.Run(engineGroup(s, opt), onEngine)
 		var ie *engine.InterruptError
 		if errors.As(err, &ie) {
 			for _, b := range s.Body {
@@ -526,7 +519,7 @@ func interruptTask(in *Interrupt) engine.Task {
 // firstFailure turns an interrupt that never happened into a failure at its block.
 func firstFailure(fail *Failure, name string, err error, in *Interrupt) *Failure {
 	var ie *engine.InterruptError
-	if fail != nil || !errors.As(err, &ie) {
+	if fail != nil || !errors.As(err, &ie) || in.Optional {
 		return fail
 	}
 	nth := ""

@@ -18,6 +18,8 @@ import { EventLog } from './log.js';
 import { KernelView } from './kernel.js';
 import { Tour } from './tour.js';
 import * as share from './share.js';
+import { Sched } from './sched.js';
+import { Quiz } from './quiz.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -94,7 +96,7 @@ app.tour = tour;
 
 // The messages that move the view: a follower detaches before sending one (it explores on
 // its own from where the presenter was).
-const MOVES = new Set(['load', 'play', 'pause', 'step', 'seek', 'next', 'break', 'breaks', 'tour']);
+const MOVES = new Set(['load', 'play', 'pause', 'step', 'seek', 'next', 'break', 'breaks', 'tour', 'choose', 'quiz', 'answer']);
 
 const conn = new Connection({
   onMessage,
@@ -223,6 +225,14 @@ function onMessage(m) {
     case 'error':
       onError(m);
       break;
+    // The teaching modes (sched.js, quiz.js).
+    case 'scheduled':
+      sched.onScheduled(m);
+      break;
+    case 'quiz':
+    case 'answered':
+      quiz.onMessage(m);
+      break;
     default:
       break;
   }
@@ -289,6 +299,8 @@ function onLoaded(m) {
   if (app.kept) showKept();
   else app.keepHash = false;
   announce(`Loaded ${m.header.title || m.scenario || 'your script'}: ${m.ops} operations, ${m.events} events`);
+  sched.onLoaded(m);
+  quiz.onLoaded(m);
   changed();
 }
 
@@ -346,6 +358,8 @@ function render() {
   document.body.dataset.position = String(pos);
   app.drawn.push([performance.now(), pos]);
   if (app.drawn.length > 50) app.drawn.shift();
+  sched.render();
+  quiz.render();
   scheduleURL();
   // Drawn: the server may send the next views of a play.
   for (; app.acks > 0; app.acks--) conn.send({ type: 'ack', position: pos });
@@ -425,6 +439,8 @@ function updateURL() {
   p.set('pos', String(app.pos()));
   if (app.breaks.length) p.set('breaks', app.breaks.join(','));
   if (charts.current.name !== 'update') p.set('diagram', charts.current.name);
+  sched.urlParams(p);
+  quiz.urlParams(p);
   const hash = '#' + p.toString();
   if (location.hash !== hash) history.replaceState(null, '', hash);
   // Compare mode (compare.js) opens on the same scenario.
@@ -580,6 +596,37 @@ $('btn-share').addEventListener('click', async () => {
 });
 
 window.addEventListener('resize', changed);
+
+// ---- the teaching modes: scheduler mode (sched.js) and quiz mode (quiz.js) -----------------
+
+const sched = new Sched(app, {
+  send, seek, load, announce, changed,
+  leaveQuiz: () => { if (quiz.on) quiz.toggle(false); },
+  // setSource takes a scheduled message: the trace changed from m.from on. The page keeps what
+  // it had before that and takes the rest (docs/protocol.md, "Scheduler mode").
+  setSource: (m) => {
+    app.loaded = Object.assign({}, app.loaded, { events: m.events, source: m.source, failure: m.failure, failure_line: m.failure_line });
+    editor.set(m.source);
+    if (m.failure) editor.showError(m.failure_line, 1, `expectation failed: ${m.failure}`);
+    $('scrubber').max = String(m.events);
+    const old = app.lanes || { markers: [], spans: [], holds: [] };
+    app.lanes = {
+      markers: old.markers.slice(0, m.keep.markers).concat(m.markers),
+      spans: old.spans.slice(0, m.keep.spans).concat(m.spans),
+      holds: old.holds.slice(0, m.keep.holds).concat(m.holds),
+      truncated: m.truncated,
+    };
+    timeline.load(app.loaded);
+    timeline.setLanes(app.lanes);
+    eventLog.reset(m.events);
+  },
+});
+app.sched = sched;
+const quiz = new Quiz(app, {
+  send, step, announce, scheduleURL,
+  leaveSched: () => { if (sched.on) sched.leave(); },
+});
+app.quiz = quiz;
 
 // ---- start -----------------------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ func FuzzDecodeMessage(f *testing.F) {
 		`{"type":"compare","scenario":"refill","profiles":["6.18","6.8"]}`, `{"type":"compare","script":"map lru_hash entries=2 cpus=1\ncpu 0 update 1 1\n"}`,
 		`{"type":"compare_step","op":-1}`, `{"type":"compare_seek","point":7}`, `{"type":"tour","name":"the-chart","stop":12}`,
 		`{"type":"tour_stop","stop":3}`, `{"type":"tour_end"}`, `{"type":`, `[]`, `{"type":"!error"}`, `{"type":"step","n":9223372036854775807}`, `{"type":"seek","position":-9223372036854775808}`,
+		`{"type":"choose","line":9}`, `{"type":"choose","line":9,"cpu":1,"run":true}`, `{"type":"choose","line":9,"back":true}`,
+		`{"type":"choose","line":9,"schedule":"0x3,1*"}`, `{"type":"choose","line":9,"schedule":"0 #"}`, `{"type":"choose","line":-1,"cpu":-7}`,
+		`{"type":"quiz","on":true}`, `{"type":"quiz","on":false}`, `{"type":"answer","q":0,"choice":"common_lru_check"}`, `{"type":"answer","q":-1}`,
 	} {
 		f.Add(false, []byte(s))
 	}
@@ -76,13 +79,17 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		ss := fuzzSrv.newSession(discardConn{check: check})
 		defer ss.leave()
-		tr, err := Bundled("fast-path")
+		name := "fast-path"
+		if len(data)%3 == 0 {
+			name = "challenge-steal" // a parallel group, for scheduler mode
+		}
+		tr, err := Bundled(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ss.setTrace(tr, nil)
 		ss.frames = len(data)%2 == 0 // both forms of the protocol
-		ss.cur.Seek(20)
+		ss.cur.Seek(min(20, ss.cur.Len()))
 		if err := ss.handle(m); err != nil {
 			t.Fatalf("%q: %v", data, err)
 		}

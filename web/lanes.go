@@ -46,6 +46,14 @@ type timelineMsg struct {
 // timelineJSON is the trace's timeline message, made from its Timeline and encoded once.
 func (t *Trace) timelineJSON() []byte {
 	t.timelineOnce.Do(func() {
+		t.timeline, _ = json.Marshal(t.timelineData())
+	})
+	return t.timeline
+}
+
+// timelineData is the trace's timeline message, made from its Timeline once.
+func (t *Trace) timelineData() *timelineMsg {
+	t.lanesOnce.Do(func() {
 		tl := t.Timeline
 		msg := timelineMsg{Type: "timeline", Ops: t.Header.Ops, Markers: []Marker{}, Spans: []Span{}, Holds: []trace.Hold{}}
 		if msg.Ops == nil {
@@ -101,7 +109,7 @@ func (t *Trace) timelineJSON() []byte {
 				msg.Truncated = true
 			}
 		}
-		t.timeline, _ = json.Marshal(msg)
+		t.lanes = &msg
 	})
-	return t.timeline
+	return t.lanes
 }

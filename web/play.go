@@ -64,6 +64,8 @@ type session struct {
 	last    time.Time
 	unacked int // views sent while playing that the page has not acknowledged
 
+	quiz *quizState // quiz mode's questions and answers (web/quiz.go); nil when off
+
 	pres  *presentation // the presentation this session gives, if any
 	fol   *follower     // the presentation this session follows, if any
 	folP  *presentation
@@ -154,6 +156,9 @@ func (ss *session) handle(m inMsg) error {
 		if ss.cur == nil {
 			return ss.fail(m.kind(), "no scenario is loaded")
 		}
+	}
+	if m, ok := m.(sessionMsg); ok {
+		return m.apply(ss) // the teaching modes' messages (web/sched.go, web/quiz.go)
 	}
 	switch m := m.(type) {
 	case *loadMsg:
@@ -286,6 +291,7 @@ func (t *Trace) loadedMsg() loadedMsg {
 	if t.Failure != nil {
 		msg.Failure, msg.FailLine = t.Failure.Error(), t.Failure.Pos.Line
 	}
+	msg.Goals, msg.Groups = t.goalViews(), t.Groups
 	return msg
 }
 
@@ -359,6 +365,7 @@ func (ss *session) setTrace(t *Trace, release func()) {
 	ss.tr, ss.cur, ss.release = t, newCursor(t), release
 	ss.fm = frameMaker{srv: ss.srv, tr: t, prev: -1}
 	ss.kv = nil
+	ss.quiz = nil // its questions were the old trace's
 }
 
 // sendEvents brings the page from position from to position to (to > from) by events: one
@@ -440,6 +447,10 @@ func (ss *session) stateJSON() []byte {
 
 // forward moves n events ahead (n >= 0), sending them, or a state if there are many.
 func (ss *session) forward(n int) error {
+	n, quiz := ss.quizStop(n)
+	if quiz && n == 0 {
+		return ss.fail("step", "a question is open here: answer it (or leave quiz mode) to go on")
+	}
 	if n > maxStepEvents {
 		return ss.seek(ss.cur.Position() + n)
 	}
@@ -481,6 +492,7 @@ func (ss *session) ended() error {
 
 // advance plays up to n events, stopping after an event at a breakpoint or at the end.
 func (ss *session) advance(n int) error {
+	n, quiz := ss.quizStop(n)
 	pos := ss.cur.Position()
 	evs := ss.cur.Events(pos, pos+n)
 	brk, cpu := "", -1
@@ -498,6 +510,9 @@ func (ss *session) advance(n int) error {
 	}
 	if brk != "" {
 		return ss.pause("breakpoint", brk, cpu)
+	}
+	if quiz && ss.cur.Position() == pos+n {
+		return ss.pause("quiz", "", -1)
 	}
 	if ss.cur.Position() == ss.cur.Len() {
 		return ss.ended()
@@ -542,8 +557,8 @@ func (ss *session) next(what string, back bool) error {
 			return ss.forward(i + 1)
 		}
 	}
-	if err := ss.forward(len(evs)); err != nil {
-		return err
+	if err := ss.forward(len(evs)); err != nil || ss.cur.Position() < ss.cur.Len() {
+		return err // or stopped at a question
 	}
 	return ss.ended()
 }

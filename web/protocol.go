@@ -188,6 +188,10 @@ type loadedMsg struct {
 	Header   trace.Header `json:"header"`
 	Failure  string       `json:"failure,omitempty"`
 	FailLine int          `json:"failure_line,omitempty"`
+	// Goals are the scenario's goals, checked on the trace; Groups the parallel groups a learner
+	// can schedule (web/sched.go).
+	Goals  []goalView  `json:"goals,omitempty"`
+	Groups []groupView `json:"groups,omitempty"`
 	// State is the trace.View at position 0, for a client that folds events itself (without
 	// the frames option); Frame is what the page shows there.
 	State *trace.View `json:"state,omitempty"`

@@ -71,6 +71,9 @@ type traceStore struct {
 type storeKey struct {
 	sum     [32]byte
 	profile string
+	// schedLine is the line of the parallel group scheduled by a learner (web/sched.go), 0 for
+	// none: there the same text gives another trace, which stops at the next choice.
+	schedLine int
 }
 
 // storeEntry is one script's trace: computing (done open), or held by refs holders.
@@ -98,13 +101,22 @@ func (st *traceStore) Used() (used, budget int64) {
 // acquire returns the trace of a script, computing it unless a holder has it already, and the
 // function that lets it go (call it once). ctx is the caller's (a request's, a session's).
 func (st *traceStore) acquire(ctx context.Context, name string, src []byte) (*Trace, func(), error) {
-	return st.acquireAs(ctx, name, src, "")
+	return st.acquireKey(ctx, name, src, storeKey{sum: sha256.Sum256(src)})
 }
 
 // acquireAs is acquire for the script run under a kernel profile for a comparison
 // (compare.Prepare), or as it is when profile is "".
 func (st *traceStore) acquireAs(ctx context.Context, name string, src []byte, profile string) (*Trace, func(), error) {
-	key := storeKey{sha256.Sum256(src), profile}
+	return st.acquireKey(ctx, name, src, storeKey{sum: sha256.Sum256(src), profile: profile})
+}
+
+// acquireSched is acquire in scheduler mode for the group on line schedLine (0: none).
+func (st *traceStore) acquireSched(ctx context.Context, name string, src []byte, schedLine int) (*Trace, func(), error) {
+	return st.acquireKey(ctx, name, src, storeKey{sum: sha256.Sum256(src), schedLine: schedLine})
+}
+
+// acquireKey is acquire for the trace key names.
+func (st *traceStore) acquireKey(ctx context.Context, name string, src []byte, key storeKey) (*Trace, func(), error) {
 	st.mu.Lock()
 	e := st.entries[key]
 	if e == nil {
@@ -180,7 +192,7 @@ func (st *traceStore) compute(ctx context.Context, e *storeEntry, name string, s
 	defer cancel()
 	stop := context.AfterFunc(st.ctx, cancel)
 	defer stop()
-	t, err := computeFile(cctx, f, src, lim)
+	t, err := computeFileSched(cctx, f, src, lim, e.key.schedLine)
 	st.mu.Lock()
 	st.used -= reserve
 	switch {

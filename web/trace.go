@@ -47,6 +47,12 @@ type Trace struct {
 	Failure  *scenario.Failure // the first expectation that did not hold, if any
 	// Results holds each operation's result as the run reported it, by index ("": not run).
 	Results []string
+	// Goals are the scenario's goals, checked on the Timeline; Groups the parallel groups a
+	// learner can schedule; Sched, for a trace computed in scheduler mode, where it stops for
+	// the learner's next choice (web/sched.go).
+	Goals  []scenario.GoalStatus
+	Groups []groupView
+	Sched  *schedPoint
 
 	// The messages every session sends alike, encoded once (see encoded, loadedJSON and
 	// timelineJSON).
@@ -60,6 +66,8 @@ type Trace struct {
 	loadedFrames     []byte
 	timelineOnce     sync.Once
 	timeline         []byte
+	lanesOnce        sync.Once
+	lanes            *timelineMsg
 	pre              bool        // encode the events once (a bundled trace, shared by many sessions)
 	entry            *storeEntry // a script's: its place in the server's store
 	sayOnce          sync.Once
@@ -216,6 +224,12 @@ func parseForExplorer(name string, src []byte, lim limits) (*scenario.File, erro
 // computeFile runs a parsed scenario and derives its trace, stopping the moment the trace
 // reaches lim.events or ctx is done.
 func computeFile(ctx context.Context, f *scenario.File, src []byte, lim limits) (t *Trace, err error) {
+	return computeFileSched(ctx, f, src, lim, 0)
+}
+
+// computeFileSched is computeFile in scheduler mode for the group on line schedLine (0: none):
+// the trace stops where that group's schedule runs out with a choice open (web/sched.go).
+func computeFileSched(ctx context.Context, f *scenario.File, src []byte, lim limits, schedLine int) (t *Trace, err error) {
 	rec := &limitRecorder{max: lim.events, ctx: ctx}
 	m, err := scenario.NewMap(f, rec)
 	if err != nil {
@@ -239,13 +253,14 @@ func computeFile(ctx context.Context, f *scenario.File, src []byte, lim limits) 
 		}
 	}()
 	t.Results = make([]string, len(f.Ops))
-	t.Failure = scenario.Run(f, m, func(op *scenario.Op, result string) { t.Results[op.Index] = result })
+	t.Failure = runSched(f, m, t, rec, schedLine, func(op *scenario.Op, result string) { t.Results[op.Index] = result })
 	t.Events = rec.evs
 	tl, err := trace.NewTimeline(t.Header, t.Events, chart.Trace(), trace.TimelineOptions{SnapshotBudget: snapshotBudget})
 	if err != nil {
 		return nil, fmt.Errorf("the trace does not derive: %w", err) // a bug of ours, not the user's
 	}
 	t.Timeline = tl
+	t.Goals, t.Groups = scenario.CheckGoals(f, tl), groupViews(f)
 	return t, nil
 }
 
