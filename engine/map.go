@@ -343,10 +343,12 @@ func (m *Map) bpfLRUPopulate() {
 // listSym returns the symbol of the list whose head is h, 0 (none) off every list the trace
 // knows.
 func (m *Map) listSym(h int32) trace.Sym {
-	if h == nilIdx || int(h)-m.maxEntries >= m.nVisible {
-		return 0
+	// One unsigned comparison for both nilIdx and beyond the heads; a hidden head (tmp_free)
+	// has symbol 0 in listSyms.
+	if i := uint(int(h) - m.maxEntries); i < uint(len(m.listSyms)) {
+		return m.listSyms[i]
 	}
-	return m.listSyms[int(h)-m.maxEntries]
+	return 0
 }
 
 // ListName returns the name used in traces for the list whose head is h.

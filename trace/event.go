@@ -184,8 +184,8 @@ func (ev *Event) ListSym() Sym { return ev.c }
 // ---- making events --------------------------------------------------------------------------
 
 // The constructors below make an event; the Set methods of the same names overwrite one in
-// place (Seq, CPU and Op included: the caller numbers it after), so that the engine builds
-// an event straight into its slot of a batch.
+// place (all but Seq, CPU and Op: the caller numbers it), so that the engine builds an event
+// straight into its slot of a batch.
 
 // OpBeginEvent begins an operation; flags is any, noexist or exist, or SymRawFlags with raw.
 func OpBeginEvent(name Sym, key, value uint64, flags Sym, raw uint64) (ev Event) {
@@ -195,7 +195,7 @@ func OpBeginEvent(name Sym, key, value uint64, flags Sym, raw uint64) (ev Event)
 
 // SetOpBegin makes ev an OpBeginEvent.
 func (ev *Event) SetOpBegin(name Sym, key, value uint64, flags Sym, raw uint64) {
-	*ev = Event{Kind: KindOpBegin, a: name, b: flags, Key: key, Value: value}
+	ev.set(KindOpBegin, key, value, 0, 0, 0, name, flags, 0)
 	if flags == SymRawFlags {
 		ev.Elem, ev.Bucket = int32(uint32(raw)), int32(uint32(raw>>32))
 	}
@@ -209,7 +209,7 @@ func OpEndEvent(result Sym, value uint64) (ev Event) {
 
 // SetOpEnd makes ev an OpEndEvent.
 func (ev *Event) SetOpEnd(result Sym, value uint64) {
-	*ev = Event{Kind: KindOpEnd, b: result, Value: value}
+	ev.set(KindOpEnd, 0, value, 0, 0, 0, 0, result, 0)
 }
 
 // NodeEvent is a CPU at a node.
@@ -220,10 +220,7 @@ func NodeEvent(node Sym, idle bool) (ev Event) {
 
 // SetNode makes ev a NodeEvent.
 func (ev *Event) SetNode(node Sym, idle bool) {
-	*ev = Event{Kind: KindNode, a: node}
-	if idle {
-		ev.bits = 1
-	}
+	ev.set(KindNode, 0, 0, 0, 0, b2u(idle), node, 0, 0)
 }
 
 // ReasonEvent is a gap or a note with a registered reason (RegisterReason); the places of the
@@ -235,7 +232,7 @@ func ReasonEvent(kind Kind, reason Sym, lock LockRef, list Sym, elem int32, cpu 
 
 // SetReason makes ev a ReasonEvent.
 func (ev *Event) SetReason(kind Kind, reason Sym, lock LockRef, list Sym, elem int32, cpu int) {
-	*ev = Event{Kind: kind, a: reason, b: lock.Sym, Bucket: lock.Bucket, c: list, Elem: elem, Value: uint64(cpu)}
+	ev.set(kind, 0, uint64(cpu), elem, lock.Bucket, 0, reason, lock.Sym, list)
 }
 
 // LockEvent is a lock, unlock or lock_wait of lock in class.
@@ -246,7 +243,7 @@ func LockEvent(kind Kind, lock LockRef, class Sym) (ev Event) {
 
 // SetLock makes ev a LockEvent.
 func (ev *Event) SetLock(kind Kind, lock LockRef, class Sym) {
-	*ev = Event{Kind: kind, a: lock.Sym, Bucket: lock.Bucket, b: class}
+	ev.set(kind, 0, 0, 0, lock.Bucket, 0, lock.Sym, class, 0)
 }
 
 // LockFailedEvent is a lock attempt that failed with result, check being the resilient lock's
@@ -270,10 +267,7 @@ func MoveEvent(elem int32, key uint64, from, to Sym, ref bool) (ev Event) {
 
 // SetMove makes ev a MoveEvent.
 func (ev *Event) SetMove(elem int32, key uint64, from, to Sym, ref bool) {
-	*ev = Event{Kind: KindMove, Elem: elem, Key: key, a: from, b: to}
-	if ref {
-		ev.bits = 1
-	}
+	ev.set(KindMove, key, 0, elem, 0, b2u(ref), from, to, 0)
 }
 
 // ScanEvent is a list walk reading elem (key) on list, its reference bit being ref.
@@ -284,10 +278,21 @@ func ScanEvent(elem int32, key uint64, list Sym, ref bool) (ev Event) {
 
 // SetScan makes ev a ScanEvent.
 func (ev *Event) SetScan(elem int32, key uint64, list Sym, ref bool) {
-	*ev = Event{Kind: KindScan, Elem: elem, Key: key, c: list}
-	if ref {
-		ev.bits = 1
+	ev.set(KindScan, key, 0, elem, 0, b2u(ref), 0, 0, list)
+}
+
+// set writes every field but Seq, CPU and Op (the engine's seal numbers them), one store each:
+// faster than a composite literal, which the compiler builds aside and copies.
+func (ev *Event) set(kind Kind, key, value uint64, elem, bucket int32, bits uint8, a, b, c Sym) {
+	ev.Key, ev.Value, ev.Elem, ev.Bucket = key, value, elem, bucket
+	ev.Kind, ev.bits, ev.a, ev.b, ev.c = kind, bits, a, b, c
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
 	}
+	return 0
 }
 
 // RotationEvent moves list's next_inactive_rotation to elem (-1: the head).
