@@ -272,7 +272,10 @@ func (ss *session) present() error {
 		if ss.playing {
 			p.playing, _ = json.Marshal(playingMsg{Type: "playing", Speed: ss.speed, Position: ss.cur.Position()})
 		}
+		// Live before the presenter hears its link: GET /s/ID must not race the hub.
+		ss.srv.hub.live.Store(p.id, true)
 		if !ss.srv.hub.send(hubReq{op: hubPresent, p: p}) {
+			ss.srv.hub.live.Delete(p.id)
 			return ss.fail("present", "the server is stopping")
 		}
 		ss.pres = p
