@@ -5,6 +5,8 @@ package chart
 import (
 	"fmt"
 	"strings"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 // A Term is a word of the kernel's or the explorer's vocabulary, explained in a sentence or
@@ -66,7 +68,7 @@ var Glossary = []Term{
 		Text: "The default: one set of global LRU lists for the map, with per-CPU local free and pending lists in front of it."},
 	{Term: "per-CPU LRU", Also: []string{"BPF_F_NO_COMMON_LRU", "no_common_lru"},
 		Text: "A map created with BPF_F_NO_COMMON_LRU: each CPU has its own active, inactive and free lists, locked by its own list lock; no stealing. Unrelated to per-CPU values (LRU_PERCPU_HASH)."},
-	{Term: "LRU_PERCPU_HASH", Also: []string{"lru_percpu_hash"},
+	{Term: "LRU_PERCPU_HASH", Also: []string{trace.LRUPercpuHash.String()},
 		Text: "An LRU hash map whose value has one slot per CPU; an update writes the updating CPU's slot."},
 	{Term: "bucket", Also: []string{"buckets", "hash bucket", "hash buckets"},
 		Text: "A chain of the hash table, chosen by jhash of the key and the seed; roundup_pow_of_two(max_entries) of them. An update or a delete locks the key's bucket."},

@@ -256,12 +256,12 @@ func TestEvictionsAsEngine(t *testing.T) {
 	for seed := range uint64(40) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		prof, _ := engine.ProfileByName(engine.ProfileNames()[seed%3])
-		spec := engine.MapSpec{Type: engine.LRUHash, MaxEntries: uint32(4 + rng.IntN(60))}
+		spec := engine.MapSpec{Type: trace.LRUHash, MaxEntries: uint32(4 + rng.IntN(60))}
 		if seed%4 == 1 {
 			spec.Flags = engine.NoCommonLRU
 		}
 		if seed%5 == 2 {
-			spec.Type = engine.LRUCPUHash
+			spec.Type = trace.LRUPercpuHash
 		}
 		rec := &trace.Recorder{}
 		cpus := 1 + rng.IntN(4)
@@ -293,10 +293,9 @@ func TestEvictionsAsEngine(t *testing.T) {
 			want = append(want, nil)
 			m.Exec(op)
 		}
-		h.Kind, h.Version, h.Profile, h.CPUs = "trace", trace.Version, prof.Name, cpus
-		h.Map = trace.MapInfo{Type: map[engine.MapType]string{engine.LRUHash: "lru_hash", engine.LRUCPUHash: "lru_percpu_hash"}[spec.Type],
-			Entries: uint64(spec.MaxEntries), NoCommonLRU: spec.Flags&engine.NoCommonLRU != 0}
-		h.Elems, h.Buckets, h.TargetFree, h.NrScans = m.MaxEntries(), m.Buckets(), m.TargetFree(), m.NrScans()
+		infos := h.Ops
+		h = m.TraceHeader()
+		h.Ops = infos
 		tl, err := trace.NewTimeline(h, rec.Events, chart.Trace(), trace.TimelineOptions{})
 		if err != nil {
 			t.Fatal(err)

@@ -291,8 +291,12 @@ func (x *Exporter) mapLine() string {
 	if h.Source != "" {
 		parts = append(parts, h.Source)
 	}
+	typ := h.Map.Type
+	if typ == 0 {
+		typ = trace.LRUHash // a header without a type, as trace.NewState reads it
+	}
 	parts = append(parts, "kernel "+orDefault(h.Profile, "6.8"),
-		fmt.Sprintf("%s entries=%d (%d elements, %d buckets)", orDefault(h.Map.Type, "lru_hash"), h.Map.Entries, h.Elems, h.Buckets),
+		fmt.Sprintf("%s entries=%d (%d elements, %d buckets)", typ, h.Map.Entries, h.Elems, h.Buckets),
 		fmt.Sprintf("%d CPU%s", h.CPUs, plural(h.CPUs)), lru)
 	if h.TargetFree > 0 {
 		parts = append(parts, fmt.Sprintf("target_free %d", h.TargetFree))

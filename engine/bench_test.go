@@ -32,7 +32,7 @@ func BenchmarkVsGolangLRU(b *testing.B) {
 	keys := zipfKeys(1 << 16)
 	mask := len(keys) - 1
 	newMap := func(tr trace.Tracer) *Map {
-		m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: benchCapacity}, Options{CPUs: 1, Tracer: tr})
+		m, err := NewMap(MapSpec{Type: trace.LRUHash, MaxEntries: benchCapacity}, Options{CPUs: 1, Tracer: tr})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func BenchmarkVsGolangLRU(b *testing.B) {
 func BenchmarkTracedVsGolangLRURatio(b *testing.B) {
 	keys := zipfKeys(1 << 16)
 	mask := len(keys) - 1
-	m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: benchCapacity}, Options{CPUs: 1, Tracer: trace.NewRing(4096)})
+	m, err := NewMap(MapSpec{Type: trace.LRUHash, MaxEntries: benchCapacity}, Options{CPUs: 1, Tracer: trace.NewRing(4096)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func BenchmarkTracedVsGolangLRURatio(b *testing.B) {
 // TestUntracedUpdateAllocatesNothing pins the promise that an engine with no tracer costs no
 // allocation per operation, hits and misses alike.
 func TestUntracedUpdateAllocatesNothing(t *testing.T) {
-	m, _ := NewMap(MapSpec{Type: LRUHash, MaxEntries: 100}, Options{CPUs: 2})
+	m, _ := NewMap(MapSpec{Type: trace.LRUHash, MaxEntries: 100}, Options{CPUs: 2})
 	keys := zipfKeys(1024)
 	i := 0
 	allocs := testing.AllocsPerRun(2000, func() {

@@ -5,12 +5,14 @@ package engine
 import (
 	"slices"
 	"testing"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 // TestOnEvict: the hook sees each key the LRU removes from the hash table (a refill's shrink
 // here), and neither a delete nor a replacement.
 func TestOnEvict(t *testing.T) {
-	m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: 4}, Options{CPUs: 1})
+	m, err := NewMap(MapSpec{Type: trace.LRUHash, MaxEntries: 4}, Options{CPUs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -396,7 +396,7 @@ func (m *Map) exec(c *opCtx, op Op) Result {
 	var r Result
 	switch op.Kind {
 	case OpUpdate:
-		if m.spec.Type == LRUCPUHash {
+		if m.spec.Type == trace.LRUPercpuHash {
 			r.Err = m.htabLRUPercpuMapUpdateElem(c, op.Key, op.Value, op.Flags)
 		} else {
 			r.Err = m.htabLRUMapUpdateElem(c, op.Key, op.Value, op.Flags)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 // render writes Internals as kernelmap.Snapshot.String does, so that the two can be compared
@@ -55,7 +57,7 @@ func render(in *Internals) string {
 // the first popped), the flush, the pending element deleted back to its CPU's free list, the
 // shrink into the empty free list.
 func TestInternalsKernelRecording(t *testing.T) {
-	m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: 8}, Options{CPUs: 2, Profile: &Profile618LRURqspinlock})
+	m, err := NewMap(MapSpec{Type: trace.LRUHash, MaxEntries: 8}, Options{CPUs: 2, Profile: &Profile618LRURqspinlock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,18 @@
 
 package engine
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/lruviz/lruviz/trace"
+)
 
 // TestDeadlockChecks checks check_deadlock_AA and check_deadlock_ABBA on the tables of held
 // rqspinlocks: AA finds the lock below this wait's own entry; ABBA finds only a two-CPU cycle
 // whose other CPU waits (top entry) for a lock this CPU holds; a cycle through a raw spinlock
 // (no entry) or a third CPU is not found (its waiters time out instead).
 func TestDeadlockChecks(t *testing.T) {
-	m, err := NewMap(MapSpec{Type: LRUHash, MaxEntries: 8}, Options{CPUs: 3, Profile: &Profile618})
+	m, err := NewMap(MapSpec{Type: trace.LRUHash, MaxEntries: 8}, Options{CPUs: 3, Profile: &Profile618})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ type lruNode struct {
 // elem is the hash-table half of struct htab_elem.
 type elem struct {
 	key    uint64
-	value  uint64 // LRUHash; LRUCPUHash keeps its slots in Map.pcpu
+	value  uint64 // trace.LRUHash; trace.LRUPercpuHash keeps its slots in Map.pcpu
 	hash   uint32
 	hnext  int32 // next element in the bucket chain
 	linked bool  // on a bucket chain
@@ -92,7 +92,7 @@ type Map struct {
 
 	nodes []lruNode // elements 0..maxEntries-1, then list heads
 	elems []elem
-	pcpu  []uint64 // LRUCPUHash values: elem*ncpus + cpu
+	pcpu  []uint64 // trace.LRUPercpuHash values: elem*ncpus + cpu
 
 	// Common LRU.
 	global bpfLRUList
@@ -151,7 +151,7 @@ func NewMap(spec MapSpec, opts Options) (*Map, error) {
 	if prof == nil {
 		prof = &Profile68
 	}
-	if spec.Type != LRUHash && spec.Type != LRUCPUHash {
+	if spec.Type != trace.LRUHash && spec.Type != trace.LRUPercpuHash {
 		return nil, &CreateError{syscall.EINVAL, "not an LRU hash map type"}
 	}
 	if spec.Flags&^NoCommonLRU != 0 {
@@ -197,7 +197,7 @@ func NewMap(spec MapSpec, opts Options) (*Map, error) {
 	m.seqCtx.m = m
 	n := m.maxEntries
 	m.elems = make([]elem, n)
-	if spec.Type == LRUCPUHash {
+	if spec.Type == trace.LRUPercpuHash {
 		m.pcpu = make([]uint64, n*ncpus)
 	}
 	m.buckets = make([]bucket, nBuckets)

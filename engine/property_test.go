@@ -179,8 +179,8 @@ func randomOp(r *rand.Rand, idx, ncpus int, keys uint64) Op {
 
 // randomMapConfig draws a map for a random program: type, LRU flavour, 1-4 CPUs, 1 to
 // maxEntries entries, kernel profile.
-func randomMapConfig(r *rand.Rand, maxEntries int) (MapType, MapFlags, int, uint32, *Profile) {
-	typ := []MapType{LRUHash, LRUCPUHash}[r.IntN(2)]
+func randomMapConfig(r *rand.Rand, maxEntries int) (trace.MapType, MapFlags, int, uint32, *Profile) {
+	typ := []trace.MapType{trace.LRUHash, trace.LRUPercpuHash}[r.IntN(2)]
 	var flags MapFlags
 	if r.IntN(2) == 0 {
 		flags = NoCommonLRU

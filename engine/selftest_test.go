@@ -12,6 +12,8 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 type selftest struct {
@@ -21,7 +23,7 @@ type selftest struct {
 	cpu  int
 }
 
-func newSelftest(t *testing.T, typ MapType, flags MapFlags, size int, ncpus int, p *Profile) *selftest {
+func newSelftest(t *testing.T, typ trace.MapType, flags MapFlags, size int, ncpus int, p *Profile) *selftest {
 	t.Helper()
 	m, err := NewMap(MapSpec{Type: typ, MaxEntries: uint32(size), Flags: flags}, Options{CPUs: ncpus, Profile: p})
 	if err != nil {
@@ -104,11 +106,11 @@ func keyRanges(m map[uint64]uint64) string {
 }
 
 type combo struct {
-	typ   MapType
+	typ   trace.MapType
 	flags MapFlags
 }
 
-var combos = []combo{{LRUHash, 0}, {LRUCPUHash, 0}, {LRUHash, NoCommonLRU}, {LRUCPUHash, NoCommonLRU}}
+var combos = []combo{{trace.LRUHash, 0}, {trace.LRUPercpuHash, 0}, {trace.LRUHash, NoCommonLRU}, {trace.LRUPercpuHash, NoCommonLRU}}
 
 func (c combo) String() string {
 	if c.flags != 0 {
@@ -242,7 +244,7 @@ func TestSelftestSanity2(t *testing.T) {
 			s.update(k, 1234, UpdateNoExist, nil)
 		}
 		// The update pops (and evicts key 1 itself) before it looks the key up.
-		if c.typ == LRUCPUHash {
+		if c.typ == trace.LRUPercpuHash {
 			s.update(1, 1234, UpdateNoExist, nil)
 			if err := s.m.Delete(0, 1); err != nil {
 				t.Fatal(err)

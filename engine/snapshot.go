@@ -14,7 +14,7 @@ func (m *Map) TraceHeader() trace.Header {
 		Version: trace.Version,
 		Profile: m.prof.Name,
 		CPUs:    m.ncpus,
-		Map: trace.MapInfo{Type: m.spec.Type.String(), Entries: uint64(m.spec.MaxEntries),
+		Map: trace.MapInfo{Type: m.spec.Type, Entries: uint64(m.spec.MaxEntries),
 			NoCommonLRU: m.percpuLRU, Seed: m.spec.Seed},
 		Elems:      m.maxEntries,
 		Buckets:    int(m.nBuckets),

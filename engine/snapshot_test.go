@@ -12,7 +12,7 @@ import (
 	"github.com/lruviz/lruviz/trace"
 )
 
-// testHeader builds a trace header from the map's accessors, as the scenario package does,
+// testHeader builds a trace header from the map's public accessors,
 // so that the test does not lean on the engine's own TraceHeader.
 func testHeader(m *Map) trace.Header {
 	return trace.Header{
@@ -20,7 +20,7 @@ func testHeader(m *Map) trace.Header {
 		Version: trace.Version,
 		Profile: m.Profile().Name,
 		CPUs:    m.CPUs(),
-		Map: trace.MapInfo{Type: m.Spec().Type.String(), Entries: uint64(m.Spec().MaxEntries),
+		Map: trace.MapInfo{Type: m.Spec().Type, Entries: uint64(m.Spec().MaxEntries),
 			NoCommonLRU: m.Spec().Flags&NoCommonLRU != 0, Seed: m.Spec().Seed},
 		Elems:      m.MaxEntries(),
 		Buckets:    m.Buckets(),
@@ -209,7 +209,7 @@ func foldRandomProgram(seed uint64, nops int, perEvent bool) (err error) {
 // TestSnapshotRoundTrip checks that a state survives View and StateFromView.
 func TestSnapshotRoundTrip(t *testing.T) {
 	rec := &trace.Recorder{}
-	m, err := NewMap(MapSpec{Type: LRUCPUHash, MaxEntries: 8}, Options{CPUs: 2, Tracer: rec})
+	m, err := NewMap(MapSpec{Type: trace.LRUPercpuHash, MaxEntries: 8}, Options{CPUs: 2, Tracer: rec})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,32 +7,15 @@ import (
 	"fmt"
 	"strconv"
 	"syscall"
+
+	"github.com/lruviz/lruviz/trace"
 )
-
-// MapType is a BPF map type; the values equal the kernel's.
-type MapType uint32
-
-// The two LRU hash map types.
-const (
-	LRUHash    MapType = 9  // BPF_MAP_TYPE_LRU_HASH
-	LRUCPUHash MapType = 10 // BPF_MAP_TYPE_LRU_PERCPU_HASH: one value slot per CPU
-)
-
-func (t MapType) String() string {
-	switch t {
-	case LRUHash:
-		return "lru_hash"
-	case LRUCPUHash:
-		return "lru_percpu_hash"
-	}
-	return "MapType(" + strconv.Itoa(int(t)) + ")"
-}
 
 // MapFlags are creation flags.
 type MapFlags uint32
 
 // NoCommonLRU is BPF_F_NO_COMMON_LRU: one LRU list per CPU instead of a common one. It is
-// unrelated to per-CPU values (LRUCPUHash).
+// unrelated to per-CPU values (trace.LRUPercpuHash).
 const NoCommonLRU MapFlags = 2
 
 // UpdateFlags are the flags of bpf_map_update_elem.
@@ -122,7 +105,7 @@ func ErrnoByName(name string) (syscall.Errno, bool) {
 // MapSpec describes a map to create, like the attributes of BPF_MAP_CREATE. Keys and values are
 // 8 bytes.
 type MapSpec struct {
-	Type       MapType
+	Type       trace.MapType
 	MaxEntries uint32
 	Flags      MapFlags
 	Seed       uint32 // the hash seed (the kernel's hashrnd); 0 as with BPF_F_ZERO_SEED

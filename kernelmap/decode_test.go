@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 // recording is a small map driven through a few operations whose kernel memory was read
@@ -44,7 +46,7 @@ var recordings = []recording{
 		// element (back to its CPU's free list), and, once the global free list is empty,
 		// a refill that shrinks the inactive list.
 		file: "lru_hash-6.18.json",
-		spec: Spec{Type: LRUHash, MaxEntries: 8},
+		spec: Spec{Type: trace.LRUHash, MaxEntries: 8},
 		ops: []string{
 			"cpu 0 update 1", "cpu 0 update 2", "cpu 1 update 3", "cpu 0 lookup 1",
 			"cpu 0 update 4", "cpu 1 delete 3", "cpu 0 update 5", "cpu 0 update 6",
@@ -67,7 +69,7 @@ cpu1: next_steal 1
 		// The per-CPU LRU (BPF_F_NO_COMMON_LRU): each CPU's four elements, rotation on
 		// every pop, and a shrink of CPU 0's inactive list when its free list runs out.
 		file: "lru_hash-no_common_lru-6.18.json",
-		spec: Spec{Type: LRUHash, MaxEntries: 8, NoCommonLRU: true},
+		spec: Spec{Type: trace.LRUHash, MaxEntries: 8, NoCommonLRU: true},
 		ops: []string{
 			"cpu 0 update 1", "cpu 0 update 2", "cpu 0 lookup 1", "cpu 0 update 3",
 			"cpu 1 update 4", "cpu 0 update 5", "cpu 0 delete 2", "cpu 0 update 6",
@@ -208,7 +210,7 @@ var layout68 = Layout{
 // rather than replayed, but each is a valid state of the structs.
 var synthetic68 = recording{
 	file: "lru_hash-6.8-synthetic.json",
-	spec: Spec{Type: LRUHash, MaxEntries: 8},
+	spec: Spec{Type: trace.LRUHash, MaxEntries: 8},
 	ops:  []string{},
 	want: `cpu0.local_free   2:0
 cpu0.pending      7:17 1:11*

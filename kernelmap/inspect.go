@@ -12,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/lruviz/lruviz/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -366,7 +367,7 @@ var snapshotAvailable = sync.OnceValue(func() error {
 	if err := Available(); err != nil {
 		return fmt.Errorf("%w: %w", ErrNoIntrospection, err)
 	}
-	m, err := Open(Spec{Type: LRUHash, MaxEntries: 4})
+	m, err := Open(Spec{Type: trace.LRUHash, MaxEntries: 4})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNoIntrospection, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/lruviz/lruviz/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -241,7 +242,7 @@ func TestSnapshotFollowsOperations(t *testing.T) {
 
 func TestSnapshotClosed(t *testing.T) {
 	requireSnapshot(t)
-	m, err := Open(Spec{Type: LRUHash, MaxEntries: 4})
+	m, err := Open(Spec{Type: trace.LRUHash, MaxEntries: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +262,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, n := range []uint32{64, 1000} {
-		for _, c := range []config{{LRUHash, false}, {LRUHash, true}} {
+		for _, c := range []config{{trace.LRUHash, false}, {trace.LRUHash, true}} {
 			m := open(b, c, n, n/uint32(ncpus))
 			for i := range uint64(n) {
 				if _, err := m.Update(int(i)%ncpus, i, i, Any); err != nil {

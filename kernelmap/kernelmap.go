@@ -31,13 +31,8 @@ import (
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/lruviz/lruviz/trace"
 	"golang.org/x/sys/unix"
-)
-
-// Type values equal the kernel's map types.
-const (
-	LRUHash    = 9  // BPF_MAP_TYPE_LRU_HASH
-	LRUCPUHash = 10 // BPF_MAP_TYPE_LRU_PERCPU_HASH
 )
 
 // Update flags, equal to the kernel's BPF_ANY, BPF_NOEXIST and BPF_EXIST.
@@ -55,7 +50,7 @@ const (
 
 // Spec describes a map to create.
 type Spec struct {
-	Type        int // LRUHash or LRUCPUHash
+	Type        trace.MapType // numbered as the kernel numbers it: passed to BPF_MAP_CREATE as it is
 	MaxEntries  uint32
 	NoCommonLRU bool // BPF_F_NO_COMMON_LRU (2)
 }
@@ -88,8 +83,8 @@ type Map struct {
 // refuses the map, the returned error wraps the errno, so errors.Is(err,
 // unix.EINVAL) and similar work.
 func Open(spec Spec) (*Map, error) {
-	if spec.Type != LRUHash && spec.Type != LRUCPUHash {
-		return nil, fmt.Errorf("kernelmap: unsupported map type %d", spec.Type)
+	if !spec.Type.Valid() {
+		return nil, fmt.Errorf("kernelmap: unsupported map type %d", uint32(spec.Type))
 	}
 	possible, err := PossibleCPUs()
 	if err != nil {
@@ -110,7 +105,7 @@ func Open(spec Spec) (*Map, error) {
 		valueSlots: 1,
 		workers:    make([]*worker, possible),
 	}
-	if spec.Type == LRUCPUHash {
+	if spec.Type == trace.LRUPercpuHash {
 		m.valueSlots = possible
 	}
 	info, errno := getMapInfo(fd)
@@ -139,7 +134,7 @@ func (m *Map) Spec() Spec { return m.spec }
 func (m *Map) MaxEntries() uint32 { return m.maxEntries }
 
 // PossibleCPUs returns the number of possible CPUs the map was created with,
-// which is the number of per-CPU slots of an LRUCPUHash value.
+// which is the number of per-CPU slots of a trace.LRUPercpuHash value.
 func (m *Map) PossibleCPUs() int { return m.possible }
 
 // Close stops the pinned threads and releases the map and its programs.
@@ -173,8 +168,8 @@ func (m *Map) Close() error {
 // running on cpu. flags are passed to the kernel unchanged (Any, NoExist,
 // Exist, or anything else to provoke EINVAL).
 //
-// For LRUHash this is indistinguishable from UpdateProg: both reach the same
-// kernel function. For LRUCPUHash the syscall writes every CPU's slot; Update
+// For trace.LRUHash this is indistinguishable from UpdateProg: both reach the same
+// kernel function. For trace.LRUPercpuHash the syscall writes every CPU's slot; Update
 // writes value into slot cpu and 0 into all others. For a new key that is
 // exactly what a program on cpu produces, but for an existing key the
 // syscall also zeroes the other CPUs' slots where a program would leave them
@@ -187,7 +182,7 @@ func (m *Map) Update(cpu int, key, value uint64, flags uint64) (unix.Errno, erro
 
 // UpdateProg inserts or replaces key from a BPF program running on cpu: the
 // program calls bpf_map_update_elem(map, &key, &value, flags) and the
-// helper's return value is reported as the errno. For LRUCPUHash only cpu's
+// helper's return value is reported as the errno. For trace.LRUPercpuHash only cpu's
 // slot is written (a new element's other slots are 0).
 func (m *Map) UpdateProg(cpu int, key, value uint64, flags uint64) (unix.Errno, error) {
 	r, err := m.run(cpu, request{op: opUpdateProg, key: key, value: value, flags: flags})
@@ -196,7 +191,7 @@ func (m *Map) UpdateProg(cpu int, key, value uint64, flags uint64) (unix.Errno, 
 
 // LookupSys looks key up with BPF_MAP_LOOKUP_ELEM from user space, running on
 // cpu. A syscall lookup does not set the element's reference bit. For
-// LRUCPUHash the value of slot cpu is returned.
+// trace.LRUPercpuHash the value of slot cpu is returned.
 func (m *Map) LookupSys(cpu int, key uint64) (value uint64, errno unix.Errno, err error) {
 	r, err := m.run(cpu, request{op: opLookupSys, key: key})
 	return r.value, r.errno, err
@@ -204,7 +199,7 @@ func (m *Map) LookupSys(cpu int, key uint64) (value uint64, errno unix.Errno, er
 
 // LookupProg looks key up from a BPF program running on cpu, the way the
 // selftest's bpf_map_lookup_elem_with_ref_bit does. A program lookup sets
-// the element's reference bit. For LRUCPUHash it returns cpu's slot.
+// the element's reference bit. For trace.LRUPercpuHash it returns cpu's slot.
 func (m *Map) LookupProg(cpu int, key uint64) (value uint64, errno unix.Errno, err error) {
 	r, err := m.run(cpu, request{op: opLookupProg, key: key})
 	return r.value, r.errno, err
@@ -218,7 +213,7 @@ func (m *Map) Delete(cpu int, key uint64) (unix.Errno, error) {
 }
 
 // LookupAndDelete removes key with BPF_MAP_LOOKUP_AND_DELETE_ELEM from user
-// space, running on cpu, and returns its value (slot cpu for LRUCPUHash).
+// space, running on cpu, and returns its value (slot cpu for trace.LRUPercpuHash).
 // The selftest's sanity0 uses this command.
 func (m *Map) LookupAndDelete(cpu int, key uint64) (value uint64, errno unix.Errno, err error) {
 	r, err := m.run(cpu, request{op: opLookupAndDelete, key: key})
@@ -238,7 +233,7 @@ func (m *Map) Keys() ([]uint64, error) {
 }
 
 // Entry is one element of the map: its key and its value slots (one slot
-// for LRUHash, one per possible CPU for LRUCPUHash).
+// for trace.LRUHash, one per possible CPU for trace.LRUPercpuHash).
 type Entry struct {
 	Key    uint64
 	Values []uint64
@@ -460,7 +455,7 @@ var available = sync.OnceValue(func() error {
 	if len(cpus) == 0 {
 		return errors.New("kernelmap: no online CPU in the affinity mask")
 	}
-	m, err := Open(Spec{Type: LRUHash, MaxEntries: 1})
+	m, err := Open(Spec{Type: trace.LRUHash, MaxEntries: 1})
 	if errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("%w (creating maps and running SCHED_CLS test runs needs root, or CAP_BPF with CAP_NET_ADMIN)", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lruviz/lruviz/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,15 +24,12 @@ func requireBPF(tb testing.TB) {
 
 // config is one of the four map configurations the selftest covers.
 type config struct {
-	typ      int
+	typ      trace.MapType
 	noCommon bool
 }
 
 func (c config) String() string {
-	name := "LRUHash"
-	if c.typ == LRUCPUHash {
-		name = "LRUCPUHash"
-	}
+	name := c.typ.String()
 	if c.noCommon {
 		name += "/NoCommonLRU"
 	}
@@ -39,7 +37,7 @@ func (c config) String() string {
 }
 
 var configs = []config{
-	{LRUHash, false}, {LRUCPUHash, false}, {LRUHash, true}, {LRUCPUHash, true},
+	{trace.LRUHash, false}, {trace.LRUPercpuHash, false}, {trace.LRUHash, true}, {trace.LRUPercpuHash, true},
 }
 
 // open creates a map of perCPU*nCPU entries for NoCommonLRU and common
@@ -264,7 +262,7 @@ func secondCPU(t *testing.T) int {
 func TestPinningPerCPUSlots(t *testing.T) {
 	requireBPF(t)
 	cpu := secondCPU(t)
-	m := open(t, config{LRUCPUHash, false}, 8, 0)
+	m := open(t, config{trace.LRUPercpuHash, false}, 8, 0)
 	k := checker{t, m}
 	if errno, err := m.UpdateProg(cpu, 7, 99, NoExist); err != nil || errno != 0 {
 		t.Fatalf("UpdateProg = %v, %v", errno, err)
@@ -304,7 +302,7 @@ func TestPinningPerCPUSlots(t *testing.T) {
 func TestPinningNoCommonLRU(t *testing.T) {
 	requireBPF(t)
 	cpu := secondCPU(t)
-	c := config{LRUHash, true}
+	c := config{trace.LRUHash, true}
 
 	k := checker{t, open(t, c, 0, 2)}
 	k.update(0, 1, 1, NoExist, 0)
@@ -320,7 +318,7 @@ func TestPinningNoCommonLRU(t *testing.T) {
 }
 
 // TestUpdateProgMatchesUpdate runs the same random sequence of operations on
-// two LRUHash maps, one updated by syscall and one by program. For LRUHash
+// two trace.LRUHash maps, one updated by syscall and one by program. For trace.LRUHash
 // both reach htab_lru_map_update_elem, so every result and the final
 // contents must agree.
 func TestUpdateProgMatchesUpdate(t *testing.T) {
@@ -330,7 +328,7 @@ func TestUpdateProgMatchesUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, noCommon := range []bool{false, true} {
-		c := config{LRUHash, noCommon}
+		c := config{trace.LRUHash, noCommon}
 		t.Run(c.String(), func(t *testing.T) {
 			sys, prog := open(t, c, 8, 4), open(t, c, 8, 4)
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -387,7 +385,7 @@ func TestConcurrentCPUs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := open(t, config{LRUHash, false}, 1024, 0)
+	m := open(t, config{trace.LRUHash, false}, 1024, 0)
 	var wg sync.WaitGroup
 	for g := range 4 {
 		cpu := cpus[g%len(cpus)]
@@ -417,7 +415,7 @@ func TestConcurrentCPUs(t *testing.T) {
 
 func TestBadCPUAndClose(t *testing.T) {
 	requireBPF(t)
-	m, err := Open(Spec{Type: LRUHash, MaxEntries: 4})
+	m, err := Open(Spec{Type: trace.LRUHash, MaxEntries: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,19 +469,19 @@ func benchOps(b *testing.B, c config, op func(m *Map, i int) (unix.Errno, error)
 }
 
 func BenchmarkUpdate(b *testing.B) {
-	benchOps(b, config{LRUHash, false}, func(m *Map, i int) (unix.Errno, error) {
+	benchOps(b, config{trace.LRUHash, false}, func(m *Map, i int) (unix.Errno, error) {
 		return m.Update(0, uint64(i%8192), uint64(i), Any)
 	})
 }
 
 func BenchmarkUpdateProg(b *testing.B) {
-	benchOps(b, config{LRUHash, false}, func(m *Map, i int) (unix.Errno, error) {
+	benchOps(b, config{trace.LRUHash, false}, func(m *Map, i int) (unix.Errno, error) {
 		return m.UpdateProg(0, uint64(i%8192), uint64(i), Any)
 	})
 }
 
 func BenchmarkLookupProg(b *testing.B) {
-	benchOps(b, config{LRUHash, false}, func(m *Map, i int) (unix.Errno, error) {
+	benchOps(b, config{trace.LRUHash, false}, func(m *Map, i int) (unix.Errno, error) {
 		_, errno, err := m.LookupProg(0, uint64(i%8192))
 		return errno, err
 	})

@@ -5,6 +5,8 @@ package scenario
 import (
 	"strconv"
 	"strings"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 // Pos is a position in a scenario file. Line and Col are 1-based, and Col
@@ -41,12 +43,6 @@ type File struct {
 	Goals []*Goal
 }
 
-// Map types accepted by the map statement, spelled as in the language.
-const (
-	TypeLRUHash       = "lru_hash"
-	TypeLRUPercpuHash = "lru_percpu_hash"
-)
-
 // Kernel behaviour profiles accepted by `kernel=` (engine.ProfileByName): the flowchart's
 // kernel, mainline v6.18, and v6.18 with the LRU rqspinlock change that these machines' 6.18.44
 // builds carry.
@@ -76,8 +72,8 @@ const (
 // (entries=0, for one) is the engine's to say, so that its message names the
 // kernel's errno.
 type MapDecl struct {
-	Pos         Pos    // position of the `map` word
-	Type        string // TypeLRUHash or TypeLRUPercpuHash
+	Pos         Pos           // position of the `map` word
+	Type        trace.MapType // trace.ParseMapType of the TYPE word
 	TypePos     Pos
 	Entries     uint64 // max_entries, as written
 	EntriesPos  Pos

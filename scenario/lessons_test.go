@@ -157,7 +157,7 @@ func TestHoardingTargetFree618(t *testing.T) {
 // update.
 func TestPercpuValuesAsLRUHash(t *testing.T) {
 	op := opIndex(t, "percpu-values", "cpu 1 update 1 11 exist")
-	_, events := variant(t, "percpu-values", func(m *MapDecl) { m.Type = TypeLRUHash })
+	_, events := variant(t, "percpu-values", func(m *MapDecl) { m.Type = trace.LRUHash })
 	var nodes []string
 	for _, ev := range events {
 		if int(ev.Op) == op && ev.Kind == trace.KindNode {

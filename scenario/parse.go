@@ -75,6 +75,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lruviz/lruviz/chart"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // Limits on what Parse accepts, so that a scenario typed into the web UI
@@ -488,14 +489,14 @@ func (p *parser) mapStmt(toks []token) error {
 		if len(toks) >= 2 {
 			at = toks[1].pos
 		}
-		return p.errorf(at, "map needs a type (lru_hash or lru_percpu_hash)")
+		return p.errorf(at, "map needs a type (%s)", trace.MapTypeNames(" or "))
 	}
-	switch t := toks[1]; t.text {
-	case TypeLRUHash, TypeLRUPercpuHash:
-		m.Type, m.TypePos = t.text, t.pos
-	default:
-		return p.errorf(t.pos, "unknown map type %q (want lru_hash or lru_percpu_hash)", t.text)
+	t := toks[1]
+	typ, err := trace.ParseMapType(t.text)
+	if err != nil {
+		return p.errorf(t.pos, "%v", err)
 	}
+	m.Type, m.TypePos = typ, t.pos
 	seen := map[string]bool{}
 	for _, t := range toks[2:] {
 		name, val, hasVal := option(t)

@@ -26,10 +26,7 @@ func NewMap(f *File, tr trace.Tracer) (*engine.Map, error) {
 		p.VirtSpinLock = true
 		prof = &p
 	}
-	spec := engine.MapSpec{Type: engine.LRUHash, Seed: f.Map.Seed}
-	if f.Map.Type == TypeLRUPercpuHash {
-		spec.Type = engine.LRUCPUHash
-	}
+	spec := engine.MapSpec{Type: f.Map.Type, Seed: f.Map.Seed}
 	if f.Map.NoCommonLRU {
 		spec.Flags = engine.NoCommonLRU
 	}

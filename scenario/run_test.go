@@ -86,7 +86,7 @@ cpu 0 update 1 20 expect -EDEADLK
 func TestCounterSharedAcrossBuckets68(t *testing.T) {
 	// 16 buckets but 8 map_locked counters: buckets b and b+8 share one. In 6.8 the handler's
 	// update of a key in the other bucket fails; in 6.18 (no counters) it succeeds.
-	m, _ := engine.NewMap(engine.MapSpec{Type: engine.LRUHash, MaxEntries: 16}, engine.Options{})
+	m, _ := engine.NewMap(engine.MapSpec{Type: trace.LRUHash, MaxEntries: 16}, engine.Options{})
 	_, b1 := m.Hash(1)
 	var other uint64
 	for k := uint64(2); k < 1000; k++ {
@@ -394,7 +394,7 @@ expect keys 101 102
 // from 1 up that hash there, n of them.
 func keysInBuckets(t *testing.T, n int, buckets ...int) map[int][]uint64 {
 	t.Helper()
-	m, _ := engine.NewMap(engine.MapSpec{Type: engine.LRUHash, MaxEntries: 16}, engine.Options{})
+	m, _ := engine.NewMap(engine.MapSpec{Type: trace.LRUHash, MaxEntries: 16}, engine.Options{})
 	out := map[int][]uint64{}
 	for k := uint64(1); k < 10000; k++ {
 		_, b := m.Hash(k)

@@ -45,6 +45,8 @@ func FuzzReader(f *testing.F) {
 		h + `{"seq":1}`,
 		h + "\n" + `{"seq":0}`,
 		`{"kind":"trace","version":1,"about":[],"ops":[{"say":[]}]}`,
+		`{"kind":"trace","version":1,"cpus":2,"map":{"type":"lru_percpu_hash","entries":4},"elems":4}`,
+		`{"kind":"trace","version":1,"cpus":1,"map":{"type":"array"}}`,
 	} {
 		f.Add([]byte(s))
 	}

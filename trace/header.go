@@ -31,10 +31,10 @@ type Header struct {
 
 // MapInfo is the map as the scenario declares it.
 type MapInfo struct {
-	Type        string `json:"type"` // lru_hash or lru_percpu_hash
-	Entries     uint64 `json:"entries"`
-	NoCommonLRU bool   `json:"no_common_lru"`
-	Seed        uint32 `json:"seed"`
+	Type        MapType `json:"type"` // written as its name, "lru_hash" or "lru_percpu_hash"
+	Entries     uint64  `json:"entries"`
+	NoCommonLRU bool    `json:"no_common_lru"`
+	Seed        uint32  `json:"seed"`
 }
 
 // OpInfo describes one operation of the scenario: its text, where it is, and its narration.

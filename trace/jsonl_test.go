@@ -14,7 +14,7 @@ import (
 )
 
 var testHeader = Header{Kind: "trace", Version: Version, Profile: "6.8", CPUs: 2,
-	Map: MapInfo{Type: "lru_hash", Entries: 4}, Elems: 4, Buckets: 4, TargetFree: 128, NrScans: 128,
+	Map: MapInfo{Type: LRUHash, Entries: 4}, Elems: 4, Buckets: 4, TargetFree: 128, NrScans: 128,
 	Title: "A <test> & \"title\"", About: []string{"line one", "line\ttwo"}, Source: "t.lru",
 	Ops: []OpInfo{{Index: 0, CPU: 0, Text: "cpu 0 update 1 2 any", Line: 3, Say: []string{"hi"}}}}
 

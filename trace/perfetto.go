@@ -194,7 +194,7 @@ func (p *PerfettoWriter) Close() error {
 	b = appendStr(b, "title", h.Title)
 	b = appendStr(b, "source", h.Source)
 	b = appendStr(b, "profile", h.Profile)
-	b = appendStr(b, "map_type", h.Map.Type)
+	b = appendStr(b, "map_type", h.Map.Type.String())
 	b = appendUint(b, "entries", h.Map.Entries)
 	b = append(b, `,"no_common_lru":`...)
 	b = strconv.AppendBool(b, h.Map.NoCommonLRU)

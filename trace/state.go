@@ -173,8 +173,8 @@ func CheckHeader(h Header) error {
 		return fmt.Errorf("trace header: %d buckets (want 0 to %d)", h.Buckets, maxStateBuckets)
 	case h.Map.NoCommonLRU && h.Elems%h.CPUs != 0:
 		return fmt.Errorf("trace header: %d elements do not split evenly over %d CPUs' lists", h.Elems, h.CPUs)
-	case h.Map.Type != "" && h.Map.Type != "lru_hash" && h.Map.Type != "lru_percpu_hash":
-		return fmt.Errorf("trace header: unknown map type %q", h.Map.Type)
+	case h.Map.Type != 0 && !h.Map.Type.Valid():
+		return fmt.Errorf("trace header: unknown map type %s", h.Map.Type)
 	}
 	return nil
 }
@@ -192,7 +192,7 @@ func NewState(h Header) *State {
 	}
 	s.cpus = h.CPUs
 	s.percpuLRU = h.Map.NoCommonLRU
-	s.percpuValues = h.Map.Type == "lru_percpu_hash"
+	s.percpuValues = h.Map.Type == LRUPercpuHash
 	if s.percpuLRU {
 		for c := range s.cpus {
 			p := "cpu" + strconv.Itoa(c)

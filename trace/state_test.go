@@ -12,7 +12,7 @@ import (
 
 func commonHeader(elems, cpus int) Header {
 	return Header{Kind: "trace", Version: Version, Profile: "6.8", CPUs: cpus,
-		Map: MapInfo{Type: "lru_hash", Entries: uint64(elems)}, Elems: elems, Buckets: 4}
+		Map: MapInfo{Type: LRUHash, Entries: uint64(elems)}, Elems: elems, Buckets: 4}
 }
 
 // script numbers events in order, as the engine does.
@@ -74,7 +74,7 @@ func TestNewStateCommon(t *testing.T) {
 func TestNewStatePercpu(t *testing.T) {
 	h := commonHeader(6, 3)
 	h.Map.NoCommonLRU = true
-	h.Map.Type = "lru_percpu_hash"
+	h.Map.Type = LRUPercpuHash
 	s := NewState(h)
 	for c, want := range [][]int{{1, 0}, {3, 2}, {5, 4}} {
 		name := "cpu" + string(rune('0'+c)) + ".free"
@@ -97,7 +97,7 @@ func TestNewStateBadHeader(t *testing.T) {
 		{CPUs: 1, Elems: -1},
 		{CPUs: 1, Elems: 1 << 30},
 		{CPUs: 3, Elems: 4, Map: MapInfo{NoCommonLRU: true}},
-		{CPUs: 1, Elems: 4, Map: MapInfo{Type: "array"}},
+		{CPUs: 1, Elems: 4, Map: MapInfo{Type: 2}}, // BPF_MAP_TYPE_ARRAY, not an LRU hash
 	} {
 		s := NewState(h)
 		if err := s.Apply(&Event{Kind: KindOpBegin}); err == nil {
@@ -272,7 +272,7 @@ func TestApplyQueuedWaits(t *testing.T) {
 
 func TestApplyPercpuValues(t *testing.T) {
 	h := commonHeader(4, 2)
-	h.Map.Type = "lru_percpu_hash"
+	h.Map.Type = LRUPercpuHash
 	sc := &script{t: t, s: NewState(h)}
 	sc.ok(MustEvent(Fields{CPU: 1, Op: 0, Kind: KindOpBegin, Name: "update", Key: 1}))
 	sc.ok(Event{CPU: 1, Op: 0, Kind: KindLink, Elem: 2, Key: 1, Value: 10, Bucket: 3})

@@ -293,7 +293,7 @@ func TestBundledScenariosFold(t *testing.T) {
 var curBigTrace = sync.OnceValues(func() (trace.Header, []trace.Event) {
 	const target = 1_000_000
 	rec := &trace.Recorder{Events: make([]trace.Event, 0, target+4096)}
-	m, err := engine.NewMap(engine.MapSpec{Type: engine.LRUHash, MaxEntries: 1000}, engine.Options{CPUs: 4, Tracer: rec})
+	m, err := engine.NewMap(engine.MapSpec{Type: trace.LRUHash, MaxEntries: 1000}, engine.Options{CPUs: 4, Tracer: rec})
 	if err != nil {
 		panic(err)
 	}

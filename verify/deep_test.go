@@ -13,6 +13,7 @@ import (
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/kernelmap"
 	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // requireDeep skips the test when the kernel's lists cannot be read here.
@@ -75,7 +76,7 @@ func TestDeepProfile68(t *testing.T) {
 	old := &engine.Profile68
 	var out bytes.Buffer
 	rep, err := Run(context.Background(), Options{Seeds: 3, Ops: 40, Deep: true, Profile: old,
-		Types: []engine.MapType{engine.LRUHash}}, &out)
+		Types: []trace.MapType{trace.LRUHash}}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func engineAsKernel(t *testing.T, prof *engine.Profile, spec engine.MapSpec, ops
 // profile against its 6.18-lru-rqspinlock profile standing in for the kernel, whose refill
 // batches and local free lists (an llist there) differ.
 func TestCompareStates(t *testing.T) {
-	spec := engine.MapSpec{Type: engine.LRUHash, MaxEntries: 8}
+	spec := engine.MapSpec{Type: trace.LRUHash, MaxEntries: 8}
 	ops := []engine.Op{{CPU: 0, Kind: engine.OpUpdate, Key: 1, Value: 10}, {CPU: 0, Kind: engine.OpLookup, Key: 1}}
 	e := engineAsKernel(t, &engine.Profile68, spec, ops)
 	k := engineAsKernel(t, &engine.Profile618LRURqspinlock, spec, ops)
@@ -248,7 +249,7 @@ func TestListTextAndWrap(t *testing.T) {
 // the head.
 func TestDeepRotationMidList(t *testing.T) {
 	prof, ncpus := requireDeep(t)
-	p := Program{Type: engine.LRUHash, Entries: 1000, CPUs: ncpus, Origin: "TestDeepRotationMidList"}
+	p := Program{Type: trace.LRUHash, Entries: 1000, CPUs: ncpus, Origin: "TestDeepRotationMidList"}
 	var ops []engine.Op
 	add := func(cpu int, kind engine.OpKind, key uint64) {
 		ops = append(ops, engine.Op{CPU: cpu, Kind: kind, Key: key, Value: key})
@@ -318,7 +319,7 @@ func TestDeepRefOnFreeList(t *testing.T) {
 	}
 	for seed := range uint64(20000) {
 		r := rand.New(rand.NewPCG(seed, 7))
-		p := Program{Type: engine.LRUHash, Entries: uint32(4 + r.IntN(30)), NoCommonLRU: r.IntN(2) == 1, CPUs: ncpus,
+		p := Program{Type: trace.LRUHash, Entries: uint32(4 + r.IntN(30)), NoCommonLRU: r.IntN(2) == 1, CPUs: ncpus,
 			Origin: "seed " + strconv.FormatUint(seed, 10) + " of TestDeepRefOnFreeList"}
 		m, err := engine.NewMap(p.spec(), engine.Options{CPUs: ncpus, Profile: prof})
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/kernelmap"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // TestBucketOrderMatchesKernel checks the engine's hash (jhash2 with seed 0, as with
@@ -22,11 +23,11 @@ func TestBucketOrderMatchesKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, entries := range []uint32{7, 64, 1000} {
-		km, err := kernelmap.Open(kernelmap.Spec{Type: kernelmap.LRUHash, MaxEntries: entries, NoCommonLRU: true})
+		km, err := kernelmap.Open(kernelmap.Spec{Type: trace.LRUHash, MaxEntries: entries, NoCommonLRU: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		em, err := engine.NewMap(engine.MapSpec{Type: engine.LRUHash, MaxEntries: entries, Flags: engine.NoCommonLRU},
+		em, err := engine.NewMap(engine.MapSpec{Type: trace.LRUHash, MaxEntries: entries, Flags: engine.NoCommonLRU},
 			engine.Options{CPUs: ncpus, Profile: &engine.Profile618})
 		if err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/kernelmap"
+	"github.com/lruviz/lruviz/trace"
 )
 
 var record = flag.Bool("record", false, "record the kernel's states of the testdata/kpath-*.json programs (root)")
@@ -38,15 +39,15 @@ var kpathPrograms = []struct {
 	cfg  GenConfig
 	want []string
 }{
-	{"kpath-lru_hash.json", GenConfig{Type: engine.LRUHash, Entries: 3, Ops: 40},
+	{"kpath-lru_hash.json", GenConfig{Type: trace.LRUHash, Entries: 3, Ops: 40},
 		[]string{chart.FreelistCheck4, chart.PushFreeGlobal, chart.PushFreePending}},
-	{"kpath-lru_hash-steal.json", GenConfig{Type: engine.LRUHash, Entries: 1, Ops: 40},
+	{"kpath-lru_hash-steal.json", GenConfig{Type: trace.LRUHash, Entries: 1, Ops: 40},
 		[]string{chart.UseStolen}},
-	{"kpath-lru_hash-no_common_lru.json", GenConfig{Type: engine.LRUHash, NoCommonLRU: true, Entries: 4, Ops: 40},
+	{"kpath-lru_hash-no_common_lru.json", GenConfig{Type: trace.LRUHash, NoCommonLRU: true, Entries: 4, Ops: 40},
 		[]string{chart.FreelistCheck4, chart.PopFreeToLocal2}},
-	{"kpath-lru_percpu_hash.json", GenConfig{Type: engine.LRUCPUHash, Entries: 3, Ops: 40},
+	{"kpath-lru_percpu_hash.json", GenConfig{Type: trace.LRUPercpuHash, Entries: 3, Ops: 40},
 		[]string{chart.PercpuSkipPop, chart.FreelistCheck4}},
-	{"kpath-lru_percpu_hash-no_common_lru.json", GenConfig{Type: engine.LRUCPUHash, NoCommonLRU: true, Entries: 4, Ops: 40},
+	{"kpath-lru_percpu_hash-no_common_lru.json", GenConfig{Type: trace.LRUPercpuHash, NoCommonLRU: true, Entries: 4, Ops: 40},
 		[]string{chart.PercpuSkipPop, chart.FreelistCheck4}},
 }
 
@@ -145,10 +146,7 @@ func TestRecordedPaths(t *testing.T) {
 			t.Fatalf("%s: %d snapshots and %d results for %d operations", kp.file, len(rec.Snapshots), len(rec.Results), len(f.Ops))
 		}
 		sim := simRun(t, f)
-		typ := engine.LRUHash
-		if kp.cfg.Type == engine.LRUCPUHash {
-			typ = engine.LRUCPUHash
-		}
+		typ := kp.cfg.Type
 		for i, op := range f.Ops {
 			where := kp.file + " op " + strconv.Itoa(i) + " (" + op.String() + ")"
 			if sim[i].result != rec.Results[i] {

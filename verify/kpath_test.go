@@ -56,8 +56,8 @@ func runEngineSteps(t *testing.T, prof *engine.Profile, spec engine.MapSpec, ncp
 	return out
 }
 
-func pathOp(op engine.Op, typ engine.MapType) PathOp {
-	return PathOp{CPU: op.CPU, Kind: op.Kind, Key: op.Key, Flags: op.Flags, PercpuValues: typ == engine.LRUCPUHash}
+func pathOp(op engine.Op, typ trace.MapType) PathOp {
+	return PathOp{CPU: op.CPU, Kind: op.Kind, Key: op.Key, Flags: op.Flags, PercpuValues: typ == trace.LRUPercpuHash}
 }
 
 // TestInferPathEngine lets the engine's states stand in for the kernel's: for LRUVIZ_VERIFY_SEEDS

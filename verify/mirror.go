@@ -13,6 +13,7 @@ import (
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/kernelmap"
 	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // A mirror: a sequential scenario's operations run on a real kernel map of the same shape, one
@@ -157,22 +158,19 @@ func RunMirror(ctx context.Context, f *scenario.File, lim MirrorLimits) (*Mirror
 	if err := CanMirror(f, ncpus, lim); err != nil {
 		return nil, err
 	}
-	mr := &Mirror{CPUs: ncpus, PercpuValues: f.Map.Type == scenario.TypeLRUPercpuHash}
+	mr := &Mirror{CPUs: ncpus, PercpuValues: f.Map.Type == trace.LRUPercpuHash}
 	prof, release, perr := HostProfile()
 	mr.Release = release
 	if perr == nil {
 		mr.Profile = prof.Name
 	}
 	mr.Notes = mirrorNotes(f, mr, perr)
-	typ := engine.LRUHash
-	if mr.PercpuValues {
-		typ = engine.LRUCPUHash
-	}
+	typ := f.Map.Type
 	for _, op := range f.Ops {
 		mr.Ops = append(mr.Ops, scenario.EngineOp(op))
 	}
 	start := time.Now()
-	m, err := kernelmap.Open(kernelmap.Spec{Type: int(typ), MaxEntries: uint32(f.Map.Entries), NoCommonLRU: f.Map.NoCommonLRU})
+	m, err := kernelmap.Open(kernelmap.Spec{Type: typ, MaxEntries: uint32(f.Map.Entries), NoCommonLRU: f.Map.NoCommonLRU})
 	if err != nil {
 		return nil, fmt.Errorf("verify: mirror: %w", err)
 	}
@@ -247,12 +245,9 @@ func MirrorOnEngine(ctx context.Context, f *scenario.File, prof *engine.Profile,
 	if err := CanMirror(f, ncpus, lim); err != nil {
 		return nil, err
 	}
-	mr := &Mirror{Release: "engine", Profile: prof.Name, CPUs: ncpus, PercpuValues: f.Map.Type == scenario.TypeLRUPercpuHash}
+	mr := &Mirror{Release: "engine", Profile: prof.Name, CPUs: ncpus, PercpuValues: f.Map.Type == trace.LRUPercpuHash}
 	mr.Notes = mirrorNotes(f, mr, nil)
-	spec := engine.MapSpec{Type: engine.LRUHash, MaxEntries: uint32(f.Map.Entries)}
-	if mr.PercpuValues {
-		spec.Type = engine.LRUCPUHash
-	}
+	spec := engine.MapSpec{Type: f.Map.Type, MaxEntries: uint32(f.Map.Entries)}
 	if f.Map.NoCommonLRU {
 		spec.Flags = engine.NoCommonLRU
 	}

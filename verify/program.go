@@ -6,12 +6,13 @@ import (
 	"math/rand/v2"
 
 	"github.com/lruviz/lruviz/engine"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // Program is a sequence of operations on one freshly created map: the unit
 // that both sides run and that the shrinker minimises.
 type Program struct {
-	Type        engine.MapType
+	Type        trace.MapType
 	Entries     uint32 // max_entries as requested (the kernel rounds it up for NoCommonLRU)
 	NoCommonLRU bool
 	CPUs        int         // possible CPUs; must equal the host's for the kernel side
@@ -37,7 +38,7 @@ func (p Program) config() string {
 	return configName(p.Type, p.NoCommonLRU)
 }
 
-func configName(t engine.MapType, noCommonLRU bool) string {
+func configName(t trace.MapType, noCommonLRU bool) string {
 	if noCommonLRU {
 		return t.String() + " no_common_lru"
 	}
@@ -63,8 +64,8 @@ type GenConfig struct {
 	// Entries is max_entries; 0 picks one per seed from a varied set of
 	// sizes (see entryChoices).
 	Entries uint32
-	// Type is the map type; 0 means engine.LRUHash.
-	Type engine.MapType
+	// Type is the map type; 0 means trace.LRUHash.
+	Type trace.MapType
 	// NoCommonLRU requests BPF_F_NO_COMMON_LRU.
 	NoCommonLRU bool
 	// CPUs is the number of possible CPUs; 0 means 2.
@@ -103,7 +104,7 @@ func Generate(seed uint64, cfg GenConfig) Program {
 		cfg.Ops = DefaultOps
 	}
 	if cfg.Type == 0 {
-		cfg.Type = engine.LRUHash
+		cfg.Type = trace.LRUHash
 	}
 	if cfg.CPUs <= 0 {
 		cfg.CPUs = 2

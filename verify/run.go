@@ -12,6 +12,7 @@ import (
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/kernelmap"
 	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // Trace is what one side did with a program.
@@ -34,7 +35,7 @@ type Step struct {
 }
 
 // RunKernel runs p on a freshly created kernel map. Updates of an
-// LRUCPUHash map are program-side updates on the operation's CPU, writing
+// LRUPercpuHash map are program-side updates on the operation's CPU, writing
 // only that CPU's slot as the engine models it; updates of an LRUHash map
 // are syscall updates, which reach the same kernel function. Lookups run
 // from a program (OpLookup, setting the reference bit) or from user space
@@ -69,7 +70,7 @@ type kernelSide struct {
 // openKernel creates p's map in the kernel. create is "0", or the errno
 // name the kernel refused the map with (then k is nil).
 func openKernel(p Program) (k *kernelSide, create string, err error) {
-	m, err := kernelmap.Open(kernelmap.Spec{Type: int(p.Type), MaxEntries: p.Entries, NoCommonLRU: p.NoCommonLRU})
+	m, err := kernelmap.Open(kernelmap.Spec{Type: p.Type, MaxEntries: p.Entries, NoCommonLRU: p.NoCommonLRU})
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
@@ -115,7 +116,7 @@ func (k *kernelSide) step(i int, op engine.Op) (Step, error) {
 
 // kernelOp runs operation i on the kernel map m of type typ and returns its result as traces
 // spell it.
-func kernelOp(m *kernelmap.Map, typ engine.MapType, i int, op engine.Op) (string, error) {
+func kernelOp(m *kernelmap.Map, typ trace.MapType, i int, op engine.Op) (string, error) {
 	var (
 		errno syscall.Errno
 		value uint64
@@ -123,7 +124,7 @@ func kernelOp(m *kernelmap.Map, typ engine.MapType, i int, op engine.Op) (string
 	)
 	switch op.Kind {
 	case engine.OpUpdate:
-		if typ == engine.LRUCPUHash {
+		if typ == trace.LRUPercpuHash {
 			errno, err = m.UpdateProg(op.CPU, op.Key, op.Value, uint64(op.Flags))
 		} else {
 			errno, err = m.Update(op.CPU, op.Key, op.Value, uint64(op.Flags))

@@ -81,14 +81,10 @@ func ProgramFromScenario(f *scenario.File, ncpus int) (Program, error) {
 			f.Name, posOf(f.Map.CPUsPos, f.Map.Pos), f.Map.CPUs, ncpus)
 	}
 	p := Program{CPUs: ncpus, NoCommonLRU: f.Map.NoCommonLRU, Origin: "file " + f.Name}
-	switch f.Map.Type {
-	case scenario.TypeLRUHash:
-		p.Type = engine.LRUHash
-	case scenario.TypeLRUPercpuHash:
-		p.Type = engine.LRUCPUHash
-	default:
+	if !f.Map.Type.Valid() {
 		return Program{}, fmt.Errorf("%s:%s: unknown map type %q", f.Name, f.Map.TypePos, f.Map.Type)
 	}
+	p.Type = f.Map.Type
 	if f.Map.Entries > math.MaxUint32 {
 		return Program{}, fmt.Errorf("%s:%s: entries=%d does not fit max_entries (32 bits)", f.Name, f.Map.EntriesPos, f.Map.Entries)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/kernelmap"
 	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // ErrUnavailable wraps the reason when bpf() cannot be used here (not root,
@@ -38,7 +39,7 @@ type Options struct {
 	// Entries fixes max_entries; 0 lets each seed pick a size.
 	Entries uint32
 	// Types are the map types to cover; empty means both.
-	Types []engine.MapType
+	Types []trace.MapType
 	// NoCommonLRU lists the settings of BPF_F_NO_COMMON_LRU to cover;
 	// empty means both. Every type is combined with every setting.
 	NoCommonLRU []bool
@@ -202,7 +203,7 @@ func makeJobs(opts Options, ncpus int) ([]job, error) {
 	}
 	types := opts.Types
 	if len(types) == 0 {
-		types = []engine.MapType{engine.LRUHash, engine.LRUCPUHash}
+		types = trace.MapTypes()
 	}
 	noCommon := opts.NoCommonLRU
 	if len(noCommon) == 0 {
@@ -210,7 +211,7 @@ func makeJobs(opts Options, ncpus int) ([]job, error) {
 	}
 	var jobs []job
 	for _, t := range types {
-		if t != engine.LRUHash && t != engine.LRUCPUHash {
+		if !t.Valid() {
 			return nil, fmt.Errorf("%w: map type %s is not an LRU hash", ErrUsage, t)
 		}
 		for _, nc := range noCommon {

@@ -14,6 +14,7 @@ import (
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/kernelmap"
 	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/trace"
 )
 
 // requireBPF skips the test when bpf() cannot be used here.
@@ -53,13 +54,13 @@ func seedsFromEnv(t *testing.T, def int) int {
 }
 
 var configs = []struct {
-	typ      engine.MapType
+	typ      trace.MapType
 	noCommon bool
 }{
-	{engine.LRUHash, false},
-	{engine.LRUHash, true},
-	{engine.LRUCPUHash, false},
-	{engine.LRUCPUHash, true},
+	{trace.LRUHash, false},
+	{trace.LRUHash, true},
+	{trace.LRUPercpuHash, false},
+	{trace.LRUPercpuHash, true},
 }
 
 // TestAgreement runs LRUVIZ_VERIFY_SEEDS (default 100) random 300-operation
@@ -241,7 +242,7 @@ func TestProgramFromScenarioErrors(t *testing.T) {
 		{Index: 0, CPU: 1, Kind: engine.OpUpdate, Key: 1, Value: 2, Flags: engine.UpdateLock},
 		{Index: 1, CPU: 0, Kind: engine.OpLookup, Key: 1},
 	}
-	if p.Type != engine.LRUCPUHash || p.Entries != 4 || !reflect.DeepEqual(p.Ops, want) {
+	if p.Type != trace.LRUPercpuHash || p.Entries != 4 || !reflect.DeepEqual(p.Ops, want) {
 		t.Fatalf("program %+v", p)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 func main() {
@@ -68,7 +70,7 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-const usage = `usage: lruviz [command] [arguments]
+var usage = `usage: lruviz [command] [arguments]
 
 commands:
   serve [--addr 127.0.0.1:8080] [--diagram FILE] [--scenario NAME]
@@ -77,7 +79,7 @@ commands:
                                   kernel's lists and path beside the simulation's; root)
   run FILE|NAME...                run scenarios, one line per operation
   scenarios                       list the bundled scenarios
-  verify-kernel [--seeds N] [--ops N] [--entries N] [--type lru_hash|lru_percpu_hash]
+  verify-kernel [--seeds N] [--ops N] [--entries N] [--type ` + trace.MapTypeNames("|") + `]
                 [--no-common-lru] [--deep] [--profile 6.8|6.18|6.18-lru-rqspinlock] [FILE...]
                                   compare the engine with the running kernel's LRU maps
   trace FILE|NAME [-o OUT] [--format jsonl|perfetto]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lruviz/lruviz/engine"
 	"github.com/lruviz/lruviz/scenario"
+	"github.com/lruviz/lruviz/trace"
 	"github.com/lruviz/lruviz/verify"
 )
 
@@ -21,7 +22,7 @@ func cmdVerifyKernel(ctx context.Context, args []string, stdout, stderr io.Write
 	seeds := fs.Int("seeds", verify.DefaultSeeds, "random programs per map configuration")
 	ops := fs.Int("ops", 300, "operations per random program")
 	entries := fs.Uint("entries", 0, "max_entries (0: each seed picks a size)")
-	typ := fs.String("type", "", "lru_hash or lru_percpu_hash (default: both)")
+	typ := fs.String("type", "", trace.MapTypeNames(" or ")+" (default: both)")
 	noCommon := fs.Bool("no-common-lru", false, "only maps with BPF_F_NO_COMMON_LRU")
 	deep := fs.Bool("deep", false, "also compare the kernel's own LRU lists, read from kernel memory, after every operation")
 	profile := fs.String("profile", "", "the engine's kernel profile: 6.8 or 6.18 (default: the host kernel's)")
@@ -43,14 +44,12 @@ func cmdVerifyKernel(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		opts.Profile = p
 	}
-	switch *typ {
-	case "":
-	case "lru_hash":
-		opts.Types = []engine.MapType{engine.LRUHash}
-	case "lru_percpu_hash":
-		opts.Types = []engine.MapType{engine.LRUCPUHash}
-	default:
-		return &usageError{fmt.Sprintf("unknown --type %q (want lru_hash or lru_percpu_hash)", *typ)}
+	if *typ != "" {
+		t, err := trace.ParseMapType(*typ)
+		if err != nil {
+			return &usageError{fmt.Sprintf("unknown --type %q (want %s)", *typ, trace.MapTypeNames(" or "))}
+		}
+		opts.Types = []trace.MapType{t}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
