@@ -106,9 +106,22 @@ func (m *Map) setFast() {
 	m.fastCap = 0
 	if m.batcher != nil && m.sched == nil {
 		if cap(m.buf) == 0 {
-			m.buf = make([]trace.Event, 0, batchSize)
+			m.refill()
 		}
 		m.fastCap = cap(m.buf)
+	}
+}
+
+// refill gives the batch empty room: the tracer's own, if it lends it (trace.Lender), so
+// that the events are built where the tracer keeps them and Batch copies nothing.
+func (m *Map) refill() {
+	switch {
+	case m.lender != nil:
+		m.buf = m.lender.Lend()[:0]
+	case cap(m.buf) == 0:
+		m.buf = make([]trace.Event, 0, batchSize)
+	default:
+		m.buf = m.buf[:0]
 	}
 }
 
@@ -143,19 +156,24 @@ const batchSize = 256
 // tracer that panics (a limit reached) leaves an empty batch behind.
 func (m *Map) flush() {
 	evs := m.buf
-	if cap(evs) == 0 {
-		m.buf = make([]trace.Event, 0, batchSize)
-	} else {
-		m.buf = evs[:0]
-	}
+	m.buf = evs[:0]
 	switch {
 	case len(evs) == 0 || m.tr == nil:
 	case m.batcher != nil:
 		m.batcher.Batch(evs)
+		if m.lender != nil {
+			m.refill() // what was lent is the tracer's now
+		}
 	default:
 		for i := range evs {
 			m.tr.Event(&evs[i])
 		}
+	}
+	if cap(m.buf) == 0 {
+		m.refill()
+	}
+	if m.fastCap != 0 {
+		m.fastCap = cap(m.buf)
 	}
 }
 

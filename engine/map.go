@@ -111,6 +111,7 @@ type Map struct {
 
 	tr      trace.Tracer
 	batcher trace.Batcher // tr, if it takes events in batches
+	lender  trace.Lender  // tr, if it lends the batch's room
 	buf     []trace.Event // the events not yet handed to tr (see flush)
 	fastCap int           // cap(buf) when emit may take its fast case, else 0 (setFast)
 	seq     int64
@@ -242,6 +243,9 @@ func (m *Map) SetTracer(t trace.Tracer) {
 	m.flush()
 	m.tr = t
 	m.batcher, _ = t.(trace.Batcher)
+	m.lender, _ = t.(trace.Lender)
+	m.buf = nil // room lent by the last tracer is not the new one's
+	m.refill()
 	m.setFast()
 }
 

@@ -10,6 +10,7 @@ package trace
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -505,6 +506,15 @@ type Batcher interface {
 	Batch(evs []Event)
 }
 
+// Lender is a Batcher that lends the engine room to build events in, where it keeps them:
+// the engine fills the start of what Lend returns and hands that part to Batch, which then
+// finds the events already in place and copies nothing. Lend returns at least one event's
+// room; the room is the engine's until it hands it to Batch or asks for room again.
+type Lender interface {
+	Batcher
+	Lend() []Event
+}
+
 // Recorder is a Tracer that keeps every event in memory.
 type Recorder struct {
 	Events []Event
@@ -513,8 +523,26 @@ type Recorder struct {
 // Event appends ev.
 func (r *Recorder) Event(ev *Event) { r.Events = append(r.Events, *ev) }
 
-// Batch appends evs.
-func (r *Recorder) Batch(evs []Event) { r.Events = append(r.Events, evs...) }
+// Batch appends evs; events built in room that Lend gave are appended where they are.
+func (r *Recorder) Batch(evs []Event) {
+	n := len(r.Events)
+	if len(evs) > 0 && len(evs) <= cap(r.Events)-n && &evs[0] == &r.Events[:n+1][n] {
+		r.Events = r.Events[:n+len(evs)]
+		return
+	}
+	r.Events = append(r.Events, evs...)
+}
+
+// lendMin is the least room a Recorder lends: when less is left, it grows Events first.
+const lendMin = 64
+
+// Lend returns the room after Events, growing it when little is left.
+func (r *Recorder) Lend() []Event {
+	if cap(r.Events)-len(r.Events) < lendMin {
+		r.Events = slices.Grow(r.Events, 4*lendMin)
+	}
+	return r.Events[len(r.Events):cap(r.Events)]
+}
 
 // Ring is a Tracer that keeps the last len(Buf) events; it allocates nothing per event.
 type Ring struct {
@@ -532,14 +560,22 @@ func NewRing(n int) *Ring {
 	return &Ring{Buf: make([]Event, size), mask: int64(size - 1)}
 }
 
+// Lend returns the ring's room from the next event's place to the end of Buf.
+func (r *Ring) Lend() []Event { return r.Buf[r.Next&r.mask:] }
+
 // Event stores ev, overwriting the oldest event when the ring is full.
 func (r *Ring) Event(ev *Event) {
 	r.Buf[r.Next&r.mask] = *ev
 	r.Next++
 }
 
-// Batch stores evs, as many calls of Event would.
+// Batch stores evs, as many calls of Event would; events built in room that Lend gave are
+// already where they belong.
 func (r *Ring) Batch(evs []Event) {
+	if i := r.Next & r.mask; len(evs) > 0 && len(evs) <= len(r.Buf)-int(i) && &evs[0] == &r.Buf[i] {
+		r.Next += int64(len(evs))
+		return
+	}
 	if len(evs) > len(r.Buf) {
 		r.Next += int64(len(evs) - len(r.Buf))
 		evs = evs[len(evs)-len(r.Buf):]
