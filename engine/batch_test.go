@@ -19,7 +19,7 @@ func (o *oneByOne) Event(ev *trace.Event) { o.evs = append(o.evs, *ev) }
 // copier takes batches but lends no room (not a trace.Lender): each batch is copied.
 type copier struct{ evs []trace.Event }
 
-func (o *copier) Event(ev *trace.Event)    { o.evs = append(o.evs, *ev) }
+func (o *copier) Event(ev *trace.Event)   { o.evs = append(o.evs, *ev) }
 func (o *copier) Batch(evs []trace.Event) { o.evs = append(o.evs, evs...) }
 
 // forgetful is a Recorder whose user takes the events away now and then (keeps them in kept
