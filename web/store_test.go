@@ -162,3 +162,66 @@ func BenchmarkRefuseOverLimit(b *testing.B) {
 		}
 	}
 }
+
+// contendedScript is the attack of issue 10, one of a family: 128 CPUs updating 16 entries in
+// groups of 128 parallel updates, the keys offset by variant so that each variant is a
+// different script (and a different trace).
+func contendedScript(groups, variant int) []byte {
+	var sb strings.Builder
+	sb.WriteString("map lru_hash entries=16 cpus=128\n")
+	for g := range groups {
+		sb.WriteString("parallel {\n")
+		for c := range 128 {
+			sb.WriteString("cpu " + itoa(c) + " update " + itoa(variant*1_000_000+g*128+c) + " 1\n")
+		}
+		sb.WriteString("}\n")
+	}
+	return []byte(sb.String())
+}
+
+// BenchmarkHeldTraces loads six different 1.75 M-event scripts into one server's store at once
+// and reports what they hold: the heap (after a collection) against the store's own account,
+// in MB and per event (the events with their Timeline: steps, holds, seek snapshots, the
+// encoded messages).
+func BenchmarkHeldTraces(b *testing.B) {
+	const scripts, groups = 6, 75
+	srcs := make([][]byte, scripts)
+	for i := range srcs {
+		srcs[i] = contendedScript(groups, i)
+	}
+	lim := limits{events: MaxEvents, ops: MaxOps}
+	var heap, account, events float64
+	b.ReportAllocs()
+	for b.Loop() {
+		st := newTraceStore(context.Background(), &lim, 1<<40)
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		var held []*Trace
+		var releases []func()
+		for i, src := range srcs {
+			t, release, err := st.acquire(context.Background(), "contended-"+itoa(i)+".lru", src)
+			if err != nil {
+				b.Fatal(err)
+			}
+			held, releases = append(held, t), append(releases, release)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		heap = float64(ms.HeapAlloc - before)
+		used, _ := st.Used()
+		account = float64(used)
+		events = 0
+		for _, t := range held {
+			events += float64(len(t.Events))
+		}
+		for _, r := range releases {
+			r()
+		}
+	}
+	b.ReportMetric(events/scripts, "events/script")
+	b.ReportMetric(heap/(1<<20), "held-MB")
+	b.ReportMetric(account/(1<<20), "accounted-MB")
+	b.ReportMetric(heap/events, "held-B/event")
+}
