@@ -41,7 +41,7 @@ verify-kernel:
 	$(GO) run ./cmd/lruviz verify-kernel --seeds 1000 --ops 300
 
 # The fuzz targets: package and target. `go test -fuzz` takes one target at a time.
-FUZZERS := ./scenario:FuzzParse ./scenario:FuzzDecoder ./trace:FuzzReader ./diagrams:FuzzParse ./web:FuzzDecodeMessage ./tour:FuzzParse ./trace:FuzzMapType
+FUZZERS := ./scenario:FuzzParse ./scenario:FuzzDecoder ./trace:FuzzReader ./diagrams:FuzzParse ./web:FuzzDecodeMessage ./tour:FuzzParse ./trace:FuzzMapType ./kernelmap:FuzzDecode
 
 # Each fuzzer for FUZZTIME (FUZZTIME=10m make fuzz). A crasher lands in the package's
 # testdata/fuzz/, where plain `go test` runs it from then on: a regression test.

@@ -100,7 +100,7 @@ func parseRecordedOp(s string) (cpu int, op string, key uint64, err error) {
 	return cpu, f[2], key, err
 }
 
-func readRecording(t *testing.T, file string) recordingFile {
+func readRecording(t testing.TB, file string) recordingFile {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
