@@ -27,7 +27,8 @@ type Deriver struct {
 	OnStep func(*Step)
 	OnHold func(*Hold)
 
-	ops map[int]*openOp
+	ops  map[int]*openOp
+	free []*openOp // ended operations' records, to reuse with their room
 	// pool holds the locks and gap of the step being handed over; a Timeline's deriver keeps
 	// every step's there (its gapIdx is not nil), a streaming one forgets each after OnStep.
 	pool stepPool
@@ -112,10 +113,13 @@ func (d *Deriver) Event(ev *Event) (Facts, error) {
 	o := d.ops[int(ev.Op)]
 	switch ev.Kind {
 	case KindOpBegin:
-		d.ops[int(ev.Op)] = &openOp{
-			span: OpSpan{Op: int(ev.Op), CPU: int(ev.CPU), Name: ev.Name(), Key: ev.Key, Value: ev.Value, Flags: ev.Flags(),
-				Begin: int(pos), End: -1, Depth: len(s.Stack(int(ev.CPU))) - 1},
+		o = &openOp{}
+		if n := len(d.free); n > 0 {
+			o, d.free = d.free[n-1], d.free[:n-1]
 		}
+		o.span = OpSpan{Op: int(ev.Op), CPU: int(ev.CPU), Name: ev.Name(), Key: ev.Key, Value: ev.Value, Flags: ev.Flags(),
+			Begin: int(pos), End: -1, Depth: len(s.Stack(int(ev.CPU))) - 1}
+		d.ops[int(ev.Op)] = o
 	case KindOpEnd:
 		o.span.End, o.span.Result = int(pos), ev.Result()
 		d.endStep(o, pos-1)
@@ -131,6 +135,8 @@ func (d *Deriver) Event(ev *Event) (Facts, error) {
 			d.OnOp(&o.span)
 		}
 		delete(d.ops, int(ev.Op))
+		*o = openOp{locks: o.locks[:0], holds: o.holds[:0], taken: o.taken[:0]}
+		d.free = append(d.free, o)
 	case KindNode:
 		d.endStep(o, pos-1)
 		o.step = Step{Op: ev.Op, CPU: ev.CPU, From: pos, node: ev.a, Uses: o.next, bits: uint16(b2u(ev.Idle()))}

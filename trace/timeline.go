@@ -396,16 +396,26 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 	}
 	t := &Timeline{Header: h, Events: evs, Chart: ch, cpuSteps: make([][]int32, h.CPUs),
 		keyedBits: make([]uint64, (len(evs)+63)/64), waitHolder: map[int]int{}}
-	nops := len(h.Ops)
+	// Every node event makes a step, and every lock, lock_wait and lock_failed a hold: room
+	// for them all at once.
+	nops, nsteps, nholds := len(h.Ops), 0, 0
 	for i := range evs {
-		if evs[i].Kind == KindOpBegin && int(evs[i].Op) >= nops {
-			nops = int(evs[i].Op) + 1
+		switch evs[i].Kind {
+		case KindOpBegin:
+			if int(evs[i].Op) >= nops {
+				nops = int(evs[i].Op) + 1
+			}
+		case KindNode:
+			nsteps++
+		case KindLock, KindLockWait, KindLockFailed:
+			nholds++
 		}
 	}
 	if nops > maxViewOps {
 		return nil, fmt.Errorf("trace: operation index %d is beyond any scenario", nops-1)
 	}
 	t.Ops = make([]OpSpan, nops)
+	t.Steps, t.Holds = make([]Step, 0, nsteps), make([]Hold, 0, nholds)
 	for i := range t.Ops {
 		t.Ops[i] = OpSpan{Op: i, Begin: -1, End: -1}
 	}
@@ -449,13 +459,36 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 	// The deriver hands steps and holds over when they end; order them as they began.
 	slices.SortFunc(t.Steps, func(a, b Step) int { return cmp.Compare(a.From, b.From) })
 	slices.SortStableFunc(t.Holds, func(a, b Hold) int { return cmp.Compare(a.From, b.From) })
+	t.indexSteps()
+	return t, nil
+}
+
+// indexSteps lists each operation's steps and each CPU's, in order: in two arrays, each
+// operation's and each CPU's a part of one.
+func (t *Timeline) indexSteps() {
+	nop, ncpu := make([]int32, len(t.Ops)), make([]int32, len(t.cpuSteps))
+	for i := range t.Steps {
+		nop[t.Steps[i].Op]++
+		ncpu[t.Steps[i].CPU]++
+	}
+	carve := func(all []int32, n int32) ([]int32, []int32) {
+		if n == 0 {
+			return nil, all
+		}
+		return all[:0:n], all[n:]
+	}
+	byOp, byCPU := make([]int32, len(t.Steps)), make([]int32, len(t.Steps))
+	for op, n := range nop {
+		t.Ops[op].Steps, byOp = carve(byOp, n)
+	}
+	for cpu, n := range ncpu {
+		t.cpuSteps[cpu], byCPU = carve(byCPU, n)
+	}
 	for i := range t.Steps {
 		st := &t.Steps[i]
-		idx := int32(i)
-		t.Ops[st.Op].Steps = append(t.Ops[st.Op].Steps, idx)
-		t.cpuSteps[st.CPU] = append(t.cpuSteps[st.CPU], idx)
+		t.Ops[st.Op].Steps = append(t.Ops[st.Op].Steps, int32(i))
+		t.cpuSteps[st.CPU] = append(t.cpuSteps[st.CPU], int32(i))
 	}
-	return t, nil
 }
 
 // Len is the number of events, the last position.
