@@ -15,8 +15,8 @@ import (
 // What an export draws is read from the derived trace as it streams: the steps, holds and
 // operations a trace.Deriver hands over, each operation's steps projected onto the chart by a
 // trace.Projector (the projection Timeline.Path makes), the lock uses of each step
-// (Step.Uses, Locks, Failed) and its M7 (Timeline.M7), the state at the position shown (the
-// Deriver's State), and the words for its last event (Timeline.Describe, by way of
+// (Step.Uses and Failed, Deriver.Locks) and its M7 (Timeline.M7), the state at the position
+// shown (the Deriver's State), and the words for its last event (Timeline.Describe, by way of
 // trace.DescribeEvent). The exporter folds no event itself, and keeps nothing that grows with
 // the trace's length: counts per node, edge, jump and lock, a result per operation (as the
 // header has a line per operation), the first frames of a replay, and, at one position, the
