@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 // TestGlossaryDoc keeps docs/glossary.md equal to the glossary (-update rewrites it).
@@ -83,6 +86,56 @@ func TestProfiles(t *testing.T) {
 	for _, l := range p.Labels {
 		if regexp.MustCompile(`LOCAL_FREE_TARGET|-EBUSY|kernel 6\.8\)`).MatchString(l.To) {
 			t.Errorf("6.18 relabels %q as %q, which is 6.8's", l.From, l.To)
+		}
+	}
+}
+
+// glossaryTerm returns the term that explains word, by its name or another spelling.
+func glossaryTerm(word string) (Term, bool) {
+	for _, g := range Glossary {
+		if g.Term == word || slices.Contains(g.Also, word) {
+			return g, true
+		}
+	}
+	return Term{}, false
+}
+
+// TestGlossaryChecks: each rqspinlock check that can fail a lock, which the event lines, the
+// Compare kernels view and lruviz compare show after the failure ("failed -EDEADLK (AA)"), is
+// explained under its own name, with the error it gives.
+func TestGlossaryChecks(t *testing.T) {
+	for check, errno := range map[string]string{trace.CheckAA: "-EDEADLK", trace.CheckABBA: "-EDEADLK",
+		trace.CheckTimeout: "-ETIMEDOUT", trace.CheckQueue: "-EDEADLK"} {
+		g, ok := glossaryTerm(check)
+		if !ok {
+			t.Errorf("the glossary does not explain the check %q", check)
+			continue
+		}
+		if !strings.Contains(g.Text, errno) || !strings.Contains(g.Text, "("+check+")") {
+			t.Errorf("%q: the text names neither %s nor where it shows, (%s): %q", check, errno, check, g.Text)
+		}
+	}
+}
+
+// TestGlossaryRemote: the glossary's account of the remote class (yellow) covers every
+// situation the lock key gives it: stealing from another CPU and giving a node back to it.
+func TestGlossaryRemote(t *testing.T) {
+	var key KeyEntry
+	for _, k := range Key {
+		if k.Class == trace.ClassRemote {
+			key = k
+		}
+	}
+	if !strings.Contains(key.Label, "stealing") || !strings.Contains(key.Label, "giving a node back") {
+		t.Fatalf("the key's remote entry is %q", key.Label)
+	}
+	g, ok := glossaryTerm("local list lock")
+	if !ok {
+		t.Fatal("no glossary entry for the local list lock")
+	}
+	for _, want := range []string{"remote, yellow", "to steal", "to give back"} {
+		if !strings.Contains(g.Text, want) {
+			t.Errorf("the local list lock's entry lacks %q: %q", want, g.Text)
 		}
 	}
 }

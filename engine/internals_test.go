@@ -50,6 +50,25 @@ func render(in *Internals) string {
 	return b.String()
 }
 
+// recordedOps are the operations of kernelmap/testdata/lru_hash-6.18.json (an update writes
+// KEY*10).
+var recordedOps = []struct {
+	cpu  int
+	kind OpKind
+	key  uint64
+}{
+	{0, OpUpdate, 1}, {0, OpUpdate, 2}, {1, OpUpdate, 3}, {0, OpLookup, 1},
+	{0, OpUpdate, 4}, {1, OpDelete, 3}, {0, OpUpdate, 5}, {0, OpUpdate, 6},
+	{0, OpUpdate, 7}, {0, OpLookup, 4}, {0, OpUpdate, 8}, {1, OpUpdate, 9},
+	{0, OpLookup, 7},
+}
+
+func runRecordedOps(m *Map) {
+	for i, o := range recordedOps {
+		m.Exec(Op{Index: i, CPU: o.cpu, Kind: o.kind, Key: o.key, Value: o.key * 10})
+	}
+}
+
 // TestInternalsKernelRecording runs the operations of kernelmap/testdata/lru_hash-6.18.json
 // (recorded on a kernel with rqspinlock LRU locks, profile 6.18-lru-rqspinlock)
 // and checks the state the kernel showed after them (kernelmap's TestDecodeRecorded has the
@@ -61,19 +80,7 @@ func TestInternalsKernelRecording(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := []struct {
-		cpu  int
-		kind OpKind
-		key  uint64
-	}{
-		{0, OpUpdate, 1}, {0, OpUpdate, 2}, {1, OpUpdate, 3}, {0, OpLookup, 1},
-		{0, OpUpdate, 4}, {1, OpDelete, 3}, {0, OpUpdate, 5}, {0, OpUpdate, 6},
-		{0, OpUpdate, 7}, {0, OpLookup, 4}, {0, OpUpdate, 8}, {1, OpUpdate, 9},
-		{0, OpLookup, 7},
-	}
-	for i, o := range ops {
-		m.Exec(Op{Index: i, CPU: o.cpu, Kind: o.kind, Key: o.key, Value: o.key * 10})
-	}
+	runRecordedOps(m)
 	want := `cpu0.local_free   2:5
 cpu0.pending      6:8
 cpu1.local_free   4:0
@@ -97,6 +104,52 @@ cpu1: next_steal 1
 	for e, cpu := range map[int]uint16{6: 0, 5: 1, 3: 0} {
 		if in.Nodes[e].CPU != cpu {
 			t.Errorf("element %d: cpu %d, want %d", e, in.Nodes[e].CPU, cpu)
+		}
+	}
+}
+
+// TestInternalsMainline618 runs the same operations under mainline v6.18 (Profile618: raw
+// spinlock LRU locks, list_head local free lists) and checks the state kernelmap's synthetic
+// mainline image (testdata/lru_hash-6.18-mainline-synthetic.json, TestDecodeRecorded) holds:
+// the live keys are on the same lists in the same order as in the recorded rqspinlock kernel's
+// state, but in other elements, since a refill's list_add onto the local free ring leaves its
+// last node first where the llist leaves its first.
+func TestInternalsMainline618(t *testing.T) {
+	m, err := NewMap(MapSpec{Type: trace.LRUHash, MaxEntries: 8}, Options{CPUs: 2, Profile: &Profile618})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runRecordedOps(m)
+	want := `cpu0.local_free   7:2
+cpu0.pending      3:8
+cpu1.local_free   5:0
+cpu1.pending      4:9
+global.active     2:4 6:1
+global.inactive   1:7* 0:6
+global.free
+global: counts 2 active 2 inactive, next_inactive_rotation -1
+cpu0: next_steal 0
+cpu1: next_steal 1
+`
+	in := m.Internals()
+	if got := render(in); got != want {
+		t.Fatalf("engine\n%s\nwant\n%s", got, want)
+	}
+	if in.TargetFree != 2 || in.NrScans != 128 {
+		t.Fatalf("target_free %d, nr_scans %d", in.TargetFree, in.NrScans)
+	}
+	// The synthetic image's node->cpu: element 4 pending on CPU 1, element 5 never used (cpu 0
+	// as populated), the rest were CPU 0's.
+	for e, n := range in.Nodes {
+		want := uint16(0)
+		if e == 4 {
+			want = 1
+		}
+		if n.CPU != want {
+			t.Errorf("element %d: cpu %d, want %d", e, n.CPU, want)
+		}
+		if n.PendingFree {
+			t.Errorf("element %d: pending_free under a profile without it", e)
 		}
 	}
 }

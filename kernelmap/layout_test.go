@@ -102,11 +102,12 @@ func fakeBTF(t *testing.T, l *Layout, structs map[string][]member) *btf.Spec {
 	return spec
 }
 
-// TestLayoutFromBTF finds both known layouts in BTF shaped like their kernels: v6.8's
-// (layout68) and the one recorded on this project's machines.
+// TestLayoutFromBTF finds the three known layouts in BTF shaped like their kernels: v6.8's
+// (layout68), mainline v6.18's (layout618: v6.8's locallist and node, target_free) and the
+// rqspinlock one recorded on this project's machines.
 func TestLayoutFromBTF(t *testing.T) {
 	recorded := readRecording(t, recordings[0].file).Image.Layout
-	for name, want := range map[string]*Layout{"6.8": &layout68, "6.18 rqspinlock": &recorded} {
+	for name, want := range map[string]*Layout{"6.8": &layout68, "6.18": &layout618, "6.18 rqspinlock": &recorded} {
 		got, err := LayoutFromBTF(fakeBTF(t, want, structsOf(want)))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -115,11 +116,17 @@ func TestLayoutFromBTF(t *testing.T) {
 			t.Errorf("%s: layout\n%+v\nwant\n%+v", name, *got, *want)
 		}
 	}
-	if layout68.LLists() || !recorded.LLists() {
-		t.Errorf("LLists: v6.8 %v, rqspinlock %v", layout68.LLists(), recorded.LLists())
+	if layout68.LLists() || layout618.LLists() || !recorded.LLists() {
+		t.Errorf("LLists: v6.8 %v, v6.18 %v, rqspinlock %v", layout68.LLists(), layout618.LLists(), recorded.LLists())
 	}
-	if got := layout68.String(); got != "bpf_lru_locallist.lists[2]" {
-		t.Errorf("v6.8 layout String() = %q", got)
+	for l, want := range map[*Layout]string{
+		&layout68:  "bpf_lru_locallist.lists[2]",
+		&layout618: "bpf_lru_locallist.lists[2], bpf_lru.target_free",
+		&recorded:  "bpf_lru_locallist.{pending_list, free_llist}, bpf_lru_node.pending_free, bpf_lru.target_free",
+	} {
+		if got := l.String(); got != want {
+			t.Errorf("layout String() = %q, want %q", got, want)
+		}
 	}
 }
 
@@ -137,6 +144,8 @@ func TestLayoutUnknown(t *testing.T) {
 		{&recorded, []string{"bpf_lru_list.next_inactive_rotation"}, "struct bpf_lru_list has no member next_inactive_rotation"},
 		{&layout68, []string{"bpf_lru_locallist.lists"}, "struct bpf_lru_locallist has neither lists (v6.8) nor pending_list"},
 		{&recorded, []string{"bpf_lru_locallist.free_llist"}, "struct bpf_lru_locallist has pending_list but no free_llist"},
+		{&layout618, []string{"bpf_lru_locallist.lists"}, "struct bpf_lru_locallist has neither lists (v6.8) nor pending_list"},
+		{&layout618, []string{"bpf_lru.nr_scans"}, "struct bpf_lru has no member nr_scans"},
 	} {
 		structs := structsOf(c.base, c.drop...)
 		_, err := LayoutFromBTF(fakeBTF(t, c.base, structs))
