@@ -531,7 +531,7 @@ func path(tl *trace.Timeline, op int) []string {
 	}
 	out := make([]string, len(tl.Ops[op].Steps))
 	for i, s := range tl.Ops[op].Steps {
-		out[i] = tl.Steps[s].Node
+		out[i] = tl.Steps[s].Node()
 	}
 	return out
 }

@@ -98,7 +98,7 @@ func (x *Exporter) kernelLayer(over *svgw) {
 	p := trace.NewProjector(x.ch, x.r)
 	drawn := map[string]bool{}
 	for _, n := range k.Path.Nodes {
-		m, ok := p.Step(&trace.Step{Op: k.Path.Op, Node: n})
+		m, ok := p.Node(n, "")
 		if !ok {
 			continue
 		}

@@ -15,8 +15,8 @@ import (
 // What an export draws is read from the derived trace as it streams: the steps, holds and
 // operations a trace.Deriver hands over, each operation's steps projected onto the chart by a
 // trace.Projector (the projection Timeline.Path makes), the lock uses of each step
-// (Step.Uses, Locks, Failed) and its M7 (Timeline.M7), the state at the position shown (the
-// Deriver's State), and the words for its last event (Timeline.Describe, by way of
+// (Step.Uses and Failed, Deriver.Locks) and its M7 (Timeline.M7), the state at the position
+// shown (the Deriver's State), and the words for its last event (Timeline.Describe, by way of
 // trace.DescribeEvent). The exporter folds no event itself, and keeps nothing that grows with
 // the trace's length: counts per node, edge, jump and lock, a result per operation (as the
 // header has a line per operation), the first frames of a replay, and, at one position, the
@@ -92,8 +92,11 @@ func (x *Exporter) codes(reason string) []string {
 
 // mark returns what a token or caption says of step st, reached by move m.
 func (x *Exporter) mark(st *trace.Step, m trace.Move) *stepMark {
-	s := &stepMark{seq: st.Seq, cpu: st.CPU, op: st.Op, node: st.Node, uses: st.Uses,
-		locks: slices.Clone(st.Locks), failed: st.Failed, m7: x.tl.M7(st)}
+	s := &stepMark{seq: st.Seq(), cpu: int(st.CPU), op: int(st.Op), node: st.Node(), uses: st.Uses,
+		failed: st.Failed(), m7: x.tl.M7(st)}
+	for _, l := range x.d.Locks(st) {
+		s.locks = append(s.locks, l.String())
+	}
 	if m.Edge {
 		s.edge = x.edgeIDs[[2]string{m.From, m.To}]
 	}
@@ -103,11 +106,11 @@ func (x *Exporter) mark(st *trace.Step, m trace.Move) *stepMark {
 // onStep takes a step as the Deriver hands it over (when it ends) and projects it onto the
 // chart.
 func (x *Exporter) onStep(st *trace.Step) {
-	o := x.ops[st.Op]
+	o := x.ops[int(st.Op)]
 	if o == nil {
 		return
 	}
-	m, ok := o.proj.Step(st)
+	m, ok := o.proj.Step(st, x.d.Gap(st))
 	if !ok {
 		return
 	}
@@ -115,7 +118,7 @@ func (x *Exporter) onStep(st *trace.Step) {
 		// Step mode: the moves made up to the position shown, by the operations that might be
 		// in flight there (all of them, until the position is reached; after it, those that
 		// were).
-		if st.From <= x.at && (!x.captured || x.atP[st.Op] == o) {
+		if int(st.From) <= x.at && (!x.captured || x.atP[int(st.Op)] == o) {
 			if m.From != "" {
 				tm := trailMove{from: m.From, to: m.To, codes: x.codes(m.Reason)}
 				if m.Edge {
@@ -148,11 +151,11 @@ func (x *Exporter) onStep(st *trace.Step) {
 		}
 		e := x.edges[key]
 		if e == nil {
-			e = &edgeUse{from: m.From, to: m.To, id: id, first: st.Seq}
+			e = &edgeUse{from: m.From, to: m.To, id: id, first: st.Seq()}
 			x.edges[key] = e
 		}
 		e.visits++
-		e.first = min(e.first, st.Seq)
+		e.first = min(e.first, st.Seq())
 		for _, c := range x.codes(m.Reason) {
 			if !slices.Contains(e.codes, c) {
 				e.codes = append(e.codes, c)
@@ -169,17 +172,17 @@ func (x *Exporter) onHold(h *trace.Hold) {
 	if h.Kind == trace.Held {
 		return
 	}
-	l := x.locks[h.Lock]
+	l := x.locks[h.Lock()]
 	if l == nil {
-		l = &lockStat{lock: h.Lock, class: h.Class}
-		x.locks[h.Lock] = l
+		l = &lockStat{lock: h.Lock(), class: h.Class()}
+		x.locks[l.lock] = l
 	}
 	if h.Kind == trace.Waited {
 		l.spins++
-		l.spun += h.To - h.From
+		l.spun += int(h.To - h.From)
 	} else {
 		l.failed++
-		l.result = h.Result
+		l.result = h.Result()
 	}
 }
 

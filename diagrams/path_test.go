@@ -110,15 +110,16 @@ func TestProjectorStreamsPath(t *testing.T) {
 			proj := map[int]*trace.Projector{}
 			got := map[int][]trace.Move{}
 			dv.OnStep = func(st *trace.Step) {
-				p := proj[st.Op]
+				op := int(st.Op)
+				p := proj[op]
 				if p == nil {
 					p = trace.NewProjector(tl.Chart, d)
-					proj[st.Op] = p
+					proj[op] = p
 				}
-				if m, ok := p.Step(st); ok {
+				if m, ok := p.Step(st, dv.Gap(st)); ok {
 					s := *st
 					m.Step = &s
-					got[st.Op] = append(got[st.Op], m)
+					got[op] = append(got[op], m)
 				}
 			}
 			for i := range tl.Events {
@@ -135,7 +136,7 @@ func TestProjectorStreamsPath(t *testing.T) {
 				for i, w := range want {
 					g := got[op][i]
 					if g.From != w.From || g.To != w.To || g.Edge != w.Edge || g.Reason != w.Reason ||
-						!slices.Equal(g.Via, w.Via) || g.Step.Seq != w.Step.Seq {
+						!slices.Equal(g.Via, w.Via) || g.Step.Seq() != w.Step.Seq() {
 						t.Errorf("%s op %d on %s, move %d: streamed %+v, Path %+v", name, op, d.Name(), i, g, w)
 					}
 				}

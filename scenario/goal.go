@@ -212,9 +212,9 @@ func checkGoal(g *Goal, tl *trace.Timeline) GoalStatus {
 	case GoalVisit:
 		for i := range tl.Steps {
 			s := &tl.Steps[i]
-			if s.Node == g.Node && (g.CPU < 0 || s.CPU == g.CPU) {
-				st.Met, st.Pos, st.CPU, st.Op = true, s.From, s.CPU, s.Op
-				st.Why = "cpu " + strconv.Itoa(s.CPU) + " (" + opText(s.Op) + ") reached " + g.Node
+			if s.Node() == g.Node && (g.CPU < 0 || int(s.CPU) == g.CPU) {
+				st.Met, st.Pos, st.CPU, st.Op = true, int(s.From), int(s.CPU), int(s.Op)
+				st.Why = "cpu " + strconv.Itoa(st.CPU) + " (" + opText(st.Op) + ") reached " + g.Node
 				break
 			}
 		}
@@ -234,7 +234,7 @@ func checkCycle(st *GoalStatus, tl *trace.Timeline) {
 		h := &tl.Holds[i]
 		switch h.Kind {
 		case trace.Held:
-			held[h.Lock] = append(held[h.Lock], h)
+			held[h.Lock()] = append(held[h.Lock()], h)
 		case trace.Waited:
 			waits = append(waits, h)
 		}
@@ -248,13 +248,13 @@ func checkCycle(st *GoalStatus, tl *trace.Timeline) {
 	}
 	var edges []edge
 	for _, w := range waits {
-		for _, h := range held[w.Lock] {
+		for _, h := range held[w.Lock()] {
 			if h.CPU == w.CPU {
 				continue
 			}
-			a, b := max(w.From, h.From), min(w.To, h.To)
+			a, b := int(max(w.From, h.From)), int(min(w.To, h.To))
 			if a < b {
-				edges = append(edges, edge{from: w.CPU, to: h.CPU, lock: w.Lock, start: a, to2: b, op: w.Op})
+				edges = append(edges, edge{from: int(w.CPU), to: int(h.CPU), lock: w.Lock(), start: a, to2: b, op: int(w.Op)})
 			}
 		}
 	}

@@ -66,9 +66,9 @@ func Resolve(t *Tour, lookup Lookup) (*Resolved, error) {
 			n, pos := 0, -1
 			for i := range tl.Steps {
 				s := &tl.Steps[i]
-				if s.Node == st.Node && (st.CPU < 0 || s.CPU == st.CPU) {
+				if s.Node() == st.Node && (st.CPU < 0 || int(s.CPU) == st.CPU) {
 					if n++; n == st.Nth {
-						pos = s.From
+						pos = int(s.From)
 						break
 					}
 				}

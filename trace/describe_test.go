@@ -96,8 +96,8 @@ func TestStepsAndM7(t *testing.T) {
 	m7 := map[string]bool{}
 	for _, i := range op.Steps {
 		st := &tl.Steps[i]
-		nodes = append(nodes, st.Node)
-		m7[st.Node] = tl.M7(st)
+		nodes = append(nodes, st.Node())
+		m7[st.Node()] = tl.M7(st)
 	}
 	want := []string{chart.Begin, chart.LocalFreelistCheck, chart.UseLocalNode, chart.UpdateHashmap, chart.Return0}
 	if strings.Join(nodes, " ") != strings.Join(want, " ") {
@@ -110,11 +110,11 @@ func TestStepsAndM7(t *testing.T) {
 	}
 	// The step at the hash table holds a bucket lock, named.
 	last := &tl.Steps[op.Steps[3]]
-	if last.Uses.Of(trace.ClassHashtab)&trace.UseHeld == 0 || len(last.Locks) != 1 || !strings.HasPrefix(last.Locks[0], "htab.bucket[") {
-		t.Errorf("hash table step uses %v, locks %v", last.Uses.Held(), last.Locks)
+	if locks := tl.Locks(last); last.Uses.Of(trace.ClassHashtab)&trace.UseHeld == 0 || len(locks) != 1 || !strings.HasPrefix(locks[0].String(), "htab.bucket[") {
+		t.Errorf("hash table step uses %v, locks %v", last.Uses.Held(), locks)
 	}
 	// StepOf follows the operation; after its end there is none.
-	if s := tl.StepOf(1, last.From); s != last {
+	if s := tl.StepOf(1, int(last.From)); s != last {
 		t.Errorf("StepOf at the hash table step = %+v", s)
 	}
 	if s := tl.StepOf(1, op.End); s != nil {
@@ -130,7 +130,7 @@ func TestHoldsOfContention(t *testing.T) {
 	tl := bundledTimeline(t, "contention")
 	waits := 0
 	for _, h := range tl.Holds {
-		if h.From > h.To || h.To > tl.Len() {
+		if h.From > h.To || int(h.To) > tl.Len() {
 			t.Fatalf("hold %+v out of the trace", h)
 		}
 		if h.Kind != trace.Waited {
@@ -138,7 +138,7 @@ func TestHoldsOfContention(t *testing.T) {
 		}
 		waits++
 		ev := &tl.Events[h.To-1]
-		if int(ev.Op) != h.Op || ev.Lock() != h.Lock || (ev.Kind != trace.KindLock && ev.Kind != trace.KindLockFailed) {
+		if ev.Op != h.Op || ev.Lock() != h.Lock() || (ev.Kind != trace.KindLock && ev.Kind != trace.KindLockFailed) {
 			t.Errorf("wait %+v ends with %+v", h, *ev)
 		}
 	}

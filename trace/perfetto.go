@@ -173,7 +173,7 @@ func (p *PerfettoWriter) Close() error {
 	p.finishing = true
 	p.d.Finish()
 	p.finishing = false
-	slices.SortFunc(p.fSteps, func(a, b Step) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortFunc(p.fSteps, func(a, b Step) int { return cmp.Compare(a.From, b.From) })
 	for i := range p.fSteps {
 		p.step(&p.fSteps[i])
 	}
@@ -183,7 +183,7 @@ func (p *PerfettoWriter) Close() error {
 	}
 	end := int64(p.d.State().Position())
 	slices.SortFunc(p.lingering, func(a, b Hold) int {
-		return cmp.Or(cmp.Compare(a.Seq, b.Seq), strings.Compare(a.Lock, b.Lock))
+		return cmp.Or(cmp.Compare(a.From, b.From), strings.Compare(a.Lock(), b.Lock()))
 	})
 	for i := range p.lingering {
 		p.lockSlice(&p.lingering[i], end)
@@ -248,8 +248,8 @@ func (p *PerfettoWriter) step(s *Step) {
 		p.fSteps = append(p.fSteps, *s)
 		return
 	}
-	p.begin('X', s.CPU+1, s.Seq*pfQuarter, (int64(s.To)-s.Seq)*pfQuarter, s.Node, "node")
-	if s.Idle {
+	p.begin('X', int(s.CPU)+1, s.Seq()*pfQuarter, (int64(s.To)-s.Seq())*pfQuarter, s.Node(), "node")
+	if s.Idle() {
 		p.args()
 		p.b = append(p.b, `,"idle":true`...)
 		p.end(true)
@@ -264,7 +264,7 @@ func (p *PerfettoWriter) step(s *Step) {
 func (p *PerfettoWriter) hold(h *Hold) {
 	switch h.Kind {
 	case Held:
-		if c := p.cur; c == nil || c.Kind != KindUnlock || c.Lock() != h.Lock {
+		if c := p.cur; c == nil || c.Kind != KindUnlock || c.LockRef() != h.LockRef() {
 			// Ended by a DEADLOCK op_end or by the end of the trace, not by an unlock.
 			p.lingering = append(p.lingering, *h)
 			return
@@ -275,7 +275,7 @@ func (p *PerfettoWriter) hold(h *Hold) {
 		if h.Kind == Failed {
 			name = "lock_failed"
 		}
-		p.begin('i', h.CPU+1, int64(h.From-1)*pfQuarter, 0, name, "lock")
+		p.begin('i', int(h.CPU)+1, int64(h.From-1)*pfQuarter, 0, name, "lock")
 		p.lockArgs(h)
 		p.end(true)
 	}
@@ -285,11 +285,11 @@ func (p *PerfettoWriter) hold(h *Hold) {
 // lockSlice writes a lock hold that began with the lock event at h.From-1 and ends at seq end.
 func (p *PerfettoWriter) lockSlice(h *Hold, end int64) {
 	p.holdID++
-	p.begin('b', h.CPU+1, int64(h.From-1)*pfQuarter, 0, h.Lock, "lock")
+	p.begin('b', int(h.CPU)+1, int64(h.From-1)*pfQuarter, 0, h.Lock(), "lock")
 	p.id(p.holdID)
 	p.lockArgs(h)
 	p.end(true)
-	p.begin('e', h.CPU+1, end*pfQuarter, 0, h.Lock, "lock")
+	p.begin('e', int(h.CPU)+1, end*pfQuarter, 0, h.Lock(), "lock")
 	p.id(p.holdID)
 	p.end(false)
 	p.flush()
@@ -297,10 +297,10 @@ func (p *PerfettoWriter) lockSlice(h *Hold, end int64) {
 
 func (p *PerfettoWriter) lockArgs(h *Hold) {
 	p.args()
-	p.b = appendStr(p.b, "lock", h.Lock)
-	p.b = appendStr(p.b, "class", h.Class)
+	p.b = appendStr(p.b, "lock", h.Lock())
+	p.b = appendStr(p.b, "class", h.Class())
 	if h.Kind == Failed {
-		p.b = appendStr(p.b, "result", h.Result)
+		p.b = appendStr(p.b, "result", h.Result())
 	}
 }
 

@@ -4,9 +4,12 @@ package trace
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"unsafe"
 )
 
@@ -29,6 +32,8 @@ type Timeline struct {
 	Steps []Step
 	// Holds holds every lock held, spun on or failed, in the order they began.
 	Holds []Hold
+
+	pool stepPool // the steps' locks and gaps
 
 	cpuSteps [][]int32 // by CPU: indices of its steps, in order
 	// keyedBits has bit i set when event i moves an element that is in the table (holds a key).
@@ -83,10 +88,21 @@ func (u ClassUses) Of(class string) int {
 	return int(u>>(3*i)) & 7
 }
 
-func (u *ClassUses) add(class string, bits int) {
-	if i, ok := classIndex[class]; ok {
-		*u |= ClassUses(bits << (3 * i))
+// addSym adds the use bits of a class given by its symbol (in classIndex's order).
+func (u *ClassUses) addSym(class Sym, bits int) {
+	i := 0
+	switch class {
+	case SymClassLocal:
+	case SymClassLRU:
+		i = 1
+	case SymClassHashtab:
+		i = 2
+	case SymClassRemote:
+		i = 3
+	default:
+		return
 	}
+	*u |= ClassUses(bits << (3 * i))
 }
 
 // Held returns the classes held during the step, in Classes order.
@@ -101,27 +117,123 @@ func (u ClassUses) Held() []string {
 }
 
 // Step is one node event: an operation arriving at a node of a diagram, and how long it stays.
+// It is compact (see TestStepAndHoldSize): its names are symbols, its numbers int32, and its locks and
+// its gap's reason are kept out of line, in the Timeline (or, for a step a Deriver hands over,
+// in the Deriver): Timeline.Locks and Timeline.Gap give them.
 type Step struct {
-	Seq  int64
-	Op   int
-	CPU  int
-	Node string
-	Idle bool
-	// Gap is the reason of the gap event(s) between the operation's previous step and this
-	// one: the code took a path the chart does not draw. "" when there was none.
-	Gap string
-	// Prev indexes the operation's previous step, -1 for its first.
-	Prev int32
+	Op  int32
+	CPU int32
 	// From and To are the positions the CPU stands at this node: from just after the node
 	// event to just before its next node event (or its op_end).
-	From, To int
-	// Uses says how the step met each lock class; Locks names the locks it held, spun on or
-	// failed to take, in the order it met them.
-	Uses  ClassUses
-	Locks []string
-	// Failed is the result of a failed lock attempt during the step ("-EBUSY"), "" if none.
-	Failed string
+	From, To int32
+	locks    int32 // its locks: the pool's locks[locks : locks+its count]
+	gap      int32 // its gap's reason: the pool's gaps[gap]; 0 for none
+	node     Sym
+	failed   Sym
+	// Uses says how the step met each lock class.
+	Uses ClassUses
+	bits uint16 // idle (bit 0); the number of its locks (bits 1-15)
 }
+
+// maxStepLocks is the most locks one step can meet (the count's bits in Step.bits).
+const maxStepLocks = 1<<15 - 1
+
+// Seq is the node event's seq: a trace's seqs count its positions (State.Apply checks it).
+func (s *Step) Seq() int64 { return int64(s.From) - 1 }
+
+// Node is the step's flowchart node id; NodeSym its symbol.
+func (s *Step) Node() string { return s.node.String() }
+func (s *Step) NodeSym() Sym { return s.node }
+
+// Idle says the CPU does nothing at the node (the node event's Idle).
+func (s *Step) Idle() bool { return s.bits&1 != 0 }
+
+// Failed is the result of a failed lock attempt during the step ("-EBUSY"), "" if none;
+// FailedSym its symbol.
+func (s *Step) Failed() string { return s.failed.String() }
+func (s *Step) FailedSym() Sym { return s.failed }
+
+// numLocks is the number of the step's locks.
+func (s *Step) numLocks() int { return int(s.bits >> 1) }
+
+// stepPool holds what steps keep out of line: the locks of every step, one run after another,
+// and the reasons of their gaps.
+type stepPool struct {
+	locks []LockRef
+	gaps  []string // gaps[0] is "": no gap
+	// gapIdx finds a reason in gaps, so that a Timeline keeps each once; nil for a Deriver
+	// that keeps no steps, and once the Timeline is built.
+	gapIdx map[string]int32
+	// full says a step's locks did not fit: more than an int32 can index (NewTimeline refuses
+	// the trace).
+	full bool
+}
+
+func newStepPool(keep bool) stepPool {
+	p := stepPool{gaps: []string{""}}
+	if keep {
+		p.gapIdx = map[string]int32{}
+	}
+	return p
+}
+
+// stepLocks returns st's locks, as the step took them in.
+func (p *stepPool) stepLocks(st *Step) []LockRef {
+	n := st.numLocks()
+	if n == 0 || int(st.locks)+n > len(p.locks) {
+		return nil
+	}
+	return p.locks[st.locks : int(st.locks)+n : int(st.locks)+n]
+}
+
+func (p *stepPool) stepGap(st *Step) string {
+	if st.gap <= 0 || int(st.gap) >= len(p.gaps) {
+		return ""
+	}
+	return p.gaps[st.gap]
+}
+
+// put stores a step's locks and gap in the pool and points the step at them.
+func (p *stepPool) put(st *Step, locks []LockRef, gap string) {
+	locks = locks[:min(len(locks), maxStepLocks)] // the Deriver refuses more
+	if len(p.locks)+len(locks) > math.MaxInt32 {
+		p.full, locks = true, nil
+	}
+	st.locks = int32(len(p.locks))
+	st.bits = st.bits&1 | uint16(len(locks))<<1
+	p.locks = append(p.locks, locks...)
+	st.gap = 0
+	if gap == "" {
+		return
+	}
+	if i, ok := p.gapIdx[gap]; ok {
+		st.gap = i
+		return
+	}
+	st.gap = int32(len(p.gaps))
+	p.gaps = append(p.gaps, gap)
+	if p.gapIdx != nil {
+		p.gapIdx[gap] = st.gap
+	}
+}
+
+// bytes estimates the memory the pool holds.
+func (p *stepPool) bytes() int64 {
+	n := int64(cap(p.locks))*int64(unsafe.Sizeof(LockRef{})) + int64(cap(p.gaps))*16
+	for _, g := range p.gaps {
+		n += int64(len(g))
+	}
+	return n + int64(len(p.gapIdx))*32
+}
+
+// Locks returns the locks step st of t held, spun on or failed to take, in the order it met
+// them. The slice is the Timeline's own.
+func (t *Timeline) Locks(st *Step) []LockRef { return t.pool.stepLocks(st) }
+
+// Gap returns the reason of the gap event(s) between the operation's previous step and st: the
+// code took a path the chart does not draw. "" when there was none; reasons of several gaps
+// are joined by "; ".
+func (t *Timeline) Gap(st *Step) string { return t.pool.stepGap(st) }
 
 // Expected is the lock class the chart colours the step's node with, as this map has it
 // (the per-CPU rule); "" for a node the chart leaves grey or does not have.
@@ -134,10 +246,10 @@ func (t *Timeline) Expected(node string) string {
 // for a step where the CPU spun on or failed to take the lock the colour names: that moment is
 // the spin or the failure, not a colour that lies.
 func (t *Timeline) M7(s *Step) bool {
-	if s.Idle || !t.Chart.Nodes[s.Node] {
+	if s.Idle() || !t.Chart.Nodes[s.Node()] {
 		return false
 	}
-	want := t.Expected(s.Node)
+	want := t.Expected(s.Node())
 	if want != "" && s.Uses.Of(want)&(UseSpun|UseFailed) != 0 {
 		return false
 	}
@@ -177,17 +289,89 @@ func (k *HoldKind) UnmarshalText(b []byte) error {
 }
 
 // Hold is a lock held by an operation, spun on, or failed to be taken, from position From to
-// position To (the position after the event that ends it; the trace's end if none does).
+// position To (the position after the event that ends it; the trace's end if none does). It is
+// compact (see TestStepAndHoldSize): its names are symbols, with accessors giving them as strings. Its
+// JSON (MarshalJSON) names them: {"cpu","op","lock","class","from","to","kind","result"}.
 type Hold struct {
-	Seq    int64    `json:"-"` // the event that began it
-	CPU    int      `json:"cpu"`
-	Op     int      `json:"op"`
-	Lock   string   `json:"lock"`
-	Class  string   `json:"class"`
-	From   int      `json:"from"`
-	To     int      `json:"to"`
-	Kind   HoldKind `json:"kind"`
-	Result string   `json:"result,omitempty"`
+	CPU    int32
+	Op     int32
+	From   int32
+	To     int32
+	bucket int32 // the lock's bucket, for a bucket's lock
+	lock   Sym
+	class  Sym
+	result Sym // a failure's result
+	Kind   HoldKind
+}
+
+// Seq is the seq of the event that began the hold (at position From-1).
+func (h *Hold) Seq() int64 { return int64(h.From) - 1 }
+
+// Lock is the lock's id (htab.bucket[3]); LockRef the same as a value.
+func (h *Hold) Lock() string     { return h.LockRef().String() }
+func (h *Hold) LockRef() LockRef { return LockRef{Sym: h.lock, Bucket: h.bucket} }
+
+// Class is the lock's class; ClassSym its symbol.
+func (h *Hold) Class() string { return h.class.String() }
+func (h *Hold) ClassSym() Sym { return h.class }
+
+// Result is a failure's result (-EBUSY, -EDEADLK, ...), "" for a hold or a wait.
+func (h *Hold) Result() string { return h.result.String() }
+
+// AppendJSON appends h's JSON object to b.
+func (h *Hold) AppendJSON(b []byte) []byte {
+	b = append(b, `{"cpu":`...)
+	b = strconv.AppendInt(b, int64(h.CPU), 10)
+	b = appendInt(b, "op", int(h.Op))
+	b = appendStr(b, "lock", h.Lock())
+	b = appendStr(b, "class", h.Class())
+	b = appendInt(b, "from", int(h.From))
+	b = appendInt(b, "to", int(h.To))
+	b = appendStr(b, "kind", h.Kind.String())
+	if h.result != 0 {
+		b = appendStr(b, "result", h.Result())
+	}
+	return append(b, '}')
+}
+
+// MarshalJSON writes h as AppendJSON does.
+func (h Hold) MarshalJSON() ([]byte, error) { return h.AppendJSON(nil), nil }
+
+// UnmarshalJSON reads what MarshalJSON writes; every name must be one the symbol table holds.
+func (h *Hold) UnmarshalJSON(b []byte) error {
+	var v struct {
+		CPU    int      `json:"cpu"`
+		Op     int      `json:"op"`
+		Lock   string   `json:"lock"`
+		Class  string   `json:"class"`
+		From   int      `json:"from"`
+		To     int      `json:"to"`
+		Kind   HoldKind `json:"kind"`
+		Result string   `json:"result"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	for _, n := range [...]int{v.CPU, v.Op, v.From, v.To} {
+		if n < -1 || n > math.MaxInt32 {
+			return fmt.Errorf("hold: number %d out of range", n)
+		}
+	}
+	l, err := ParseLock(v.Lock)
+	if err != nil {
+		return fmt.Errorf("hold: %w", err)
+	}
+	class, ok := LookupSym(v.Class)
+	if !ok {
+		return fmt.Errorf("hold: unknown class %q", v.Class)
+	}
+	result, ok := LookupSym(v.Result)
+	if !ok {
+		return fmt.Errorf("hold: unknown result %q", v.Result)
+	}
+	*h = Hold{CPU: int32(v.CPU), Op: int32(v.Op), From: int32(v.From), To: int32(v.To), bucket: l.Bucket, lock: l.Sym,
+		class: class, result: result, Kind: v.Kind}
+	return nil
 }
 
 // TimelineOptions tune NewTimeline.
@@ -196,6 +380,8 @@ type TimelineOptions struct {
 	// least every DefaultSnapshotEvery events in any case.
 	SnapshotBudget int
 }
+
+var errPoolFull = fmt.Errorf("trace: the steps meet more than %d locks in all", math.MaxInt32)
 
 // DefaultSnapshotEvery is the closest the snapshots of a Timeline are, in events.
 const DefaultSnapshotEvery = 1024
@@ -210,20 +396,31 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 	}
 	t := &Timeline{Header: h, Events: evs, Chart: ch, cpuSteps: make([][]int32, h.CPUs),
 		keyedBits: make([]uint64, (len(evs)+63)/64), waitHolder: map[int]int{}}
-	nops := len(h.Ops)
+	// Every node event makes a step, and every lock, lock_wait and lock_failed a hold: room
+	// for them all at once.
+	nops, nsteps, nholds := len(h.Ops), 0, 0
 	for i := range evs {
-		if evs[i].Kind == KindOpBegin && int(evs[i].Op) >= nops {
-			nops = int(evs[i].Op) + 1
+		switch evs[i].Kind {
+		case KindOpBegin:
+			if int(evs[i].Op) >= nops {
+				nops = int(evs[i].Op) + 1
+			}
+		case KindNode:
+			nsteps++
+		case KindLock, KindLockWait, KindLockFailed:
+			nholds++
 		}
 	}
 	if nops > maxViewOps {
 		return nil, fmt.Errorf("trace: operation index %d is beyond any scenario", nops-1)
 	}
 	t.Ops = make([]OpSpan, nops)
+	t.Steps, t.Holds = make([]Step, 0, nsteps), make([]Hold, 0, nholds)
 	for i := range t.Ops {
 		t.Ops[i] = OpSpan{Op: i, Begin: -1, End: -1}
 	}
 	d.OnOp = func(o *OpSpan) { t.Ops[o.Op] = *o }
+	d.pool = newStepPool(true) // the deriver keeps the steps' locks and gaps: they are the Timeline's
 	d.OnStep = func(s *Step) { t.Steps = append(t.Steps, *s) }
 	d.OnHold = func(h *Hold) { t.Holds = append(t.Holds, *h) }
 	budget := opt.SnapshotBudget
@@ -240,6 +437,9 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 		if err != nil {
 			return nil, err
 		}
+		if d.pool.full {
+			return nil, errPoolFull
+		}
 		if f.Keyed {
 			t.keyedBits[i/64] |= 1 << (i % 64)
 		}
@@ -251,22 +451,44 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 		}
 	}
 	d.Finish()
+	if d.pool.full {
+		return nil, errPoolFull
+	}
+	t.pool = d.pool
+	t.pool.gapIdx = nil // only for building
 	// The deriver hands steps and holds over when they end; order them as they began.
-	slices.SortFunc(t.Steps, func(a, b Step) int { return cmp.Compare(a.Seq, b.Seq) })
-	slices.SortStableFunc(t.Holds, func(a, b Hold) int { return cmp.Compare(a.Seq, b.Seq) })
-	last := map[int]int32{}
+	slices.SortFunc(t.Steps, func(a, b Step) int { return cmp.Compare(a.From, b.From) })
+	slices.SortStableFunc(t.Holds, func(a, b Hold) int { return cmp.Compare(a.From, b.From) })
+	t.indexSteps()
+	return t, nil
+}
+
+// indexSteps lists each operation's steps and each CPU's, in order: in two arrays, each
+// operation's and each CPU's a part of one.
+func (t *Timeline) indexSteps() {
+	nop, ncpu := make([]int32, len(t.Ops)), make([]int32, len(t.cpuSteps))
+	for i := range t.Steps {
+		nop[t.Steps[i].Op]++
+		ncpu[t.Steps[i].CPU]++
+	}
+	carve := func(all []int32, n int32) ([]int32, []int32) {
+		if n == 0 {
+			return nil, all
+		}
+		return all[:0:n], all[n:]
+	}
+	byOp, byCPU := make([]int32, len(t.Steps)), make([]int32, len(t.Steps))
+	for op, n := range nop {
+		t.Ops[op].Steps, byOp = carve(byOp, n)
+	}
+	for cpu, n := range ncpu {
+		t.cpuSteps[cpu], byCPU = carve(byCPU, n)
+	}
 	for i := range t.Steps {
 		st := &t.Steps[i]
-		idx := int32(i)
-		st.Prev = -1
-		if p, ok := last[st.Op]; ok {
-			st.Prev = p
-		}
-		last[st.Op] = idx
-		t.Ops[st.Op].Steps = append(t.Ops[st.Op].Steps, idx)
-		t.cpuSteps[st.CPU] = append(t.cpuSteps[st.CPU], idx)
+		t.Ops[st.Op].Steps = append(t.Ops[st.Op].Steps, int32(i))
+		t.cpuSteps[st.CPU] = append(t.cpuSteps[st.CPU], int32(i))
 	}
-	return t, nil
 }
 
 // Len is the number of events, the last position.
@@ -281,14 +503,13 @@ func (t *Timeline) SnapshotBytes() int {
 	return n
 }
 
-// Bytes estimates the memory the Timeline holds besides the events: operations, steps, holds,
-// the facts of the events and the snapshots.
+// Bytes estimates the memory the Timeline holds besides the events: operations, steps (each
+// indexed by its operation and its CPU) with their locks and gaps, holds, the facts of the
+// events and the snapshots.
 func (t *Timeline) Bytes() int64 {
 	n := int64(len(t.Ops))*int64(unsafe.Sizeof(OpSpan{})) + int64(len(t.Steps))*(int64(unsafe.Sizeof(Step{}))+8) +
-		int64(len(t.Holds))*int64(unsafe.Sizeof(Hold{})) + int64(len(t.keyedBits))*8 + int64(len(t.waitHolder))*32
-	for i := range t.Steps {
-		n += int64(cap(t.Steps[i].Locks)) * 16
-	}
+		t.pool.bytes() + int64(len(t.Holds))*int64(unsafe.Sizeof(Hold{})) + int64(len(t.keyedBits))*8 +
+		int64(len(t.waitHolder))*32
 	return n + int64(t.SnapshotBytes())
 }
 
@@ -325,7 +546,7 @@ func (t *Timeline) StepOf(op, pos int) *Step {
 	if o.Begin < 0 || o.Begin > pos || (o.End >= 0 && o.End <= pos) {
 		return nil
 	}
-	i := sort.Search(len(o.Steps), func(i int) bool { return t.Steps[o.Steps[i]].From > pos }) - 1
+	i := sort.Search(len(o.Steps), func(i int) bool { return int(t.Steps[o.Steps[i]].From) > pos }) - 1
 	if i < 0 {
 		return nil
 	}
@@ -347,7 +568,7 @@ func (t *Timeline) OpSteps(op, pos int) []*Step {
 	}
 	var out []*Step
 	for _, i := range t.Ops[op].Steps {
-		if t.Steps[i].From > pos {
+		if int(t.Steps[i].From) > pos {
 			break
 		}
 		out = append(out, &t.Steps[i])
@@ -383,7 +604,7 @@ func (t *Timeline) Path(op, pos int, d Diagram) []Move {
 	p := NewProjector(t.Chart, d)
 	var out []Move
 	for _, st := range t.OpSteps(op, pos) {
-		if m, ok := p.Step(st); ok {
+		if m, ok := p.Step(st, t.Gap(st)); ok {
 			out = append(out, m)
 		}
 	}
@@ -414,22 +635,32 @@ type Projector struct {
 // NewProjector returns a projector onto d of one operation's steps, in a trace of chart ch.
 func NewProjector(ch Chart, d Diagram) *Projector { return &Projector{ch: ch, d: d} }
 
-// Step takes the operation's next step and returns its move on the diagram, with Move.Step set
-// to st; ok is false when the diagram does not draw st's node, which the next move then
-// passes (Via).
-func (p *Projector) Step(st *Step) (m Move, ok bool) {
-	if st.Gap != "" {
-		p.gap = joinReason(p.gap, st.Gap)
+// Step takes the operation's next step, st, with the reason of its gap (Timeline.Gap,
+// Deriver.Gap; "" for none), and returns its move on the diagram, with Move.Step set to st; ok
+// is false when the diagram does not draw st's node, which the next move then passes (Via).
+func (p *Projector) Step(st *Step, gap string) (m Move, ok bool) {
+	m, ok = p.Node(st.Node(), gap)
+	if ok {
+		m.Step = st
 	}
-	if !p.d.HasNode(st.Node) {
-		p.via = append(p.via, st.Node)
+	return m, ok
+}
+
+// Node is Step for a path that is no trace's (the kernel's): the next node, by its id, and the
+// reason of a gap before it. The move's Step is nil.
+func (p *Projector) Node(node, gap string) (m Move, ok bool) {
+	if gap != "" {
+		p.gap = joinReason(p.gap, gap)
+	}
+	if !p.d.HasNode(node) {
+		p.via = append(p.via, node)
 		return Move{}, false
 	}
-	m = Move{Step: st, From: p.last, To: st.Node, Via: p.via}
+	m = Move{From: p.last, To: node, Via: p.via}
 	if p.last != "" {
-		m.Edge = p.d.HasEdge(p.last, st.Node)
+		m.Edge = p.d.HasEdge(p.last, node)
 		m.Reason = p.gap
-		if !m.Edge && len(p.detour) > 0 && p.d.HasEdge(p.anchor, st.Node) {
+		if !m.Edge && len(p.detour) > 0 && p.d.HasEdge(p.anchor, node) {
 			// Back from a detour the chart does not draw (giving a node back): the
 			// chart's own edge, with the detour passed on the way.
 			m.From, m.Edge, m.Via = p.anchor, true, append(append([]string(nil), p.detour...), p.via...)
@@ -443,12 +674,12 @@ func (p *Projector) Step(st *Step) (m Move, ok bool) {
 			}
 		}
 	}
-	if p.ch.Mismatch[st.Node] != "" && p.anchor != "" {
-		p.detour = append(p.detour, st.Node)
+	if p.ch.Mismatch[node] != "" && p.anchor != "" {
+		p.detour = append(p.detour, node)
 	} else {
-		p.anchor, p.detour = st.Node, nil
+		p.anchor, p.detour = node, nil
 	}
-	p.last, p.via, p.gap = st.Node, nil, ""
+	p.last, p.via, p.gap = node, nil, ""
 	return m, true
 }
 

@@ -64,9 +64,9 @@ func TestBrowserCompare(t *testing.T) {
 	at(2, "point 2")
 	for s, side := range []string{"a", "b"} {
 		first := tr[s].Timeline.Steps[tr[s].Timeline.Ops[0].Steps[0]]
-		if pos(side) != first.From || !b.bool(pane(side, `g.node.at[data-node="`+first.Node+`"]`)) {
-			t.Errorf("pane %s at point 2: position %d (want %d), node %s marked: %v", side, pos(side), first.From, first.Node,
-				b.bool(pane(side, `g.node.at[data-node="`+first.Node+`"]`)))
+		if pos(side) != int(first.From) || !b.bool(pane(side, `g.node.at[data-node="`+first.Node()+`"]`)) {
+			t.Errorf("pane %s at point 2: position %d (want %d), node %s marked: %v", side, pos(side), first.From, first.Node(),
+				b.bool(pane(side, `g.node.at[data-node="`+first.Node()+`"]`)))
 		}
 	}
 	if where := b.str("document.getElementById('cmp-where').textContent"); !strings.Contains(where, "Operation 1 of 6: cpu 0 update 1 10 any (line 20), at step 1") {

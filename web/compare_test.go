@@ -81,7 +81,7 @@ func TestCompareSession(t *testing.T) {
 			span := tr[s].Timeline.Ops[op]
 			o[s].begin, o[s].end = span.Begin, span.End
 			for _, st := range span.Steps {
-				nodes[s] = append(nodes[s], tr[s].Timeline.Steps[st].Node)
+				nodes[s] = append(nodes[s], tr[s].Timeline.Steps[st].Node())
 			}
 		}
 		steps := max(len(nodes[0]), len(nodes[1])) + 2

@@ -263,10 +263,10 @@ func (fm *frameMaker) cpus(f *Frame, st *trace.State) {
 		top := stack[len(stack)-1]
 		v.Node, v.Title, v.Idle = top.Node, tl.Chart.Titles[top.Node], top.Idle
 		v.Expected = tl.Expected(top.Node)
-		if s := tl.StepOf(top.Op, pos); s != nil && s.Node == top.Node {
+		if s := tl.StepOf(top.Op, pos); s != nil && s.Node() == top.Node {
 			v.M7 = tl.M7(s)
 			// A lock attempt of this step that has failed by now.
-			for i := s.From; i < pos && i < tl.Len(); i++ {
+			for i := int(s.From); i < pos && i < tl.Len(); i++ {
 				if ev := &tl.Events[i]; int(ev.Op) == top.Op && ev.Kind == trace.KindLockFailed {
 					v.Failed, v.FailedLock = ev.Result(), ev.Lock()
 				}
@@ -539,11 +539,11 @@ func (fm *frameMaker) paths(f *Frame, st *trace.State) {
 func (fm *frameMaker) latestOp(cpu, pos int) int {
 	tl := fm.tr.Timeline
 	steps := tl.CPUSteps(cpu)
-	i := sort.Search(len(steps), func(i int) bool { return tl.Steps[steps[i]].From > pos }) - 1
+	i := sort.Search(len(steps), func(i int) bool { return int(tl.Steps[steps[i]].From) > pos }) - 1
 	if i < 0 {
 		return -1
 	}
-	return tl.Steps[steps[i]].Op
+	return int(tl.Steps[steps[i]].Op)
 }
 
 // lines describes the events of the move: those a forward move passed (at most maxLines), or,

@@ -310,7 +310,7 @@ func (kv *kernelView) derive(t *Trace) {
 		kv.paths[i] = mr.Path(i)
 		if i < len(tl.Ops) {
 			for _, si := range tl.Ops[i].Steps {
-				kv.sims[i] = append(kv.sims[i], tl.Steps[si].Node)
+				kv.sims[i] = append(kv.sims[i], tl.Steps[si].Node())
 			}
 		}
 		kv.pathDiffs[i] = verify.ComparePath(kv.paths[i], kv.sims[i])
@@ -454,11 +454,11 @@ func (kv *kernelView) pathView(s *Server, t *Trace, op int) *kernelPathView {
 	for di, d := range s.diagrams {
 		proj := trace.NewProjector(ch, d)
 		for i, n := range p.Nodes {
-			st := &trace.Step{Op: op, Node: n}
+			gap := ""
 			if p.Fork != nil && i == p.Fork.At {
-				st.Gap = "the kernel's states cannot tell which way it went here: " + p.Fork.Why
+				gap = "the kernel's states cannot tell which way it went here: " + p.Fork.Why
 			}
-			m, ok := proj.Step(st)
+			m, ok := proj.Node(n, gap)
 			if !ok {
 				continue
 			}

@@ -99,9 +99,9 @@ func (t *Trace) timelineData() *timelineMsg {
 		for _, h := range tl.Holds {
 			switch h.Kind {
 			case trace.Waited:
-				mark(Marker{Pos: h.From, Kind: "wait", CPU: h.CPU, Op: h.Op, Label: "spins on " + h.Lock})
+				mark(Marker{Pos: int(h.From), Kind: "wait", CPU: int(h.CPU), Op: int(h.Op), Label: "spins on " + h.Lock()})
 			case trace.Failed:
-				mark(Marker{Pos: h.From, Kind: "failed", CPU: h.CPU, Op: h.Op, Label: h.Lock + " failed: " + h.Result})
+				mark(Marker{Pos: int(h.From), Kind: "failed", CPU: int(h.CPU), Op: int(h.Op), Label: h.Lock() + " failed: " + h.Result()})
 			}
 			if len(msg.Holds) < maxSpans {
 				msg.Holds = append(msg.Holds, h)

@@ -117,10 +117,10 @@ func questions(t *Trace) ([]quizQ, bool) {
 	common := !t.Header.Map.NoCommonLRU
 	for i := range tl.Steps {
 		s := &tl.Steps[i]
-		if s.Idle {
+		if s.Idle() {
 			continue
 		}
-		n, ok := chart.Lookup(s.Node)
+		n, ok := chart.Lookup(s.Node())
 		if !ok {
 			continue
 		}
@@ -128,7 +128,7 @@ func questions(t *Trace) ([]quizQ, bool) {
 		switch {
 		case n.Kind == chart.Decision:
 			q, ok = branchQuestion(tl, s, common)
-		case s.Node == chart.ShrinkInactive || s.Node == chart.Shrink3 || s.Node == chart.StealTryRemove:
+		case s.Node() == chart.ShrinkInactive || s.Node() == chart.Shrink3 || s.Node() == chart.StealTryRemove:
 			q, ok = evictQuestion(tl, s, &st)
 		default:
 			ok = false
@@ -154,26 +154,27 @@ func branchQuestion(tl *trace.Timeline, s *trace.Step, common bool) (quizQ, bool
 		return quizQ{}, false
 	}
 	next := &tl.Steps[steps[k+1]]
-	if next.Gap != "" {
+	if tl.Gap(next) != "" {
 		return quizQ{}, false // a path the chart does not draw: no choice of the chart's
 	}
 	var targets []string
 	for _, e := range chart.Edges {
-		if e[0] == s.Node && !slices.Contains(targets, e[1]) {
+		if e[0] == s.Node() && !slices.Contains(targets, e[1]) {
 			targets = append(targets, e[1])
 		}
 	}
-	if len(targets) < 2 || !slices.Contains(targets, next.Node) {
+	if len(targets) < 2 || !slices.Contains(targets, next.Node()) {
 		return quizQ{}, false
 	}
-	q := quizQ{question: question{Pos: s.From, CPU: s.CPU, Op: s.Op, Kind: questionBranch, Node: s.Node,
-		Prompt: "CPU " + strconv.Itoa(s.CPU) + " is at “" + title(s.Node) + "”: which way does the code go?"},
-		answer: next.Node, reveal: next.From}
+	cpu, from := int(s.CPU), int(s.From)
+	q := quizQ{question: question{Pos: from, CPU: cpu, Op: int(s.Op), Kind: questionBranch, Node: s.Node(),
+		Prompt: "CPU " + strconv.Itoa(cpu) + " is at “" + title(s.Node()) + "”: which way does the code go?"},
+		answer: next.Node(), reveal: int(next.From)}
 	for _, to := range targets {
 		q.Choices = append(q.Choices, choice{ID: to, Label: title(to)})
 	}
-	q.explain = cpuEvents(tl, s.CPU, s.From-1, next.From)
-	q.lists = decidingLists(s, common)
+	q.explain = cpuEvents(tl, cpu, from-1, int(next.From))
+	q.lists = decidingLists(tl, s, common)
 	return q, true
 }
 
@@ -182,9 +183,10 @@ func branchQuestion(tl *trace.Timeline, s *trace.Step, common bool) (quizQ, bool
 func evictQuestion(tl *trace.Timeline, s *trace.Step, state **trace.State) (quizQ, bool) {
 	victim := -1
 	at := 0
-	for i := s.From; i < s.To && i < tl.Len(); i++ {
+	cpu, from := int(s.CPU), int(s.From)
+	for i := from; i < int(s.To) && i < tl.Len(); i++ {
 		ev := &tl.Events[i]
-		if ev.Kind == trace.KindUnlink && int(ev.CPU) == s.CPU {
+		if ev.Kind == trace.KindUnlink && int(ev.CPU) == cpu {
 			victim, at = int(ev.Elem), i+1
 			break
 		}
@@ -192,7 +194,7 @@ func evictQuestion(tl *trace.Timeline, s *trace.Step, state **trace.State) (quiz
 	if victim < 0 {
 		return quizQ{}, false
 	}
-	st := tl.StateAt(s.From, *state)
+	st := tl.StateAt(from, *state)
 	*state = st
 	list := st.ElemList(victim)
 	if list == "" {
@@ -214,14 +216,14 @@ func evictQuestion(tl *trace.Timeline, s *trace.Step, state **trace.State) (quiz
 	if len(cands) < 2 || !slices.Contains(cands, victim) {
 		return quizQ{}, false
 	}
-	q := quizQ{question: question{Pos: s.From, CPU: s.CPU, Op: s.Op, Kind: questionEvict, Node: s.Node,
-		Prompt: "CPU " + strconv.Itoa(s.CPU) + " is at “" + title(s.Node) + "”: which key is evicted first, from " + list + "?"},
+	q := quizQ{question: question{Pos: from, CPU: cpu, Op: int(s.Op), Kind: questionEvict, Node: s.Node(),
+		Prompt: "CPU " + strconv.Itoa(cpu) + " is at “" + title(s.Node()) + "”: which key is evicted first, from " + list + "?"},
 		answer: keyID(st.Elem(victim).Key), reveal: at, lists: []string{list}}
 	for _, e := range cands {
 		k := st.Elem(e).Key
 		q.Choices = append(q.Choices, choice{ID: keyID(k), Label: "key " + strconv.FormatUint(k, 10)})
 	}
-	q.explain = cpuEvents(tl, s.CPU, s.From-1, at)
+	q.explain = cpuEvents(tl, cpu, from-1, at)
 	return q, true
 }
 
@@ -251,19 +253,19 @@ func cpuEvents(tl *trace.Timeline, cpu, from, to int) []int {
 
 // decidingLists names the lists a diamond reads: the CPU's own free list, the global free
 // list after a refill, or the lists of the CPU a steal round is at.
-func decidingLists(s *trace.Step, common bool) []string {
-	own := "cpu" + strconv.Itoa(s.CPU) + ".local_free"
+func decidingLists(tl *trace.Timeline, s *trace.Step, common bool) []string {
+	own := "cpu" + strconv.Itoa(int(s.CPU)) + ".local_free"
 	if !common {
-		own = "cpu" + strconv.Itoa(s.CPU) + ".free"
+		own = "cpu" + strconv.Itoa(int(s.CPU)) + ".free"
 	}
-	switch s.Node {
+	switch s.Node() {
 	case chart.LocalFreelistCheck, chart.Shrink, chart.FreelistCheck2:
 		return []string{own}
 	case chart.MoveToFree:
 		return []string{own, "global.free"}
 	case chart.StealFree:
-		for _, l := range slices.Backward(s.Locks) {
-			if cpu, ok := strings.CutSuffix(l, ".local"); ok {
+		for _, l := range slices.Backward(tl.Locks(s)) {
+			if cpu, ok := strings.CutSuffix(l.String(), ".local"); ok {
 				return []string{cpu + ".local_free", cpu + ".pending"}
 			}
 		}
