@@ -35,6 +35,7 @@ type Timeline struct {
 	keyedBits []uint64
 	// waitHolder gives, for each lock_wait event, the CPU holding the lock then.
 	waitHolder map[int]int
+	stuck      []Stuck  // the CPUs stuck for ever, in CPU order (deriveStuck)
 	every      int      // the snapshot interval
 	snaps      []*State // snaps[i] is the state at position i*every
 }
@@ -266,6 +267,7 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 		t.Ops[st.Op].Steps = append(t.Ops[st.Op].Steps, idx)
 		t.cpuSteps[st.CPU] = append(t.cpuSteps[st.CPU], idx)
 	}
+	t.deriveStuck()
 	return t, nil
 }
 
