@@ -37,7 +37,7 @@ func accepts(id string, perCPU bool) bool {
 // idForm is a family of trace point ids the parser takes, with an instance to check it by.
 type idForm struct {
 	form, example, what string
-	perCPU             bool // taken on a no_common_lru map (else on a common LRU one)
+	perCPU              bool // taken on a no_common_lru map (else on a common LRU one)
 }
 
 var lockForms = []idForm{
