@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lruviz/lruviz/trace"
 )
 
 // TestBrowserStuckBehindOwnWaiter: in wait-interrupt at positions 182–186, CPU 0's program spins
@@ -57,4 +59,44 @@ func TestBrowserStuckBehindOwnWaiter(t *testing.T) {
 			b.screenshot("stuck-behind-own-waiter")
 		}
 	}
+}
+
+// TestBrowserTimedOut: a -ETIMEDOUT has its moment too. In timeout-618, CPU 1 waits for a
+// bucket lock that the stuck CPU 0 holds; no deadlock check finds a cycle, and the wait times
+// out: the band, the node, the CPU panel and the callout say so, while CPU 0 is shown stuck
+// on its own lock; the term is explained where the panel says it.
+func TestBrowserTimedOut(t *testing.T) {
+	s, _ := newTestServer(t)
+	p, f := findFrame(t, s, "timeout-618", func(p int, f *Frame, _ *trace.Timeline) bool { return f.CPUs[1].Failed == "-ETIMEDOUT" })
+	if p < 0 {
+		t.Fatal("timeout-618: no -ETIMEDOUT")
+	}
+	c := f.CPUs[1]
+	if c.FailedLock != "htab.bucket[3]" || c.Node == "" {
+		t.Fatalf("timeout-618 at %d: CPU 1 %+v", p, c)
+	}
+	b := newBrowser(t, false)
+	b.viewport(1440, 900)
+	b.open("/#scenario=timeout-618&pos=" + strconv.Itoa(p))
+	b.settle(p)
+	band := b.str(`[...document.querySelectorAll('#chart .diagram:not([hidden]) .token.cpu1.failed .pill text')].map(x => x.textContent).join(' ')`)
+	if !strings.Contains(band, "✖ -ETIMEDOUT: htab.bucket[3]") {
+		t.Errorf("at %d CPU 1's band reads %q", p, band)
+	}
+	if !b.bool(`window.lruviz.charts.byNode.get(` + jsonString(c.Node) + `).every(({g}) => g.classList.contains('failed'))`) {
+		t.Errorf("at %d the node %s is not marked failed", p, c.Node)
+	}
+	if got := b.str(`document.querySelector('#cpus .cpu[data-cpu="1"] .what.failed').textContent`); got != "✖ failed to take htab.bucket[3]: -ETIMEDOUT" {
+		t.Errorf("at %d the CPU panel says %q", p, got)
+	}
+	if !b.bool(`document.querySelector('#cpus .cpu[data-cpu="1"] .what.failed .term[data-term="-ETIMEDOUT"]')`) {
+		t.Errorf("at %d -ETIMEDOUT is not explained in the panel", p)
+	}
+	if got := b.str(`document.querySelector('#cpus .cpu[data-cpu="0"] .what.stuck').textContent`); !strings.Contains(got, "which this CPU already holds below the interrupt") {
+		t.Errorf("at %d CPU 0's panel says %q", p, got)
+	}
+	if got := b.str(`[...document.querySelectorAll('#cpus .cpu[data-cpu="1"] .callout')].map(x => x.textContent).join('')`); got != c.Callout || !strings.Contains(got, "failed to take htab.bucket[3]: -ETIMEDOUT") {
+		t.Errorf("at %d CPU 1's callout says %q, want %q", p, got, c.Callout)
+	}
+	b.screenshot("timeout-618")
 }
