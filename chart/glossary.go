@@ -108,7 +108,7 @@ var Glossary = []Term{
 	{Term: "-ENOENT", Text: "No such key: a lookup or delete of an absent key, or an update with BPF_EXIST of one (M1)."},
 	{Term: "-EINVAL", Text: "Flags the map refuses (above BPF_EXIST, BPF_F_LOCK among them), before any LRU work (M2)."},
 	{Term: "DEADLOCK",
-		Text: "Kernel 6.8: an interrupt needs an LRU lock its own CPU holds below it. The real CPU would spin forever; the simulated machine stops and every unfinished operation ends with DEADLOCK."},
+		Text: "The result of an operation whose CPU spins for ever on a raw spinlock (a stuck CPU): an interrupt needs a lock its own CPU holds, or is queued for, below it (an LRU lock on 6.8 and 6.18), or the CPU waits for a lock a stuck CPU holds or is queued for. Only the stuck CPUs stop; the others run on until they need one of those locks. When nothing else can run, the stuck CPUs' unfinished operations end with DEADLOCK, and every later operation on them too."},
 	{Term: "BPF_NOEXIST", Also: []string{"noexist"}, Text: "Update flag: create only; -EEXIST if the key is there."},
 	{Term: "BPF_EXIST", Also: []string{"exist"}, Text: "Update flag: replace only; -ENOENT if the key is absent."},
 	{Term: "BPF_ANY", Text: "Update flag (the default, \"any\"): create or replace."},

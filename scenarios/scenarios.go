@@ -30,6 +30,7 @@ var teachingOrder = []string{
 	"contention", "queued-lock", "virt-spin-lock", "ref-lost", "ref-kept", "enomem-concurrent",
 	"reentrancy-ebusy", "reentrancy-618", "enomem", "enomem-per-cpu", "deadlock",
 	"lru-lock-rqspinlock", "wait-interrupt", "wait-interrupt-rqspinlock", "abba-rqspinlock",
+	"timeout-618",
 	"versions-6-8", "versions-6-18", "versions-6-18-lru-rqspinlock",
 }
 

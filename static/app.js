@@ -75,7 +75,7 @@ panels.onSeekOp = (op) => {
 };
 const timeline = new Timeline($('timeline'), $('lane-labels'), $('markers'), { onSeek: (p) => seek(p) });
 app.timeline = timeline;
-const editor = new Editor({ onRun: (text) => load({ script: text }) });
+const editor = new Editor({ onRun: (text) => load({ script: text }), words: (t) => glossary.annotate(t) });
 const eventLog = new EventLog($('log'), { send: (m) => conn.send(m), onSeek: (p) => seek(p), words: (t) => glossary.annotate(t) });
 app.eventLog = eventLog;
 
@@ -115,10 +115,10 @@ const conn = new Connection({
     }
     if (e.code === 1008) {
       // Dropped for falling behind the presenter: the error said so; no retrying.
-      setConn(`disconnected: ${e.reason || 'policy'}; reload to rejoin`, 'down');
+      setConn(`disconnected (close 1008): ${e.reason || 'policy'}; reload to rejoin`, 'down');
       return;
     }
-    setConn(e.code === 1013 ? `server busy (${e.reason}); retrying…` : `disconnected (${e.code}); retrying…`, 'down');
+    setConn(e.code === 1013 ? `server busy (close 1013: ${e.reason}); retrying…` : `disconnected (close ${e.code}); retrying…`, 'down');
     // Reopen where we were (a follower that was following follows again).
     if (app.loaded && !live.following) app.restore = currentView();
   },
@@ -135,9 +135,13 @@ function send(msg) {
   conn.send(msg);
 }
 
+// setConn shows the connection's state in the badge; a close code in it ("close 1006") is
+// explained on hover and focus, in the glossary's words.
+let connText = '';
 function setConn(text, cls) {
   const c = $('conn');
-  c.textContent = text;
+  connText = text;
+  glossary.into(c, text);
   c.dataset.state = cls;
 }
 
@@ -409,11 +413,11 @@ function announce(text) { $('status').textContent = text; }
 let flashTimer = 0;
 function flash(text) {
   const c = $('conn');
-  const old = c.textContent;
-  c.textContent = text;
+  const old = connText;
+  glossary.into(c, text);
   c.dataset.state = 'error';
   clearTimeout(flashTimer);
-  flashTimer = setTimeout(() => { c.textContent = old === text ? 'connected' : old; c.dataset.state = 'ok'; }, 4000);
+  flashTimer = setTimeout(() => { setConn(old === text || !old ? 'connected' : old, 'ok'); }, 4000);
 }
 
 // ---- the URL -------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ const M_IN_LABEL = /\(M([0-9]{1,2})\)/g;
 // bandTexts are the pills of CPU c's band, in order: [class, text].
 function bandTexts(c) {
   const out = c.held.length ? c.held.map((l) => [`held-${l.class}`, l.lock]) : [['held-none', 'no lock']];
-  if (c.stuck) out.push(['stuck', `⚠ spins on its own ${c.wait}`]);
+  if (c.stuck_why) out.push(['stuck', c.stuck_why.band]); // how it is stuck, in the server's words
   else if (c.wait) out.push(['wait', `⟳ spins: ${c.wait}${c.wait_holder >= 0 ? ` (CPU ${c.wait_holder})` : ''}`]);
   if (c.failed) out.push(['failed', `✖ ${c.failed}: ${c.failed_lock}`]);
   return out;

@@ -4,7 +4,9 @@
 // line in the gutter and behind the text, says what is wrong, and puts the caret there.
 
 export class Editor {
-  constructor({ onRun }) {
+  // words, if given, turns a message into nodes with its known words explained (glossary.js).
+  constructor({ onRun, words }) {
+    this.words = words || ((t) => [document.createTextNode(t)]);
     this.ta = document.getElementById('script');
     this.gutter = document.getElementById('gutter');
     this.errLine = document.getElementById('error-line');
@@ -72,7 +74,7 @@ export class Editor {
   showError(line, col, message) {
     this.error = { line, col };
     this.ta.setAttribute('aria-invalid', 'true');
-    this.msg.textContent = line ? `Line ${line}, column ${col}: ${message}` : message;
+    this.msg.replaceChildren(...this.words(line ? `Line ${line}, column ${col}: ${message}` : message));
     this.errLine.hidden = !line;
     this.renderGutter();
     if (line) {

@@ -104,7 +104,7 @@ export class Panels {
         s.gap ? h('span', { class: 'gap' }, ' (', this.words(s.gap), ')') : null,
         s.wait && s.interrupted ? h('span', { class: 'spin' }, ' spins on ', this.words(s.wait)) : null,
         s.interrupted ? h('span', { class: 'hint' }, ' (', this.words('interrupted'), ')') : null,
-      )) : [h('span', { class: 'idle', text: 'idle' })];
+      )) : [h('span', { class: 'idle', text: c.stuck ? 'no operation in flight' : 'idle' })];
       const lockChips = c.held.map((l) => h('span', {
         class: `lock lock-${l.class}${newLocks.has(l.lock) ? ' changed' : ''}`,
         title: `${l.lock}: ${l.class} (held by op ${l.op})${waiters.has(l.lock) ? `; CPU ${waiters.get(l.lock).join(', ')} spin on it` : ''}`,
@@ -114,14 +114,15 @@ export class Panels {
       badge.style.background = cpuColour(c.cpu);
       // What happened, when something went wrong or waits: a line of its own, in words.
       let what = null;
-      if (c.stuck) what = h('div', { class: 'what stuck' }, this.words(`⚠ DEADLOCK: spins on ${c.wait}, which this CPU already holds below the interrupt: it can never continue`));
+      // A stuck CPU: why, in the server's words (the Timeline's), also once its operations ended.
+      if (c.stuck_why) what = h('div', { class: 'what stuck' }, '⚠ stuck: ', ...this.words(c.stuck_why.text));
       else if (c.failed) what = h('div', { class: 'what failed' }, this.words(`✖ failed to take ${c.failed_lock}: ${c.failed}`));
       else if (c.wait) what = h('div', { class: 'what wait' }, this.words(`⟳ spins on ${c.wait}${c.wait_holder >= 0 ? `, held by CPU ${c.wait_holder}` : ''}`));
       return h('div', { class: `cpu${c.stuck ? ' stuck' : ''}${c.failed ? ' failed' : ''}${c.wait ? ' waiting' : ''}`, 'data-cpu': c.cpu },
         badge,
         h('div', { class: 'cpu-body' }, h('div', { class: 'cpu-ops' }, ops), what,
           h('div', { class: 'cpu-locks' }, lockChips.length ? lockChips : h('span', { class: 'hint', text: 'no lock' }), steal),
-          c.stack.length ? h('div', { class: 'callout' }, this.words(c.callout)) : null));
+          c.stack.length || c.stuck ? h('div', { class: 'callout' }, this.words(c.callout)) : null));
     });
     this.cpusEl.replaceChildren(...rows);
   }

@@ -76,6 +76,31 @@ cpu 1 delete 1
 }
 cpu 1 update 7 7
 `,
+	// CPU 0 gets stuck holding lru.global and cpu0.local; CPU 1 then needs lru.global for a
+	// refill, holding cpu1.local, and CPU 2 needs cpu1.local to give key 101's node back.
+	"stuck-behind": `map lru_hash entries=4 cpus=3 kernel=6.8
+cpu 1 update 100 100
+interrupt at=lru.global {
+cpu 0 update 1 1
+cpu 0 update 2 2
+}
+cpu 1 update 101 101
+cpu 1 update 102 102
+cpu 1 update 103 103
+cpu 1 update 104 104
+cpu 2 delete 101
+`,
+	// CPU 1 begins to spin on lru.global while CPU 0 holds it and runs; only then does CPU 0's
+	// handler get stuck.
+	"stuck-later": `map lru_hash entries=4 cpus=2 kernel=6.8
+parallel schedule=0@lru.global,1*,0* {
+interrupt at=lru.global {
+cpu 0 update 1 1
+cpu 0 update 2 2
+}
+cpu 1 update 100 100
+}
+`,
 	"percpu": `map lru_percpu_hash entries=8 cpus=2 no_common_lru kernel=6.18
 cpu 0 update 1 1 noexist
 cpu 1 update 1 5

@@ -40,6 +40,7 @@ type Timeline struct {
 	keyedBits []uint64
 	// waitHolder gives, for each lock_wait event, the CPU holding the lock then.
 	waitHolder map[int]int
+	stuck      []Stuck  // the CPUs stuck for ever, in CPU order (deriveStuck)
 	every      int      // the snapshot interval
 	snaps      []*State // snaps[i] is the state at position i*every
 }
@@ -460,6 +461,7 @@ func NewTimeline(h Header, evs []Event, ch Chart, opt TimelineOptions) (*Timelin
 	slices.SortFunc(t.Steps, func(a, b Step) int { return cmp.Compare(a.From, b.From) })
 	slices.SortStableFunc(t.Holds, func(a, b Hold) int { return cmp.Compare(a.From, b.From) })
 	t.indexSteps()
+	t.deriveStuck()
 	return t, nil
 }
 

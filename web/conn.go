@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/lruviz/lruviz/scenario"
 )
 
 // The connection: one reader goroutine that decodes the page's messages into a bounded queue,
@@ -17,8 +18,11 @@ import (
 
 const (
 	// maxMessage is the largest message a client may send: a message over it closes the
-	// connection with 1009 (message too big).
-	maxMessage = 1 << 20
+	// connection with 1009 (message too big). The script limit is counted on the script
+	// (scenario.MaxSize, with its own clear error), so a message must hold any script up to it
+	// after JSON escaping: 6 bytes a byte at worst (a control character is \u0001), with room
+	// for the rest of a load or compare message.
+	maxMessage = 6*scenario.MaxSize + 4<<10
 	// queueLen bounds the client's messages waiting for the session.
 	queueLen = 64
 )

@@ -53,8 +53,11 @@ type CPUView struct {
 	// Wait is the lock it spins on, and WaitHolder the CPU holding it (-1).
 	Wait       string `json:"wait,omitempty"`
 	WaitHolder int    `json:"wait_holder"`
-	// Stuck says the CPU spins on a lock it holds itself (below an interrupt): it can never go on.
-	Stuck bool `json:"stuck,omitempty"`
+	// Stuck says the CPU spins for ever: the trace ends its operations with DEADLOCK there (the
+	// Timeline's StuckAt). StuckWhy says on what and why, also once those operations have
+	// ended: a stuck CPU stays stuck.
+	Stuck    bool       `json:"stuck,omitempty"`
+	StuckWhy *StuckView `json:"stuck_why,omitempty"`
 	// Failed is the result of a lock attempt that failed at this step ("-EBUSY"), and
 	// FailedLock the lock.
 	Failed     string `json:"failed,omitempty"`
@@ -62,6 +65,21 @@ type CPUView struct {
 	NextSteal  int    `json:"next_steal"` // -1 in a per-CPU LRU
 	// Callout says it all in one line, as the step export's callout does.
 	Callout string `json:"callout"`
+}
+
+// StuckView is why a CPU spins for ever, as the Timeline derived it (trace.Stuck).
+type StuckView struct {
+	// Why is own_lock (its own CPU holds the lock below the interrupt), own_waiter (its own CPU
+	// is queued for it below the interrupt, ahead of it) or stuck_cpu (stuck CPU Behind holds
+	// it or is queued for it ahead).
+	Why    string `json:"why"`
+	Lock   string `json:"lock"`
+	Op     int    `json:"op"`     // the operation that spins
+	Ahead  int    `json:"ahead"`  // the operation ahead of it on the lock, -1 if none is known
+	Behind int    `json:"behind"` // stuck_cpu: the stuck CPU ahead of it; -1 otherwise
+	Since  int    `json:"since"`  // the position from which it is stuck
+	Band   string `json:"band"`   // in a few words, for the band beside the token
+	Text   string `json:"text"`   // in a sentence, for the CPU panel
 }
 
 // StackOp is an operation in flight on a CPU.
@@ -251,6 +269,17 @@ func (fm *frameMaker) cpus(f *Frame, st *trace.State) {
 				v.Held = append(v.Held, l)
 			}
 		}
+		stuck := tl.StuckAt(cpu, pos)
+		if stuck != nil {
+			v.Stuck, v.Wait = true, stuck.Lock
+			v.StuckWhy = &StuckView{Why: stuck.Why.String(), Lock: stuck.Lock, Op: stuck.Op, Ahead: stuck.Ahead, Behind: stuck.Behind,
+				Since: stuck.Since, Band: stuck.StuckBand(), Text: tl.StuckText(stuck)}
+			for _, l := range st.Locks() {
+				if l.Lock == stuck.Lock {
+					v.WaitHolder = l.CPU
+				}
+			}
+		}
 		stack := st.Stack(cpu)
 		for i, fr := range stack {
 			v.Stack = append(v.Stack, StackOp{Op: fr.Op, Text: fm.opText(fr.Op, fr.Name, fr.Key), Node: fr.Node,
@@ -258,6 +287,10 @@ func (fm *frameMaker) cpus(f *Frame, st *trace.State) {
 		}
 		if len(stack) == 0 {
 			v.Callout = "CPU " + strconv.Itoa(cpu) + " is idle" + heldText(v.Held)
+			if stuck != nil {
+				// Its operations have ended with DEADLOCK, but the CPU spins on.
+				v.Callout = "CPU " + strconv.Itoa(cpu) + " is stuck" + heldText(v.Held) + "; " + v.StuckWhy.Text
+			}
 			continue
 		}
 		top := stack[len(stack)-1]
@@ -272,14 +305,15 @@ func (fm *frameMaker) cpus(f *Frame, st *trace.State) {
 				}
 			}
 		}
-		if top.Wait != "" {
+		if top.Wait != "" && stuck == nil {
 			v.Wait = top.Wait
 			for _, l := range st.Locks() {
 				if l.Lock == top.Wait {
 					v.WaitHolder = l.CPU
 				}
 			}
-			v.Stuck = v.WaitHolder == cpu
+		}
+		if v.Wait != "" {
 			v.M7 = false // the moment is the spin, not the colour
 		}
 		v.Callout = callout(v, fm.opText(top.Op, top.Name, top.Key))
@@ -296,8 +330,8 @@ func callout(v *CPUView, op string) string {
 	}
 	b.WriteString(heldText(v.Held))
 	switch {
-	case v.Stuck:
-		b.WriteString("; spins on " + v.Wait + ", which it already holds below the interrupt: this CPU can never continue")
+	case v.StuckWhy != nil:
+		b.WriteString("; " + v.StuckWhy.Text)
 	case v.Wait != "":
 		b.WriteString("; spins on " + v.Wait)
 		if v.WaitHolder >= 0 {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/lruviz/lruviz/scenario"
 )
 
 // newServerWith starts the explorer with options on a loopback listener whose address the
@@ -200,7 +201,7 @@ func TestScenarioLimits(t *testing.T) {
 	}
 	// Compute's own limit on the text (the websocket's read limit comes first: 1009, see
 	// TestWebsocketLimits), through the download endpoint.
-	req, _ := http.NewRequest("POST", ts.URL+"/api/trace", strings.NewReader(strings.Repeat("#", maxMessage+1)))
+	req, _ := http.NewRequest("POST", ts.URL+"/api/trace", strings.NewReader(strings.Repeat("#", scenario.MaxSize+1)))
 	req.Header.Set("X-Lruviz", "1")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/diagrams"
+	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/static"
 	"github.com/lruviz/lruviz/tour"
@@ -468,7 +469,7 @@ func (s *Server) requestTrace(w http.ResponseWriter, r *http.Request) (t *Trace,
 			http.Error(w, "missing X-Lruviz header", http.StatusForbidden)
 			return nil, "", nil, false
 		}
-		body, rerr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxMessage))
+		body, rerr := io.ReadAll(http.MaxBytesReader(w, r.Body, scenario.MaxSize))
 		if rerr != nil {
 			var mb *http.MaxBytesError
 			if errors.As(rerr, &mb) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/lruviz/lruviz/chart"
+	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/scenarios"
 	"github.com/lruviz/lruviz/trace"
 )
@@ -156,7 +157,7 @@ func TestTraceDownloads(t *testing.T) {
 	if res, body := post("map lru_hash entries=4 cpus=1\ncpu 9 update 1 1\n", true); res.StatusCode != 422 || !strings.HasPrefix(body, "2:") {
 		t.Errorf("POST bad script: %s %q", res.Status, body)
 	}
-	if res, _ := post(strings.Repeat("#", maxMessage+1), true); res.StatusCode != 413 {
+	if res, _ := post(strings.Repeat("#", scenario.MaxSize+1), true); res.StatusCode != 413 {
 		t.Errorf("POST 1 MiB + 1: %s", res.Status)
 	}
 }

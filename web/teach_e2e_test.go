@@ -280,7 +280,7 @@ func TestBrowserFailures(t *testing.T) {
 	b.open("/#scenario=deadlock&pos=" + strconv.Itoa(p))
 	b.settle(p)
 	c := f.CPUs[0]
-	if band := b.str(`[...document.querySelectorAll('#chart .diagram:not([hidden]) .token.cpu0.stuck .pill text')].map(x => x.textContent).join(' ')`); !strings.Contains(band, "spins on its own "+c.Wait) {
+	if band := b.str(`[...document.querySelectorAll('#chart .diagram:not([hidden]) .token.cpu0.stuck .pill text')].map(x => x.textContent).join(' ')`); c.StuckWhy == nil || !strings.Contains(band, c.StuckWhy.Band) || !strings.Contains(band, "stuck on its own "+c.Wait) {
 		t.Errorf("deadlock at %d: the stuck CPU's band reads %q", p, band)
 	}
 	if got := b.str(`document.querySelector('#cpus .cpu[data-cpu="0"] .what.stuck').textContent`); !strings.Contains(got, "DEADLOCK") || !strings.Contains(got, c.Wait) {

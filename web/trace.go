@@ -17,7 +17,8 @@ import (
 
 // Limits on what the explorer computes for one scenario, so that a script typed into the page
 // cannot make the server build an unbounded trace. The text itself is bounded by
-// scenario.MaxSize (1 MiB), the websocket's read limit.
+// scenario.MaxSize (1 MiB), counted on the text itself (the websocket's read limit holds a
+// script of that size however its JSON escapes it).
 const (
 	// MaxEntries bounds a scenario's max_entries in the explorer.
 	MaxEntries = 1 << 16
