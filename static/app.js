@@ -45,12 +45,14 @@ const app = {
   kept: null, // a refused script kept in the editor: {text, line, col, message}
   keepHash: false, // the URL keeps a refused script's link until the next load
   scriptHash: '',
-  dirty: false,
+  dirty: false, // a drawing is due (raf: its animation frame request)
+  raf: 0,
+  dueOther: false, // something other than a view asked for it
   acks: 0, // views received while playing, to acknowledge once drawn
   errors: [], // error messages received, for tests
   hits: 0,
   followDue: true, // the next drawing moves the view to the CPUs followed
-  drawn: [], // [time, position] of each view drawn (the last 50), for tests and the curious
+  drawn: [], // [time, position, ms it took] of each view drawn (the last 50), for tests and the curious
   pos: () => (app.frame ? app.frame.position : 0),
 };
 window.lruviz = app; // for the browser tests and the curious
@@ -176,7 +178,7 @@ function onMessage(m) {
       if (app.playing) app.acks++;
       noteLastCPU();
       app.followDue = true;
-      changed();
+      changed('view');
       break;
     case 'log':
       eventLog.onLog(m);
@@ -357,14 +359,19 @@ function onError(m) {
 
 // ---- rendering ---------------------------------------------------------------------------
 
-function changed() {
+// changed asks for a drawing at the next display frame; why is 'view' for a view received
+// (a pause drops it, and the drawing with it, when nothing else asked for one).
+function changed(why) {
+  if (why !== 'view') app.dueOther = true;
   if (app.dirty) return;
   app.dirty = true;
-  requestAnimationFrame(render);
+  app.raf = requestAnimationFrame(render);
 }
 
 function render() {
+  const t0 = performance.now();
   app.dirty = false;
+  app.dueOther = false;
   const f = app.frame;
   if (!f || !app.loaded) return;
   const pos = f.position;
@@ -386,7 +393,7 @@ function render() {
   eventLog.render(pos);
   timeline.draw(pos);
   document.body.dataset.position = String(pos);
-  app.drawn.push([performance.now(), pos]);
+  app.drawn.push([performance.now(), pos, performance.now() - t0]);
   if (app.drawn.length > 50) app.drawn.shift();
   sched.render();
   quiz.render();
@@ -559,6 +566,11 @@ function pause() {
     app.frame = app.shown;
     app.skipped = [];
     noteLastCPU();
+    if (app.dirty && !app.dueOther) {
+      // Only views asked for the drawing due: the page shows its position already.
+      cancelAnimationFrame(app.raf);
+      app.dirty = false;
+    }
     send({ type: 'pause', position: app.shown.position });
   }
   setPlaying(false);
