@@ -62,7 +62,8 @@ type session struct {
 	speed   float64
 	credit  float64
 	last    time.Time
-	unacked int // views sent while playing that the page has not acknowledged
+	unacked int  // views sent while playing that the page has not acknowledged
+	turn    bool // holds one of the server's turns to make a view (conn.go: run)
 
 	quiz *quizState // quiz mode's questions and answers (web/quiz.go); nil when off
 
@@ -383,6 +384,7 @@ func (ss *session) sendEvents(from, to int) error {
 	var view []byte
 	if ss.frames {
 		view = ss.viewJSON()
+		ss.endTurn()
 	}
 	ss.publish(fitem{kind: fEvents, from: from, to: to, view: view})
 	if ss.frames {
