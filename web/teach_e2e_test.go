@@ -652,7 +652,7 @@ func TestBrowserPauseLatency(t *testing.T) {
 		}
 	}
 	slices.Sort(took)
-	t.Logf("pause at full speed on load-100k, at position %d (the latest view received %d, %d views dropped): "+
+	t.Logf("pause at full speed on load-100k, at position %d (the latest view received %d; %d views dropped on arrival): "+
 		"the paused message came %.1f ms after the click; %d new positions drawn after it, %d redraws, the last drawing %.1f ms after the click; "+
 		"a drawing took %.1f ms (median of %d), at most %.1f ms",
 		pausedPos, click.Got, st.Dropped, pausedAt-click.T, news, redraws, lastAny-click.T, took[len(took)/2], len(took), took[len(took)-1])
