@@ -27,6 +27,14 @@ const app = {
   hello: null,
   loaded: null, // the last loaded message
   frame: null, // the frame shown: what the server says the page shows at its position
+  // Pause (docs/protocol.md, pause): shown is the frame drawn last; skipped, the frames that
+  // came after it and were replaced before being drawn (their operations' statuses are applied
+  // before the next drawing); holding, the pauses sent and not answered yet: meanwhile the
+  // views on their way are dropped, and the server stays at the position shown.
+  shown: null,
+  skipped: [],
+  holding: 0,
+  dropped: 0, // views dropped so (for tests and the curious)
   breaks: [],
   playing: false,
   lastCPU: -1,
@@ -37,12 +45,14 @@ const app = {
   kept: null, // a refused script kept in the editor: {text, line, col, message}
   keepHash: false, // the URL keeps a refused script's link until the next load
   scriptHash: '',
-  dirty: false,
+  dirty: false, // a drawing is due (raf: its animation frame request)
+  raf: 0,
+  dueOther: false, // something other than a view asked for it
   acks: 0, // views received while playing, to acknowledge once drawn
   errors: [], // error messages received, for tests
   hits: 0,
   followDue: true, // the next drawing moves the view to the CPUs followed
-  drawn: [], // [time, position] of each view drawn (the last 50), for tests and the curious
+  drawn: [], // [time, position, ms it took] of each view drawn (the last 50), for tests and the curious
   pos: () => (app.frame ? app.frame.position : 0),
 };
 window.lruviz = app; // for the browser tests and the curious
@@ -103,6 +113,7 @@ const conn = new Connection({
   onStatus: setConn,
   onClose: (e) => {
     setPlaying(false);
+    app.holding = 0;
     if (e.code === 1009 && app.pendingScript !== null) {
       // The server refused the script's message as too big: say so, keep it in the editor,
       // and come back on the scenario shown before (not on the script again).
@@ -165,11 +176,13 @@ function onMessage(m) {
       onLoaded(m);
       break;
     case 'view':
+      if (app.holding) { app.dropped++; break; } // on its way when the learner paused: never drawn
+      if (app.frame && app.frame !== app.shown) app.skipped.push(app.frame);
       app.frame = m.frame;
       if (app.playing) app.acks++;
       noteLastCPU();
       app.followDue = true;
-      changed();
+      changed('view');
       break;
     case 'log':
       eventLog.onLog(m);
@@ -179,6 +192,7 @@ function onMessage(m) {
       changed();
       break;
     case 'kernel_state':
+      if (app.holding) break; // of a view dropped: the server sends the one of the position kept
       kernel.onState(m);
       changed();
       break;
@@ -203,9 +217,16 @@ function onMessage(m) {
       live.onMessage(m);
       break;
     case 'playing':
+      if (app.holding) break; // a pause sent after this play will stop it
       setPlaying(true);
       break;
-    case 'paused':
+    case 'paused': {
+      // While a pause is on its way, a stop for another reason (a breakpoint, a question)
+      // came with a view dropped: the pause's own answer says where the server stays.
+      if (app.holding && m.reason !== 'pause') break;
+      const mine = app.holding > 0;
+      if (mine) app.holding--;
+      if (app.holding) break;
       app.pausedAt = [performance.now(), m.position];
       setPlaying(false);
       if (m.reason === 'breakpoint') {
@@ -214,9 +235,14 @@ function onMessage(m) {
         const n = app.nodes && app.nodes.get(m.node);
         announce(`Breakpoint hit: CPU ${m.cpu} at “${n ? n.title : m.node}”`, true);
       }
-      changed();
+      // The answer to the page's pause: the position shown, nothing to draw. (Were it another,
+      // the page would show the server's.)
+      if (!mine) changed();
+      else if (m.position !== app.pos()) send({ type: 'seek', position: m.position });
       break;
+    }
     case 'ended':
+      if (app.holding) break;
       setPlaying(false);
       announce('End of the trace');
       changed();
@@ -252,6 +278,9 @@ function onLoaded(m) {
   app.loaded = m;
   app.pendingScript = null;
   app.frame = m.frame;
+  app.shown = null;
+  app.skipped = [];
+  app.holding = 0;
   app.lanes = null;
   app.lastCPU = -1;
   setPlaying(false);
@@ -334,14 +363,19 @@ function onError(m) {
 
 // ---- rendering ---------------------------------------------------------------------------
 
-function changed() {
+// changed asks for a drawing at the next display frame; why is 'view' for a view received
+// (a pause drops it, and the drawing with it, when nothing else asked for one).
+function changed(why) {
+  if (why !== 'view') app.dueOther = true;
   if (app.dirty) return;
   app.dirty = true;
-  requestAnimationFrame(render);
+  app.raf = requestAnimationFrame(render);
 }
 
 function render() {
+  const t0 = performance.now();
   app.dirty = false;
+  app.dueOther = false;
   const f = app.frame;
   if (!f || !app.loaded) return;
   const pos = f.position;
@@ -355,12 +389,15 @@ function render() {
     for (const t of document.querySelectorAll('.diagram-tab')) t.setAttribute('aria-selected', String(t.dataset.diagram === charts.current.name));
   }
   markTabs(f);
+  for (const s of app.skipped) panels.renderOps(s);
+  app.skipped = [];
   panels.render(f);
+  app.shown = f;
   kernel.render();
   eventLog.render(pos);
   timeline.draw(pos);
   document.body.dataset.position = String(pos);
-  app.drawn.push([performance.now(), pos]);
+  app.drawn.push([performance.now(), pos, performance.now() - t0]);
   if (app.drawn.length > 50) app.drawn.shift();
   sched.render();
   quiz.render();
@@ -521,7 +558,27 @@ function play() {
   send({ type: 'play', speed: speed() });
   setPlaying(true);
 }
-function pause() { app.pauseSent = performance.now(); send({ type: 'pause' }); setPlaying(false); }
+// pause stops at once at the view drawn (docs/protocol.md, pause): the views still on their way
+// are not drawn, and the server stays at the position shown. A follower detaches and stops where
+// the presenter's session is.
+function pause() {
+  app.pauseSent = performance.now();
+  if (live.following || !app.shown || !conn.open) {
+    send({ type: 'pause' });
+  } else {
+    app.holding++;
+    app.frame = app.shown;
+    app.skipped = [];
+    noteLastCPU();
+    if (app.dirty && !app.dueOther) {
+      // Only views asked for the drawing due: the page shows its position already.
+      cancelAnimationFrame(app.raf);
+      app.dirty = false;
+    }
+    send({ type: 'pause', position: app.shown.position });
+  }
+  setPlaying(false);
+}
 function togglePlay() { if (app.playing) pause(); else play(); }
 function setPlaying(on) {
   app.playing = on;

@@ -124,9 +124,47 @@ func (ss *session) run() {
 			default:
 			}
 		}
-		// Playing as fast as possible: send a burst, then look at the page's messages (and
-		// ping) without waiting; unless the page has not shown the views sent yet.
-		if ss.playing && ss.speed == 0 && ss.room() {
+		// Playing as fast as possible with frames: each burst is a view to make, which takes
+		// a turn (Server.turns, one a core). The sessions playing wait for a turn parked, in
+		// order, instead of all crowding the run queue, so that a goroutine with a message to
+		// read (a pause) finds a core within a view's time, not after every player's burst.
+		// The page's messages come first.
+		if ss.playing && ss.speed == 0 && ss.room() && ss.frames {
+			select {
+			case m := <-ss.in:
+				if ss.handle(m) != nil {
+					return
+				}
+				continue
+			default:
+			}
+			select {
+			case m := <-ss.in:
+				if ss.handle(m) != nil {
+					return
+				}
+			case <-ping.C:
+				if ss.ping() != nil {
+					return
+				}
+			case <-ss.done:
+				return
+			case <-ss.srv.ctx.Done():
+				ss.goAway()
+				return
+			case ss.srv.turns <- struct{}{}:
+				ss.turn = true
+				err := ss.advance(frameBurst)
+				ss.endTurn()
+				if err != nil {
+					return
+				}
+			}
+			continue
+		}
+		// Without frames: send a burst, then look at the client's messages (and ping)
+		// without waiting.
+		if ss.playing && ss.speed == 0 && !ss.frames {
 			select {
 			case m := <-ss.in:
 				if ss.handle(m) != nil {
@@ -142,11 +180,7 @@ func (ss *session) run() {
 				ss.goAway()
 				return
 			default:
-				n := burst
-				if ss.frames {
-					n = frameBurst
-				}
-				if ss.advance(n) != nil {
+				if ss.advance(burst) != nil {
 					return
 				}
 				// Let the other sessions run: a burst takes tens of microseconds, a time
@@ -197,6 +231,15 @@ func (ss *session) run() {
 			ss.goAway()
 			return
 		}
+	}
+}
+
+// endTurn gives back the turn to make a view (Server.turns), once the view is made: writing it
+// may wait for the page's connection, which must hold no other session up.
+func (ss *session) endTurn() {
+	if ss.turn {
+		ss.turn = false
+		<-ss.srv.turns
 	}
 }
 

@@ -62,7 +62,8 @@ type session struct {
 	speed   float64
 	credit  float64
 	last    time.Time
-	unacked int // views sent while playing that the page has not acknowledged
+	unacked int  // views sent while playing that the page has not acknowledged
+	turn    bool // holds one of the server's turns to make a view (conn.go: run)
 
 	quiz *quizState // quiz mode's questions and answers (web/quiz.go); nil when off
 
@@ -181,6 +182,11 @@ func (ss *session) handle(m inMsg) error {
 		ss.publish(fitem{kind: fRaw, raw: b, playing: b})
 		return ss.writeRaw(b)
 	case *pauseMsg:
+		if p := m.Position; p != nil && ss.frames && *p >= 0 && *p <= ss.cur.Len() && *p != ss.cur.Position() {
+			if err := ss.stay(*p); err != nil {
+				return err
+			}
+		}
 		return ss.pause("pause", "", -1)
 	case *stepMsg:
 		if m.N == nil {
@@ -378,6 +384,7 @@ func (ss *session) sendEvents(from, to int) error {
 	var view []byte
 	if ss.frames {
 		view = ss.viewJSON()
+		ss.endTurn()
 	}
 	ss.publish(fitem{kind: fEvents, from: from, to: to, view: view})
 	if ss.frames {
@@ -474,6 +481,17 @@ func (ss *session) seek(p int) error {
 			"ask for frames (options) to see it", ss.cur.Position(), n, maxStateElems)
 	}
 	return ss.writeRaw(ss.stateJSON())
+}
+
+// stay moves to position p without a view: the page shows p already. A pause names the
+// position the page shows, so that it stops at once: the views it had not drawn yet when the
+// learner paused (at most playWindow, the one being made, and those a breakpoint, a question or
+// the end brought meanwhile) are dropped on both sides, and the next view is made from p.
+func (ss *session) stay(p int) error {
+	ss.cur.Seek(p)
+	ss.fm.prev = p
+	ss.publish(fitem{kind: fState, pos: p})
+	return ss.kernelMoved()
 }
 
 func (ss *session) pause(reason, node string, cpu int) error {

@@ -33,8 +33,12 @@ type (
 	playMsg struct {
 		Speed *float64 `json:"speed"`
 	}
-	pauseMsg struct{}
-	stepMsg  struct {
+	// pauseMsg: stop playing. With frames, Position is the position of the view the page
+	// shows (it draws none of the views still on their way): the session stays there.
+	pauseMsg struct {
+		Position *int `json:"position"`
+	}
+	stepMsg struct {
 		N *int `json:"n"`
 	}
 	seekMsg struct {

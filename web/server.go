@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,6 +103,7 @@ type Server struct {
 	limits   limits        // on a script's trace
 	store    *traceStore   // the traces of scripts, shared by content, within the memory budget
 	exports  chan struct{} // downloads being written
+	turns    chan struct{} // sessions making a view to play on (conn.go: session.run)
 	kernel   *kernelSource // with --kernel: the way to the kernel; nil without
 
 	hosts   map[string]bool // the Host headers accepted; nil: any
@@ -182,6 +184,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.store = newTraceStore(s.ctx, &s.limits, budget)
 	s.exports = make(chan struct{}, exportSlots)
+	s.turns = make(chan struct{}, runtime.GOMAXPROCS(0))
 	s.hub = newHub(s.ctx)
 	go s.hub.run()
 	s.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384, CheckOrigin: s.checkOrigin}
