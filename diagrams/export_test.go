@@ -24,8 +24,15 @@ import (
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/export")
 
-// pngDir is where the export tests leave PNG renderings to look at, when rsvg-convert is found.
-const pngDir = "/tmp/lruviz-test-output/export"
+// pngDir is where the export tests leave PNG renderings to look at, when rsvg-convert is found:
+// $LRUVIZ_TEST_OUTPUT/export if set (as the web tests keep their screenshots), else a directory
+// of the test's own that is removed after it.
+func pngDir(t *testing.T) string {
+	if dir := os.Getenv("LRUVIZ_TEST_OUTPUT"); dir != "" {
+		return filepath.Join(dir, "export")
+	}
+	return t.TempDir()
+}
 
 // scenarioTrace runs the bundled scenario name and returns its header and events.
 func scenarioTrace(t testing.TB, name string) (trace.Header, []trace.Event) {
@@ -90,21 +97,22 @@ func checkXML(t *testing.T, name string, svg []byte) {
 	}
 }
 
-// toPNG converts svg with rsvg-convert into pngDir/name.png, if rsvg-convert is installed.
+// toPNG converts svg with rsvg-convert into pngDir(t)/name.png, if rsvg-convert is installed.
 func toPNG(t *testing.T, name string, svg []byte) {
 	t.Helper()
 	rsvg, err := exec.LookPath("rsvg-convert")
 	if err != nil {
 		return
 	}
-	if err := os.MkdirAll(pngDir, 0o755); err != nil {
+	dir := pngDir(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	svgPath := filepath.Join(pngDir, name+".svg")
+	svgPath := filepath.Join(dir, name+".svg")
 	if err := os.WriteFile(svgPath, svg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(rsvg, "-w", "1800", "-o", filepath.Join(pngDir, name+".png"), svgPath)
+	cmd := exec.Command(rsvg, "-w", "1800", "-o", filepath.Join(dir, name+".png"), svgPath)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("rsvg-convert %s: %v\n%s", name, err, out)
 	}
