@@ -128,8 +128,7 @@ func (h *hub) run() {
 		}
 		switch r.op {
 		case hubPresent:
-			byID[r.p.id] = r.p
-			h.live.Store(r.p.id, true)
+			byID[r.p.id] = r.p // live already: present stores it before the presenter hears
 		case hubUnpresent:
 			if byID[r.p.id] != r.p {
 				break

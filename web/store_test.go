@@ -142,16 +142,7 @@ func TestComputeStopsEarly(t *testing.T) {
 // BenchmarkRefuseOverLimit is the time to refuse a script whose trace is over the explorer's
 // limit: the engine stops at the limit instead of running to the end.
 func BenchmarkRefuseOverLimit(b *testing.B) {
-	var sb strings.Builder
-	sb.WriteString("map lru_hash entries=16 cpus=128\n")
-	for g := range 110 {
-		sb.WriteString("parallel {\n")
-		for c := range 128 {
-			sb.WriteString("cpu " + itoa(c) + " update " + itoa(g*128+c) + " 1\n")
-		}
-		sb.WriteString("}\n")
-	}
-	f, err := parseForExplorer("big.lru", []byte(sb.String()), limits{events: MaxEvents, ops: MaxOps})
+	f, err := parseForExplorer("big.lru", contendedScript(110, 0), limits{events: MaxEvents, ops: MaxOps})
 	if err != nil {
 		b.Fatal(err)
 	}
