@@ -5,19 +5,9 @@ package web
 import (
 	"testing"
 	"time"
+
+	wait "github.com/lruviz/lruviz/internal/patience"
 )
 
-// patience is how long a test waits for something that must happen: until shortly before go
-// test's own -timeout, never a figure of its own, so that a busy machine slows a test down
-// without failing it. A test run with -timeout 0 waits as long as it takes.
-func patience(t *testing.T) time.Time {
-	d, ok := t.Deadline()
-	if !ok {
-		return time.Now().Add(24 * time.Hour)
-	}
-	// Leave time to report the failure (and screenshots) before go test's own panic.
-	if m := time.Until(d) / 10; m < 30*time.Second {
-		return d.Add(-m)
-	}
-	return d.Add(-30 * time.Second)
-}
+// patience is how long a test waits for something that must happen (patience.Until).
+func patience(t *testing.T) time.Time { return wait.Until(t) }
