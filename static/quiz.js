@@ -7,19 +7,9 @@
 // The score is the page's: per scenario, kept in this browser, and in the share link's fragment
 // (quiz=RIGHT.ANSWERED) if the learner ticks the box.
 
-const $ = (id) => document.getElementById(id);
+import { h as el } from './panels.js';
 
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-}
+const $ = (id) => document.getElementById(id);
 
 const STORE = 'lruviz-quiz';
 

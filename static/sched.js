@@ -9,20 +9,9 @@
 // the server, are shown here too, in any mode.
 
 import { cpuColour } from './chart.js';
+import { h as el } from './panels.js';
 
 const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-}
 
 // parseParam reads the share link's sched=LINE:SCHEDULE.
 function parseParam(hash) {
