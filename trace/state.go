@@ -609,16 +609,28 @@ func (s *State) List(name string) []int {
 	return s.listElems(l)
 }
 
+// AppendList appends the elements on the list named name, head to tail, to dst.
+func (s *State) AppendList(dst []int, name string) []int {
+	l, ok := s.index[name]
+	if !ok {
+		return dst
+	}
+	return s.appendList(dst, l)
+}
+
+func (s *State) appendList(dst []int, l int32) []int {
+	for i := s.lists[l].head; i >= 0; i = s.elems[i].next {
+		dst = append(dst, int(i))
+	}
+	return dst
+}
+
 func (s *State) listElems(l int32) []int {
 	lh := s.lists[l]
 	if lh.n == 0 {
 		return nil
 	}
-	out := make([]int, 0, lh.n)
-	for i := lh.head; i >= 0; i = s.elems[i].next {
-		out = append(out, int(i))
-	}
-	return out
+	return s.appendList(make([]int, 0, lh.n), l)
 }
 
 // ListLen returns the number of elements on the list named name.
@@ -662,12 +674,14 @@ func (s *State) NumBuckets() int { return len(s.buckets) }
 func (s *State) BucketEmpty(b int) bool { return s.buckets[b] < 0 }
 
 // Chain returns bucket b's chain, head first.
-func (s *State) Chain(b int) []int {
-	var out []int
+func (s *State) Chain(b int) []int { return s.AppendChain(nil, b) }
+
+// AppendChain appends bucket b's chain, head first, to dst: a view made often reuses dst.
+func (s *State) AppendChain(dst []int, b int) []int {
 	for i := s.buckets[b]; i >= 0; i = s.elems[i].hnext {
-		out = append(out, int(i))
+		dst = append(dst, int(i))
 	}
-	return out
+	return dst
 }
 
 // Rotation returns the next_inactive_rotation of the inactive list named list: an element, or -1

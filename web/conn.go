@@ -4,9 +4,12 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -30,6 +33,8 @@ const (
 // wsConn is what a session writes to: a *websocket.Conn, or in benchmarks and the fuzz test
 // something that discards.
 type wsConn interface {
+	// WriteMessage must not keep data: a seek's view is encoded in a buffer the session
+	// reuses (session.view).
 	WriteMessage(kind int, data []byte) error
 	WriteControl(kind int, data []byte, deadline time.Time) error
 	SetWriteDeadline(t time.Time) error
@@ -60,7 +65,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		conn.Close()
 		return
 	}
+	// Only the timeline is sent compressed (writeTimeline).
+	conn.EnableWriteCompression(false)
 	sess := s.newSession(conn)
+	sess.deflate = strings.Contains(strings.ToLower(r.Header.Get("Sec-Websocket-Extensions")), "permessage-deflate")
 	// frames=1 (the page): views from the first message on, the loaded one included.
 	sess.frames = r.URL.Query().Get("frames") == "1"
 	sess.kick = func() { conn.UnderlyingConn().SetWriteDeadline(time.Now().Add(time.Second)) }
@@ -84,9 +92,10 @@ func (ss *session) read(c *websocket.Conn) {
 	c.SetReadDeadline(time.Now().Add(ss.srv.pongWait))
 	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(ss.srv.pongWait)) })
 	for {
-		kind, data, err := c.ReadMessage()
+		kind, data, err := readMessage(c)
 		if err != nil {
-			// Over the read limit, gorilla has sent the close frame (1009) itself.
+			// Over the read limit, gorilla has sent the close frame (1009) itself, or
+			// readMessage has.
 			return
 		}
 		select {
@@ -95,6 +104,34 @@ func (ss *session) read(c *websocket.Conn) {
 			return
 		}
 	}
+}
+
+// errTooBig is a message over maxMessage once inflated.
+var errTooBig = errors.New("message too big")
+
+// readMessage reads one message of at most maxMessage bytes. gorilla's read limit counts the
+// bytes on the wire; a compressed message is limited here as it inflates, and closed with
+// 1009 as gorilla closes one too big on the wire.
+func readMessage(c *websocket.Conn) (int, []byte, error) {
+	kind, r, err := c.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxMessage+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(data) > maxMessage {
+		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseMessageTooBig, "message too big"),
+			time.Now().Add(time.Second))
+		// Take what the page is still sending (as it is on the wire, not inflated) for a
+		// moment, so that it reads the close frame rather than a reset.
+		nc := c.UnderlyingConn()
+		nc.SetReadDeadline(time.Now().Add(time.Second))
+		io.Copy(io.Discard, io.LimitReader(nc, maxMessage))
+		return 0, nil, errTooBig
+	}
+	return kind, data, nil
 }
 
 // run is the writer goroutine: it owns the session's state and all writes.
@@ -241,6 +278,28 @@ func (ss *session) endTurn() {
 		ss.turn = false
 		<-ss.srv.turns
 	}
+}
+
+// deflater is a connection that can send a message compressed (permessage-deflate).
+type deflater interface {
+	EnableWriteCompression(bool)
+	WritePreparedMessage(*websocket.PreparedMessage) error
+}
+
+// writeTimeline sends the trace's timeline: compressed, prepared once for every page, when
+// the page negotiated compression; as it is otherwise. Nothing else is compressed: a view is
+// made for one page (compressing it would cost more than sending it on loopback).
+func (ss *session) writeTimeline() error {
+	if d, ok := ss.conn.(deflater); ok && ss.deflate {
+		if pm := ss.tr.timelineDeflated(); pm != nil {
+			ss.conn.SetWriteDeadline(time.Now().Add(ss.srv.writeWait))
+			d.EnableWriteCompression(true)
+			err := d.WritePreparedMessage(pm)
+			d.EnableWriteCompression(false)
+			return err
+		}
+	}
+	return ss.writeRaw(ss.tr.timelineJSON())
 }
 
 func (ss *session) ping() error {

@@ -222,6 +222,23 @@ type frameMaker struct {
 	srv  *Server
 	tr   *Trace
 	prev int // the last frame's position; -1 before the first
+
+	// Room reused from frame to frame (a frame is encoded before the next is made): a seek's
+	// view of a 512-entry map has a thousand chips, which should not cost a thousand
+	// allocations.
+	elems []int    // a list's or a chain's elements
+	keys  []uint64 // the chips' keys (Chip.Key points into it; a new frame takes new room)
+	size  int      // the length of the last view encoded, to size the next one's buffer
+	buf   []byte   // a view not kept (session.view), reused
+}
+
+// key returns a pointer to a copy of k, for a chip: the copies share a frame's allocation.
+func (fm *frameMaker) key(k uint64) *uint64 {
+	if len(fm.keys) == cap(fm.keys) {
+		fm.keys = make([]uint64, 0, max(256, 2*cap(fm.keys)))
+	}
+	fm.keys = append(fm.keys, k)
+	return &fm.keys[len(fm.keys)-1]
 }
 
 // make builds the frame at st's position.
@@ -232,6 +249,8 @@ func (fm *frameMaker) make(st *trace.State) *Frame {
 	fm.prev = pos
 	forward := prev >= 0 && prev <= pos && pos-prev <= maxStepEvents
 	f := &Frame{Position: pos, Events: tl.Len(), CPUs: make([]CPUView, st.CPUs())}
+	// The chips' keys of the last frame may still be read (its encoding is kept): new room.
+	fm.keys = make([]uint64, 0, st.NumElems()+8)
 	changed := map[int]bool{}
 	if forward {
 		for i := prev; i < pos; i++ {
@@ -369,8 +388,7 @@ func (fm *frameMaker) chip(st *trace.State, i int, changed map[int]bool) Chip {
 	e := st.Elem(i)
 	c := Chip{Elem: i, Ref: e.Ref, Changed: changed[i]}
 	if e.Linked {
-		k := e.Key
-		c.Key = &k
+		c.Key = fm.key(e.Key)
 		if e.Values != nil {
 			parts := make([]string, len(e.Values))
 			for j, v := range e.Values {
@@ -386,7 +404,7 @@ func (fm *frameMaker) chip(st *trace.State, i int, changed map[int]bool) Chip {
 
 func (fm *frameMaker) lists(f *Frame, st *trace.State, changed map[int]bool) {
 	row := func(name, title string, elems []int, rot int) ListView {
-		v := ListView{Name: name, Title: title, Count: len(elems), Rotation: rot, Head: []Chip{}}
+		v := ListView{Name: name, Title: title, Count: len(elems), Rotation: rot}
 		mk := func(i int) Chip {
 			c := fm.chip(st, i, changed)
 			c.Rot = rot == i
@@ -394,6 +412,7 @@ func (fm *frameMaker) lists(f *Frame, st *trace.State, changed map[int]bool) {
 			return c
 		}
 		if len(elems) > listHead+listTail+1 {
+			v.Head, v.Tail = make([]Chip, 0, listHead), make([]Chip, 0, listTail)
 			for _, i := range elems[:listHead] {
 				v.Head = append(v.Head, mk(i))
 			}
@@ -404,6 +423,7 @@ func (fm *frameMaker) lists(f *Frame, st *trace.State, changed map[int]bool) {
 				v.Touched = v.Touched || changed[i]
 			}
 		} else {
+			v.Head = make([]Chip, 0, len(elems))
 			for _, i := range elems {
 				v.Head = append(v.Head, mk(i))
 			}
@@ -415,7 +435,8 @@ func (fm *frameMaker) lists(f *Frame, st *trace.State, changed map[int]bool) {
 		if r, ok := st.Rotation(name); ok {
 			rot = r
 		}
-		f.Lists = append(f.Lists, row(name, trace.ListTitle(name), st.List(name), rot))
+		fm.elems = st.AppendList(fm.elems[:0], name)
+		f.Lists = append(f.Lists, row(name, trace.ListTitle(name), fm.elems, rot))
 	}
 	// A CPU's hands: elements taken off every list (popped, stolen), so that every element
 	// is in exactly one row.
@@ -441,7 +462,14 @@ func (fm *frameMaker) buckets(f *Frame, st *trace.State, changed map[int]bool) {
 			locked[b] = true
 		}
 	}
-	f.Buckets = BucketsView{Total: st.NumBuckets(), Rows: []BucketRow{}}
+	rows := len(locked)
+	for b := range st.NumBuckets() {
+		if !st.BucketEmpty(b) && rows < maxBucketRows+len(locked) {
+			rows++
+		}
+	}
+	f.Buckets = BucketsView{Total: st.NumBuckets(), Rows: make([]BucketRow, 0, rows)}
+	chips := make([]Chip, 0, st.NumElems()) // every row's chips, in one allocation
 	for b := range st.NumBuckets() {
 		empty := st.BucketEmpty(b)
 		if !empty {
@@ -454,10 +482,12 @@ func (fm *frameMaker) buckets(f *Frame, st *trace.State, changed map[int]bool) {
 			f.Buckets.More++
 			continue
 		}
-		r := BucketRow{Bucket: b, Locked: locked[b], Chips: []Chip{}}
-		for _, i := range st.Chain(b) {
-			r.Chips = append(r.Chips, fm.chip(st, i, changed))
+		fm.elems = st.AppendChain(fm.elems[:0], b)
+		from := len(chips)
+		for _, i := range fm.elems {
+			chips = append(chips, fm.chip(st, i, changed))
 		}
+		r := BucketRow{Bucket: b, Locked: locked[b], Chips: chips[from:len(chips):len(chips)]}
 		f.Buckets.Rows = append(f.Buckets.Rows, r)
 	}
 }

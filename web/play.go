@@ -56,6 +56,7 @@ type session struct {
 	breaks  map[string]bool
 	batch   bool   // send runs of events as one events message
 	frames  bool   // send views (frames) instead of events and states
+	deflate bool   // the page negotiated permessage-deflate (writeTimeline)
 	buf     []byte // for event messages
 
 	playing bool
@@ -88,19 +89,28 @@ type applier interface {
 
 func (ss *session) hello() error {
 	s := ss.srv
-	err := ss.write(helloMsg{Type: "hello", Version: ProtocolVersion, Nodes: s.nodes, NodeInfo: chart.Nodes, Locks: chart.Key,
+	if err := ss.writeRaw(s.helloJSON()); err != nil {
+		return err
+	}
+	def := s.opts.Scenario
+	return ss.load(&loadMsg{Scenario: &def})
+}
+
+// helloJSON is the hello message, the same for every connection: encoded once.
+func (s *Server) helloJSON() []byte {
+	s.helloOnce.Do(func() { s.hello, _ = json.Marshal(s.helloMsg()) })
+	return s.hello
+}
+
+func (s *Server) helloMsg() helloMsg {
+	return helloMsg{Type: "hello", Version: ProtocolVersion, Nodes: s.nodes, NodeInfo: chart.Nodes, Locks: chart.Key,
 		Mismatches: chart.Mismatches, Glossary: chart.Glossary, Profiles: chart.Profiles,
 		Links:     map[string]string{"mismatches": chart.MismatchesURL, "glossary": chart.GlossaryURL},
 		Scenarios: scenarioList(), Default: s.opts.Scenario, Tours: s.tourList,
 		Limits: map[string]int{"message_bytes": maxMessage, "script_bytes": scenario.MaxSize, "entries": MaxEntries, "events": s.limits.events,
 			"ops": s.limits.ops, "cpus": scenario.MaxCPUs, "speed": maxSpeed, "connections": s.maxConns,
 			"follow_queue": followQueue, "batch": burst, "play_window": playWindow, "state_elems": maxStateElems,
-			"memory_mb": int(s.store.budget >> 20)}})
-	if err != nil {
-		return err
-	}
-	def := s.opts.Scenario
-	return ss.load(&loadMsg{Scenario: &def})
+			"memory_mb": int(s.store.budget >> 20)}}
 }
 
 // handle applies one message from the page. Only a failed write is returned: a bad message
@@ -142,7 +152,7 @@ func (ss *session) handle(m inMsg) error {
 		if ss.tr == nil {
 			return ss.fail(m.kind(), "no scenario is loaded")
 		}
-		return ss.writeRaw(ss.tr.timelineJSON())
+		return ss.writeTimeline()
 	case *logMsg:
 		return ss.log(m)
 	case *kernelReq:
@@ -430,16 +440,33 @@ func (ss *session) sendEvents(from, to int) error {
 // viewJSON is the view message at the cursor's position. The views of a bundled trace are
 // shared: sessions that play it from the same place get the same views (a class playing the
 // same lesson), so each is made once.
-func (ss *session) viewJSON() []byte {
+func (ss *session) viewJSON() []byte { return ss.view(false) }
+
+// view is viewJSON; with scratch, the view of a jump (a seek, a step back) is encoded in the
+// session's own buffer, valid until the next view, and not kept: such views are seldom
+// shared, and a class seeking about would only push the shared views of a play out of the
+// cache. A jump back to the start (a restart) is shared like a play's views.
+func (ss *session) view(scratch bool) []byte {
 	pos := ss.cur.Position()
 	// A view depends on the position the page had (what changed since): both are its key.
-	key := [2]int{ss.fm.prev, pos}
+	prev := ss.fm.prev
+	key := [2]int{prev, pos}
 	if b := ss.tr.views.get(key); b != nil {
 		ss.fm.prev = pos
 		return b
 	}
-	b := appendViewJSON(make([]byte, 0, 16<<10), ss.fm.make(ss.cur.State()))
-	if ss.tr.pre {
+	keep := !scratch || pos == 0 || (prev >= 0 && prev <= pos && pos-prev <= maxStepEvents)
+	var buf []byte
+	if keep {
+		buf = make([]byte, 0, max(16<<10, ss.fm.size+ss.fm.size/8))
+	} else {
+		buf = ss.fm.buf[:0]
+	}
+	b := appendViewJSON(buf, ss.fm.make(ss.cur.State()))
+	ss.fm.size = len(b)
+	if !keep {
+		ss.fm.buf = b
+	} else if ss.tr.pre {
 		ss.tr.views.put(key, b)
 	}
 	return b
@@ -471,7 +498,8 @@ func (ss *session) seek(p int) error {
 	ss.cur.Seek(p)
 	ss.publish(fitem{kind: fState, pos: ss.cur.Position()})
 	if ss.frames {
-		if err := ss.writeRaw(ss.viewJSON()); err != nil {
+		// Written before the next view is made: the session's buffer will do.
+		if err := ss.writeRaw(ss.view(true)); err != nil {
 			return err
 		}
 		return ss.kernelMoved()

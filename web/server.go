@@ -104,7 +104,11 @@ type Server struct {
 	store    *traceStore   // the traces of scripts, shared by content, within the memory budget
 	exports  chan struct{} // downloads being written
 	turns    chan struct{} // sessions making a view to play on (conn.go: session.run)
-	kernel   *kernelSource // with --kernel: the way to the kernel; nil without
+
+	helloOnce sync.Once
+	hello     []byte // the hello message (helloJSON)
+
+	kernel *kernelSource // with --kernel: the way to the kernel; nil without
 
 	hosts   map[string]bool // the Host headers accepted; nil: any
 	origins map[string]bool // AllowOrigins, normalised
@@ -187,7 +191,10 @@ func New(opts Options) (*Server, error) {
 	s.turns = make(chan struct{}, runtime.GOMAXPROCS(0))
 	s.hub = newHub(s.ctx)
 	go s.hub.run()
-	s.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384, CheckOrigin: s.checkOrigin}
+	// Compression is negotiated for the timeline's sake (writeTimeline); what a page sends is
+	// read inflated up to maxMessage (session.read), so that a small compressed message
+	// cannot grow into a large one.
+	s.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384, CheckOrigin: s.checkOrigin, EnableCompression: true}
 
 	s.mux.HandleFunc("GET /{$}", s.handlePage)
 	s.mux.HandleFunc("GET /s/{id}", s.handleFollowPage)
@@ -437,14 +444,15 @@ func scenarioTitle(name string) string {
 	return name
 }
 
-// scenarioList lists the bundled scenarios in teaching order.
-func scenarioList() []scenarioInfo {
+// scenarioList lists the bundled scenarios in teaching order, worked out once: every
+// connection's hello carries it.
+var scenarioList = sync.OnceValue(func() []scenarioInfo {
 	out := []scenarioInfo{}
 	for _, n := range scenarios.Names() {
 		out = append(out, scenarioInfo{Name: n, Title: scenarioTitle(n)})
 	}
 	return out
-}
+})
 
 func (s *Server) handleScenarios(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, scenarioList())

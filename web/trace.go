@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/gorilla/websocket"
 	"github.com/lruviz/lruviz/chart"
 	"github.com/lruviz/lruviz/scenario"
 	"github.com/lruviz/lruviz/scenarios"
@@ -67,6 +68,8 @@ type Trace struct {
 	loadedFrames     []byte
 	timelineOnce     sync.Once
 	timeline         []byte
+	timelineZOnce    sync.Once
+	timelineZ        *websocket.PreparedMessage // timeline compressed once, for pages that take it so
 	lanesOnce        sync.Once
 	lanes            *timelineMsg
 	pre              bool        // encode the events once (a bundled trace, shared by many sessions)
