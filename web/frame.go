@@ -3,6 +3,7 @@
 package web
 
 import (
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ type Frame struct {
 	// operation when OpsFrom is absent (the page had no frame before), else of those from
 	// OpsFrom to the last whose status the move changed (the others are as the page has them).
 	Ops       []OpView      `json:"ops"`
-	OpsAll    []string      `json:"ops_all,omitempty"`
+	OpsAll    *OpStatuses   `json:"ops_all,omitempty"`
 	OpsFrom   *int          `json:"ops_from,omitempty"`
 	Paths     []PathView    `json:"paths"`
 	Lines     []LineView    `json:"lines"`
@@ -546,16 +547,58 @@ func (fm *frameMaker) ops(f *Frame, prev, pos int, forward bool) {
 	if last < first {
 		return
 	}
-	done := fm.tr.doneStatuses()
-	f.OpsAll = make([]string, last-first+1)
-	for i := first; i <= last; i++ {
-		switch o := &tl.Ops[i]; {
-		case o.End >= 0 && o.End <= pos:
-			f.OpsAll[i-first] = done[i]
-		case o.Begin >= 0 && o.Begin <= pos:
-			f.OpsAll[i-first] = "*"
-		}
+	f.OpsAll = &OpStatuses{tr: fm.tr, first: first, last: last, pos: pos}
+}
+
+// OpStatuses is a frame's ops_all: the statuses (OpStatus) of operations first to last at a
+// position, written out only as the frame is encoded (a seek in a long trace covers thousands).
+type OpStatuses struct {
+	tr               *Trace
+	first, last, pos int
+	list             []string // the statuses as decoded (UnmarshalJSON), when there is no tr
+}
+
+// Len is how many statuses there are.
+func (s *OpStatuses) Len() int {
+	if s.tr == nil {
+		return len(s.list)
 	}
+	return s.last - s.first + 1
+}
+
+// At is the status of the i-th operation from the first.
+func (s *OpStatuses) At(i int) string {
+	if s.tr == nil {
+		return s.list[i]
+	}
+	switch o := &s.tr.Timeline.Ops[s.first+i]; {
+	case o.End >= 0 && o.End <= s.pos:
+		return s.tr.doneStatuses()[s.first+i]
+	case o.Begin >= 0 && o.Begin <= s.pos:
+		return "*"
+	}
+	return ""
+}
+
+// appendJSON writes the statuses as a JSON array of strings.
+func (s *OpStatuses) appendJSON(b []byte) []byte {
+	b = append(b, '[')
+	for i := range s.Len() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = trace.AppendJSONString(b, s.At(i))
+	}
+	return append(b, ']')
+}
+
+// MarshalJSON is appendJSON, for encoding/json.
+func (s *OpStatuses) MarshalJSON() ([]byte, error) { return s.appendJSON(nil), nil }
+
+// UnmarshalJSON reads the statuses as a view carries them.
+func (s *OpStatuses) UnmarshalJSON(b []byte) error {
+	*s = OpStatuses{}
+	return json.Unmarshal(b, &s.list)
 }
 
 func (fm *frameMaker) paths(f *Frame, st *trace.State) {

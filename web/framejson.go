@@ -179,9 +179,9 @@ func (f *Frame) appendJSON(b []byte) []byte {
 		w.b = append(w.b, '}')
 	}
 	w.b = append(w.b, ']')
-	if len(f.OpsAll) > 0 {
+	if f.OpsAll != nil {
 		w.key(false, "ops_all")
-		w.strs(f.OpsAll)
+		w.b = f.OpsAll.appendJSON(w.b)
 	}
 	if f.OpsFrom != nil {
 		w.key(false, "ops_from")
