@@ -86,12 +86,13 @@ func (m *Map) put(c *opCtx, ev trace.Event) bool {
 //		m.emitSlow(c, trace.NodeEvent(id, false))
 //	}
 func (m *Map) slot() *trace.Event {
-	n := len(m.buf)
-	if n >= m.fastCap {
+	// One comparison covers the fast case and the room left, and proves the index in range.
+	b, n := m.fast, m.n
+	if uint(n) >= uint(len(b)) {
 		return nil
 	}
-	m.buf = m.buf[:n+1]
-	return &m.buf[n]
+	m.n = n + 1
+	return &b[n]
 }
 
 // seal numbers the event built in a slot.
@@ -103,12 +104,12 @@ func (m *Map) seal(c *opCtx, e *trace.Event) {
 // setFast works out emit's fast case: a batching tracer and no group running (so no operation
 // has trace points to look at: Exec runs with no schedule and no interrupt).
 func (m *Map) setFast() {
-	m.fastCap = 0
+	m.fast = nil
 	if m.batcher != nil && m.sched == nil {
-		if cap(m.buf) == 0 {
+		if len(m.buf) == 0 {
 			m.refill()
 		}
-		m.fastCap = cap(m.buf)
+		m.fast = m.buf
 	}
 }
 
@@ -117,21 +118,20 @@ func (m *Map) setFast() {
 func (m *Map) refill() {
 	switch {
 	case m.lender != nil:
-		m.buf = m.lender.Lend()[:0]
-	case cap(m.buf) == 0:
-		m.buf = make([]trace.Event, 0, batchSize)
-	default:
-		m.buf = m.buf[:0]
+		m.buf = m.lender.Lend()
+	case len(m.buf) == 0:
+		m.buf = make([]trace.Event, batchSize)
 	}
+	m.n = 0
 }
 
 // emitSlow is emit's general case.
 func (m *Map) emitSlow(c *opCtx, ev trace.Event) {
-	if len(m.buf) == cap(m.buf) {
+	if m.n == len(m.buf) {
 		m.flush()
 	}
-	n := len(m.buf)
-	m.buf = m.buf[:n+1]
+	n := m.n
+	m.n = n + 1
 	e := &m.buf[n]
 	*e = ev
 	e.Seq, e.CPU, e.Op = m.seq, c.cpu32, c.op32
@@ -140,7 +140,7 @@ func (m *Map) emitSlow(c *opCtx, ev trace.Event) {
 		// A tracer that takes events one at a time sees each as it happens: it may look at
 		// the engine's state (tests fold the trace and compare after every event).
 		m.flush()
-		e = &m.buf[:1][0] // still there: flush only empties the batch
+		e = &m.buf[0] // still there: flush only empties the batch
 	}
 	if c.points && isTracePoint(e.Kind) {
 		m.point(c, e)
@@ -155,8 +155,8 @@ const batchSize = 256
 // op_end, so that a tracer has every event of an operation when its result is reported; a
 // tracer that panics (a limit reached) leaves an empty batch behind.
 func (m *Map) flush() {
-	evs := m.buf
-	m.buf = evs[:0]
+	evs := m.buf[:m.n]
+	m.n = 0
 	switch {
 	case len(evs) == 0 || m.tr == nil:
 	case m.batcher != nil:
@@ -169,11 +169,11 @@ func (m *Map) flush() {
 			m.tr.Event(&evs[i])
 		}
 	}
-	if cap(m.buf) == 0 {
+	if len(m.buf) == 0 {
 		m.refill()
 	}
-	if m.fastCap != 0 {
-		m.fastCap = cap(m.buf)
+	if m.fast != nil {
+		m.fast = m.buf
 	}
 }
 

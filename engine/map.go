@@ -112,8 +112,9 @@ type Map struct {
 	tr      trace.Tracer
 	batcher trace.Batcher // tr, if it takes events in batches
 	lender  trace.Lender  // tr, if it lends the batch's room
-	buf     []trace.Event // the events not yet handed to tr (see flush)
-	fastCap int           // cap(buf) when emit may take its fast case, else 0 (setFast)
+	buf     []trace.Event // room for the batch: its first n events are not yet handed to tr (flush)
+	n       int
+	fast    []trace.Event // buf when emit may take its fast case (slot), else nil (setFast)
 	seq     int64
 	nextOp  int
 	seqCtx  opCtx
