@@ -16,7 +16,10 @@
 // paused for a pause sent while playing at full speed. With --frames each client acknowledges
 // every view one display frame (16 ms) later, as a page does, and pauses as a page does: at the
 // view it acknowledged last (the views still on their way are dropped), which the paused message
-// must name, with no view after it.
+// must name, with no view after it. Clients offer permessage-deflate, as browsers do, and
+// after loading ask for the timeline, as the page does once it has drawn position 0 (reported
+// apart too: the page is usable before it comes). A client reads each message's head (its
+// type and position come first) and skips the rest, so that what is measured is the server.
 // Everything is bounded: a deadline (--timeout) stops the run. The last line sums it up:
 //
 //	clients=N ramp=D p50_ms=X p99_ms=Y peak_mb=Z events_per_s=E
