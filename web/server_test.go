@@ -366,9 +366,13 @@ func TestWebsocketBreakpoint(t *testing.T) {
 	// Play on at a speed: events come at about that pace, then ended.
 	w.send(map[string]any{"type": "break", "node": node, "on": false})
 	w.until("breaks")
+	// Timed from before the play is sent: the server credits events from when it handles it,
+	// the first at once, so 10 cannot come sooner than 180 ms after this however busy the
+	// machine (timed from the playing message, a reader late to see it could find them all
+	// there at once).
+	start := time.Now()
 	w.send(map[string]any{"type": "play", "speed": 50})
 	w.until("playing")
-	start := time.Now()
 	var n int
 	for n < 10 {
 		if m := w.recv(); m.Type == "event" {
