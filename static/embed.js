@@ -17,7 +17,9 @@ const $ = (id) => document.getElementById(id);
 const want = document.body.dataset.scenario;
 const start = Number(document.body.dataset.start) || 0;
 
-const emb = { loaded: null, frame: null, playing: false, lastCPU: -1, acks: 0, sought: false };
+// holding counts the pauses sent and not yet answered: the views that come meanwhile were on
+// their way when the learner paused, and are not drawn (docs/protocol.md, pause).
+const emb = { loaded: null, frame: null, playing: false, lastCPU: -1, acks: 0, sought: false, holding: 0 };
 window.lruviz = { embed: emb };
 
 const glossary = new Glossary();
@@ -26,7 +28,7 @@ const charts = new Charts($('chart'), { glossary, onToggleBreak: () => {}, onRes
 const conn = new Connection({
   onMessage,
   onStatus: () => {},
-  onClose: () => { setPlaying(false); if (emb.loaded) emb.resume = emb.frame ? emb.frame.position : start; emb.loaded = null; },
+  onClose: () => { setPlaying(false); emb.holding = 0; if (emb.loaded) emb.resume = emb.frame ? emb.frame.position : start; emb.loaded = null; },
 });
 
 function onMessage(m) {
@@ -50,14 +52,20 @@ function onMessage(m) {
       draw();
       break;
     case 'view':
-      if (!emb.loaded) return;
+      if (!emb.loaded || emb.holding) return;
       emb.frame = m.frame;
       if (m.frame.lines.length) emb.lastCPU = m.frame.lines[m.frame.lines.length - 1].cpu;
       if (emb.playing) emb.acks++;
       draw();
       break;
     case 'playing': setPlaying(true); break;
-    case 'paused': case 'ended': setPlaying(false); tell(); break;
+    case 'paused':
+      if (emb.holding) emb.holding--;
+      document.body.dataset.paused = String(m.position);
+      setPlaying(false);
+      tell();
+      break;
+    case 'ended': setPlaying(false); tell(); break;
     default: break;
   }
 }
@@ -92,7 +100,17 @@ function setPlaying(on) {
 const step = (n) => { setPlaying(false); conn.send({ type: 'step', n }); };
 function togglePlay() {
   if (!emb.loaded) return;
-  if (emb.playing) { conn.send({ type: 'pause' }); setPlaying(false); return; }
+  if (emb.playing) {
+    // Stop at the view shown: the server stays there.
+    if (emb.frame) {
+      emb.holding++;
+      conn.send({ type: 'pause', position: emb.frame.position });
+    } else {
+      conn.send({ type: 'pause' });
+    }
+    setPlaying(false);
+    return;
+  }
   if (emb.frame && emb.frame.position >= emb.loaded.events) conn.send({ type: 'seek', position: 0 });
   conn.send({ type: 'play', speed: 5 });
   setPlaying(true);

@@ -96,3 +96,30 @@ func (b *browser) frames() []string {
 	}
 	return out
 }
+
+// TestBrowserEmbedPause: the embed's pause stops at the view it shows, as the page's does: the
+// server's paused names that position, and no view on its way is drawn after the click.
+func TestBrowserEmbedPause(t *testing.T) {
+	b := newBrowser(t, false)
+	b.do(chromedp.Navigate(b.url + "/embed?scenario=load-100k"))
+	b.waitFor("the embed loaded", "document.body.dataset.position === '0'")
+	b.do(chromedp.Click(chromedp.ID("emb-play")))
+	b.waitFor("the embed playing", "Number(document.body.dataset.position) >= 3")
+	// The position shown at the click, read in the same turn of the page's loop as the click,
+	// after keeping the page busy long enough (600 ms at 5 events a second) that views wait
+	// for it: they were on their way at the click.
+	shown := b.num(`(() => {
+		const t = performance.now(); while (performance.now() - t < 600) {}
+		const p = Number(document.body.dataset.position); document.getElementById('emb-play').click(); return p;
+	})()`)
+	b.waitFor("paused", "document.body.dataset.paused !== undefined")
+	if p := b.num("Number(document.body.dataset.paused)"); p != shown {
+		t.Errorf("paused at %d, the embed showed %d at the click", p, shown)
+	}
+	// A step after the pause is drawn from there: the views on their way were not.
+	b.do(chromedp.Click(chromedp.ID("emb-fwd")))
+	b.waitFor("one step on", fmt.Sprintf("document.body.dataset.position === '%d'", shown+1))
+	if got := b.str("document.getElementById('emb-play').textContent"); got != "Play" {
+		t.Errorf("the play button says %q after the pause", got)
+	}
+}
