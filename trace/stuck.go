@@ -220,3 +220,25 @@ func ifText(ok bool, s string) string {
 	}
 	return ""
 }
+
+// Explain is Describe, and what only the whole trace tells of the event: that a CPU's
+// lock_wait never ends (the CPU is stuck from there, or once the CPU ahead of it is). The
+// explorer's lines and log show it; a reader that streams the trace (DescribeEvent) cannot
+// know it yet.
+func (t *Timeline) Explain(i int) string {
+	d := t.Describe(i)
+	if d == "" || t.Events[i].Kind != KindLockWait {
+		return d
+	}
+	for k := range t.stuck {
+		s := &t.stuck[k]
+		if s.CPU != int(t.Events[i].CPU) || s.Wait != i+1 {
+			continue
+		}
+		if s.Since > s.Wait && s.Behind >= 0 {
+			return d + "; it never gets it: stuck once CPU " + strconv.Itoa(s.Behind) + " is (DEADLOCK)"
+		}
+		return d + "; it never gets it: the CPU is stuck (DEADLOCK)"
+	}
+	return d
+}

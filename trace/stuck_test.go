@@ -5,6 +5,7 @@ package trace_test
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,6 +61,12 @@ func TestStuckCPUs(t *testing.T) {
 				t.Errorf("%s: CPU %d stuck without a reason: %+v", tr.name, s.CPU, s)
 			}
 		}
+		// Any other event is explained as it is described.
+		for i := range tl.Events {
+			if e, d := tl.Explain(i), tl.Describe(i); e != d && !strings.HasPrefix(e, d+"; it never gets it") {
+				t.Errorf("%s: event %d explained %q, described %q", tr.name, i, e, d)
+			}
+		}
 		if w := slices.Sorted(maps.Keys(deadlocked)); !slices.Equal(got, w) {
 			t.Errorf("%s: stuck CPUs %v, want %v", tr.name, got, w)
 		}
@@ -89,6 +96,14 @@ func TestStuckCPUs(t *testing.T) {
 			}
 			if tl.StuckAt(s.CPU, s.Since-1) != nil || tl.StuckAt(s.CPU, s.Since) == nil || tl.StuckAt(s.CPU, tl.Len()) == nil {
 				t.Errorf("%s: CPU %d: StuckAt does not begin at %d and last to the end", tr.name, s.CPU, s.Since)
+			}
+			// The explorer's log says it at the wait: the lock never comes.
+			never := "it never gets it: the CPU is stuck (DEADLOCK)"
+			if w.sinceAfter {
+				never = "it never gets it: stuck once CPU " + strconv.Itoa(s.Behind) + " is (DEADLOCK)"
+			}
+			if d := tl.Explain(s.Wait - 1); !strings.HasSuffix(d, never) || !strings.HasPrefix(d, tl.Describe(s.Wait-1)) {
+				t.Errorf("%s: CPU %d's wait is explained %q, want it to end %q", tr.name, s.CPU, d, never)
 			}
 			text := tl.StuckText(&s)
 			if !strings.HasPrefix(text, "spins for ever on "+s.Lock) || !strings.Contains(text, w.text) || !strings.HasSuffix(text, "can never continue (DEADLOCK)") {

@@ -668,7 +668,7 @@ func (fm *frameMaker) lines(f *Frame, prev, pos int, forward bool) {
 	}
 	f.Lines = []LineView{}
 	for i := max(0, from); i < pos; i++ {
-		f.Lines = append(f.Lines, LineView{Pos: i + 1, CPU: int(tl.Events[i].CPU), Text: tl.Describe(i)})
+		f.Lines = append(f.Lines, LineView{Pos: i + 1, CPU: int(tl.Events[i].CPU), Text: tl.Explain(i)})
 	}
 }
 

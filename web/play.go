@@ -619,7 +619,7 @@ func (ss *session) log(m *logMsg) error {
 	to := max(from, min(m.To, tl.Len(), from+maxLogLines))
 	out := logOut{Type: "log", From: from, Lines: make([]string, 0, to-from)}
 	for i := from; i < to; i++ {
-		out.Lines = append(out.Lines, tl.Describe(i))
+		out.Lines = append(out.Lines, tl.Explain(i))
 	}
 	return ss.write(out)
 }

@@ -311,7 +311,7 @@ func (m *answerMsg) apply(ss *session) error {
 	}
 	tl := ss.tr.Timeline
 	for _, i := range x.explain {
-		out.Explain = append(out.Explain, tl.Describe(i))
+		out.Explain = append(out.Explain, tl.Explain(i))
 	}
 	if len(x.lists) > 0 {
 		st := tl.StateAt(x.Pos, nil)

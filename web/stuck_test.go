@@ -40,6 +40,21 @@ func TestFrameStuck(t *testing.T) {
 	if c := frameAt(s, tr, 179).CPUs[0]; c.Stuck || c.Wait != "" {
 		t.Errorf("at 179 the program has not begun to wait: %+v", c)
 	}
+	// The frame's lines say, at the wait, that the lock never comes; the ordinary wait before
+	// says nothing of the kind.
+	lines := func(p int) string {
+		var b strings.Builder
+		for _, l := range frameAt(s, tr, p).Lines {
+			b.WriteString(l.Text + "\n")
+		}
+		return b.String()
+	}
+	if l := lines(180); !strings.Contains(l, "CPU 0 spins on CPU 0's local list lock (cpu0.local), held by CPU 1; it never gets it: the CPU is stuck (DEADLOCK)") {
+		t.Errorf("the lines at 180 do not say the wait never ends:\n%s", l)
+	}
+	if l := lines(172); strings.Contains(l, "never gets it") {
+		t.Errorf("the lines at 172 say an ordinary wait never ends:\n%s", l)
+	}
 	for _, p := range []int{180, 182, 183, 184, 185, 186, tl.Len()} {
 		f := frameAt(s, tr, p)
 		c := f.CPUs[0]
