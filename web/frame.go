@@ -41,7 +41,8 @@ type CPUView struct {
 	CPU int `json:"cpu"`
 	// Stack holds its operations in flight, the interrupted one first.
 	Stack []StackOp `json:"stack"`
-	// Node is where its running operation stands ("" when idle), Title what happens there.
+	// Node is where its running operation stands ("" when idle; for a stuck CPU whose
+	// operations have ended, where it spins for ever), Title what happens there.
 	Node  string `json:"node,omitempty"`
 	Title string `json:"title,omitempty"`
 	Idle  bool   `json:"idle,omitempty"` // the step found nothing to do
@@ -308,8 +309,12 @@ func (fm *frameMaker) cpus(f *Frame, st *trace.State) {
 		if len(stack) == 0 {
 			v.Callout = "CPU " + strconv.Itoa(cpu) + " is idle" + heldText(v.Held)
 			if stuck != nil {
-				// Its operations have ended with DEADLOCK, but the CPU spins on.
+				// Its operations have ended with DEADLOCK, but the CPU spins on, where it began
+				// to: its token stays at that node.
 				v.Callout = "CPU " + strconv.Itoa(cpu) + " is stuck" + heldText(v.Held) + "; " + v.StuckWhy.Text
+				if s := tl.StepOf(stuck.Op, stuck.Wait); s != nil {
+					v.Node, v.Title = s.Node(), tl.Chart.Titles[s.Node()]
+				}
 			}
 			continue
 		}

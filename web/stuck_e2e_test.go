@@ -15,7 +15,8 @@ import (
 // update, which cannot run). The page shows it stuck, in the frame's words: the token's band
 // says "stuck behind its own waiter", the CPU panel says why and that it can never continue,
 // and the token is drawn stuck (not as an ordinary "spins on cpu0.local"). At 186, with both
-// operations ended by DEADLOCK, the panel still says CPU 0 is stuck.
+// operations ended by DEADLOCK, the panel still says CPU 0 is stuck, and its token is still
+// drawn, stuck, where it spins.
 func TestBrowserStuckBehindOwnWaiter(t *testing.T) {
 	s, _ := newTestServer(t)
 	tr, err := Bundled("wait-interrupt")
@@ -42,11 +43,11 @@ func TestBrowserStuckBehindOwnWaiter(t *testing.T) {
 			t.Errorf("at %d CPU 0's panel is not marked stuck", p)
 		}
 		if len(c.Stack) == 0 {
-			// No operation in flight, so no token: the panel's line carries it.
+			// No operation in flight: the panel's line says it is stuck, and its token stays
+			// where it spins (below).
 			if got := b.str(`document.querySelector('#cpus .cpu[data-cpu="0"] .callout').textContent`); got != c.Callout || !strings.HasPrefix(got, "CPU 0 is stuck") {
 				t.Errorf("at %d the panel's callout says %q, want %q", p, got, c.Callout)
 			}
-			continue
 		}
 		band := b.str(`[...document.querySelectorAll('#chart .diagram:not([hidden]) .token.cpu0 .pill text')].map(x => x.textContent).join(' | ')`)
 		if !strings.Contains(band, "⚠ stuck behind its own waiter: cpu0.local") || strings.Contains(band, "⟳ spins") {

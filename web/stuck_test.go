@@ -40,6 +40,11 @@ func TestFrameStuck(t *testing.T) {
 	if c := frameAt(s, tr, 179).CPUs[0]; c.Stuck || c.Wait != "" {
 		t.Errorf("at 179 the program has not begun to wait: %+v", c)
 	}
+	// At the end, both operations ended by DEADLOCK, CPU 0 is still where it spins: its token
+	// stays at the node of its wait.
+	if end, at := frameAt(s, tr, tl.Len()).CPUs[0], frameAt(s, tr, 180).CPUs[0]; len(end.Stack) != 0 || end.Node == "" || end.Node != at.Node || end.Title != at.Title {
+		t.Errorf("at the end CPU 0 (stack %v) is at %q, it spun at %q", end.Stack, end.Node, at.Node)
+	}
 	// The frame's lines say, at the wait, that the lock never comes; the ordinary wait before
 	// says nothing of the kind.
 	lines := func(p int) string {
