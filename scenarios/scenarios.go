@@ -19,8 +19,8 @@ var files embed.FS
 // before a later one uses it: the map's lists and the fast path, refills and why they are
 // batched, eviction (shrink, the per-CPU LRU, rotation, forced shrink, steals), what batching
 // costs and why the LRU is approximate, the update flags and per-CPU values, concurrency,
-// re-entrancy, and the kernel versions. The first is the explorer's default. Scenarios not
-// named here follow, sorted.
+// re-entrancy, and the kernel versions; then the challenges. The first is the explorer's
+// default. Scenarios not named here follow, sorted.
 var teachingOrder = []string{
 	"fast-path", "refill", "why-local-lists",
 	"inactive-shrink", "per-cpu-lru", "second-chance", "mass-eviction", "forced-shrink",
@@ -32,6 +32,8 @@ var teachingOrder = []string{
 	"lru-lock-rqspinlock", "wait-interrupt", "wait-interrupt-rqspinlock", "abba-rqspinlock",
 	"timeout-618",
 	"versions-6-8", "versions-6-18", "versions-6-18-lru-rqspinlock",
+	// The challenges, after the course, in the order of the lessons they build on.
+	"challenge-steal", "challenge-enomem", "challenge-deadlock", "challenge-edeadlk", "challenge-abba",
 }
 
 // Names lists the bundled scenarios (file names without .lru) in teaching order.
