@@ -96,7 +96,7 @@ func TestWebsocketFrames(t *testing.T) {
 	// A step forward: the view describes exactly that event, and marks what changed.
 	w.send(map[string]any{"type": "step", "n": 1})
 	v = w.recv()
-	if v.Type != "view" || len(v.Frame.Lines) != 1 || v.Frame.Lines[0].Text != tl.Describe(steal) {
+	if v.Type != "view" || len(v.Frame.Lines) != 1 || v.Frame.Lines[0].Text != tl.Explain(steal) {
 		t.Errorf("step: %.400s", v.raw)
 	}
 	// Previous node: back to just after the last node event before.
@@ -110,7 +110,7 @@ func TestWebsocketFrames(t *testing.T) {
 	lg := w.recv()
 	var lo logOut
 	json.Unmarshal([]byte(lg.raw), &lo)
-	if lg.Type != "log" || len(lo.Lines) != 5 || lo.Lines[0] != tl.Describe(0) {
+	if lg.Type != "log" || len(lo.Lines) != 5 || lo.Lines[0] != tl.Explain(0) {
 		t.Errorf("log: %.300s", lg.raw)
 	}
 	// Playing as fast as possible sends no more than the window of views the page has not

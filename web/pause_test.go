@@ -42,7 +42,7 @@ func TestPauseStaysAtShown(t *testing.T) {
 	}
 	w.send(map[string]any{"type": "step", "n": 1})
 	if v := w.recv(); v.Type != "view" || v.Position != shown+1 || len(v.Frame.Lines) != 1 ||
-		v.Frame.Lines[0].Text != tl.Describe(shown) {
+		v.Frame.Lines[0].Text != tl.Explain(shown) {
 		t.Errorf("a step after the pause at %d: %.300s", shown, v.raw)
 	}
 

@@ -408,10 +408,10 @@ func TestBrowserEventLog(t *testing.T) {
 	b.exec("document.querySelector('.panel-tab[data-panel=log]').click()")
 	cur := "#log li.current"
 	b.waitFor("the log", "document.querySelector('"+cur+"') && !document.querySelector('"+cur+"').textContent.endsWith('…')")
-	if got, want := b.str("document.querySelector('"+cur+"').textContent"), "#"+strconv.Itoa(at-1)+" "+tl.Describe(at-1); got != want {
+	if got, want := b.str("document.querySelector('"+cur+"').textContent"), "#"+strconv.Itoa(at-1)+" "+tl.Explain(at-1); got != want {
 		t.Errorf("the current line reads %q, want %q", got, want)
 	}
-	if got := b.str("document.querySelector('#now .now-line:last-child').textContent"); got != "#"+strconv.Itoa(at-1)+" "+tl.Describe(at-1) {
+	if got := b.str("document.querySelector('#now .now-line:last-child').textContent"); got != "#"+strconv.Itoa(at-1)+" "+tl.Explain(at-1) {
 		t.Errorf("the step's lines end with %q", got)
 	}
 	n := b.num("document.querySelectorAll('#log li').length")
@@ -438,7 +438,7 @@ func TestBrowserStepLines(t *testing.T) {
 	b := newBrowser(t, false)
 	last := func(p int) {
 		t.Helper()
-		want := "#" + strconv.Itoa(p-1) + " " + tl.Describe(p-1)
+		want := "#" + strconv.Itoa(p-1) + " " + tl.Explain(p-1)
 		if got := b.str("document.querySelector('#now .now-line:last-child').textContent"); got != want {
 			t.Errorf("at %d the step's lines end with %q, want %q", p, got, want)
 		}

@@ -122,7 +122,7 @@ func TestBrowserShowsTimeline(t *testing.T) {
 			where := fmt.Sprintf("%s at %d", name, p)
 			checkLists(t, where, st, &dom)
 			if p > 0 {
-				want := "#" + strconv.Itoa(p-1) + " " + tl.Describe(p-1)
+				want := "#" + strconv.Itoa(p-1) + " " + tl.Explain(p-1)
 				if len(dom.Now) == 0 || dom.Now[len(dom.Now)-1] != want {
 					t.Errorf("%s: the event line says %q, want %q", where, dom.Now, want)
 				}
