@@ -236,12 +236,14 @@ type frameMaker struct {
 
 // key returns a pointer to a copy of k, for a chip: the copies share a frame's allocation.
 func (fm *frameMaker) key(k uint64) *uint64 {
-	if len(fm.keys) == cap(fm.keys) {
-		fm.keys = make([]uint64, 0, max(256, 2*cap(fm.keys)))
-	}
 	fm.keys = append(fm.keys, k)
 	return &fm.keys[len(fm.keys)-1]
 }
+
+// forwardMove reports whether a move from the page's last frame at prev to pos is a step
+// forward, which a frame tells as what changed (and a view of it is worth sharing), rather
+// than a jump, which a frame tells whole.
+func forwardMove(prev, pos int) bool { return prev >= 0 && prev <= pos && pos-prev <= maxStepEvents }
 
 // make builds the frame at st's position.
 func (fm *frameMaker) make(st *trace.State) *Frame {
@@ -249,10 +251,11 @@ func (fm *frameMaker) make(st *trace.State) *Frame {
 	pos := st.Position()
 	prev := fm.prev
 	fm.prev = pos
-	forward := prev >= 0 && prev <= pos && pos-prev <= maxStepEvents
+	forward := forwardMove(prev, pos)
 	f := &Frame{Position: pos, Events: tl.Len(), CPUs: make([]CPUView, st.CPUs())}
-	// The chips' keys of the last frame may still be read (its encoding is kept): new room.
-	fm.keys = make([]uint64, 0, st.NumElems()+8)
+	// The chips' keys of the last frame may still be read: new room, enough for an element in
+	// a list row and in a bucket chain.
+	fm.keys = make([]uint64, 0, 2*st.NumElems())
 	changed := map[int]bool{}
 	if forward {
 		for i := prev; i < pos; i++ {
@@ -468,13 +471,7 @@ func (fm *frameMaker) buckets(f *Frame, st *trace.State, changed map[int]bool) {
 			locked[b] = true
 		}
 	}
-	rows := len(locked)
-	for b := range st.NumBuckets() {
-		if !st.BucketEmpty(b) && rows < maxBucketRows+len(locked) {
-			rows++
-		}
-	}
-	f.Buckets = BucketsView{Total: st.NumBuckets(), Rows: make([]BucketRow, 0, rows)}
+	f.Buckets = BucketsView{Total: st.NumBuckets(), Rows: make([]BucketRow, 0, min(st.NumBuckets(), maxBucketRows+len(locked)))}
 	chips := make([]Chip, 0, st.NumElems()) // every row's chips, in one allocation
 	for b := range st.NumBuckets() {
 		empty := st.BucketEmpty(b)

@@ -455,7 +455,7 @@ func (ss *session) view(scratch bool) []byte {
 		ss.fm.prev = pos
 		return b
 	}
-	keep := !scratch || pos == 0 || (prev >= 0 && prev <= pos && pos-prev <= maxStepEvents)
+	keep := !scratch || pos == 0 || forwardMove(prev, pos)
 	var buf []byte
 	if keep {
 		buf = make([]byte, 0, max(16<<10, ss.fm.size+ss.fm.size/8))

@@ -453,19 +453,24 @@ func TestWebsocketLimits(t *testing.T) {
 	other.until("loaded")
 	big := `{"type":"load","script":"` + strings.Repeat("#", maxMessage) + `"}`
 	w.c.WriteMessage(websocket.TextMessage, []byte(big))
-	w.c.SetReadDeadline(patience(t))
-	for {
-		_, _, err := w.c.ReadMessage()
-		if err != nil {
-			if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
-				t.Errorf("after a message over 1 MiB: %v, want close 1009", err)
-			}
-			break
-		}
-	}
+	w.closedWith(websocket.CloseMessageTooBig, "after a message over 1 MiB")
 	other.send(map[string]any{"type": "step", "n": 1})
 	if m := other.recv(); m.Type != "event" {
 		t.Errorf("the other connection: %s", m.raw)
+	}
+}
+
+// closedWith reads the messages still coming up to the close, which must have status code.
+func (w *wsClient) closedWith(code int, after string) {
+	w.t.Helper()
+	w.c.SetReadDeadline(patience(w.t))
+	for {
+		if _, _, err := w.c.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, code) {
+				w.t.Errorf("%s: %v, want close %d", after, err, code)
+			}
+			return
+		}
 	}
 }
 
@@ -483,15 +488,7 @@ func TestShutdownClosesSessions(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w.c.SetReadDeadline(patience(t))
-	for {
-		if _, _, err := w.c.ReadMessage(); err != nil {
-			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
-				t.Errorf("after shutdown: %v, want close 1001", err)
-			}
-			break
-		}
-	}
+	w.closedWith(websocket.CloseGoingAway, "after shutdown")
 	// New connections are refused.
 	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
 	if _, res, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {ts.URL}}); err == nil || res.StatusCode != 503 {
